@@ -1,0 +1,1 @@
+"""Corpus sources and dataset shards for the model; installed as ``sidlang.corpus``."""

@@ -1,0 +1,67 @@
+"""Outside formats, one module each; this registry maps names and file endings to them.
+
+A format module defines ``FORMATS``: a list of :class:`Format`, each with a ``read(data, file)``
+that turns bytes into a :class:`~sidlang.tune.Tune` and/or a ``write(tune, **options)`` that
+turns a Tune into bytes. Modules are imported on first use, so ``sidlang convert`` does not pay
+for formats it does not touch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import PurePath
+
+from sidlang.errors import UsageError
+from sidlang.tune import Tune
+
+#: Modules of this package that define formats, in the order ``--help`` lists them.
+MODULES = ("sidl", "vice", "reglog")
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    description: str
+    extensions: tuple[str, ...] = ()
+    read: Callable[[bytes, str | None], Tune] | None = None
+    write: Callable[..., bytes] | None = None
+    binary: bool = False  #: not text: never printed to a terminal
+    options: dict[str, str] = field(default_factory=dict)
+
+
+_registry: dict[str, Format] | None = None
+
+
+def registry() -> dict[str, Format]:
+    """Every known format by name."""
+    global _registry
+    if _registry is None:
+        reg: dict[str, Format] = {}
+        for mod in MODULES:
+            for fmt in importlib.import_module(f"{__name__}.{mod}").FORMATS:
+                reg[fmt.name] = fmt
+        _registry = reg
+    return _registry
+
+
+def by_name(name: str) -> Format:
+    reg = registry()
+    if name not in reg:
+        raise UsageError(f"unknown format {name!r}; known: {', '.join(sorted(reg))}")
+    return reg[name]
+
+
+def for_path(path: str, given: str | None = None) -> Format:
+    """The format named by ``given``, else by the file ending of ``path``."""
+    if given:
+        return by_name(given)
+    suffix = PurePath(path).suffix.lower()
+    for fmt in registry().values():
+        if suffix in fmt.extensions:
+            return fmt
+    raise UsageError(
+        f"cannot tell the format of {path!r} from its ending; name it with --from/--to "
+        f"({', '.join(sorted(registry()))})"
+    )

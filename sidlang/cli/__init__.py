@@ -1,0 +1,67 @@
+"""The ``sidlang`` command: one subcommand per module of this package.
+
+Exit codes: 0 success, 1 bad input (one line on stderr naming the file, and line:column where
+there is one), 2 usage error. Every :class:`~sidlang.errors.SidlangError` is caught here and
+shown in one line; nothing the user can cause prints a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from sidlang import __version__
+from sidlang.errors import SidlangError
+
+#: Subcommand modules of this package, in ``--help`` order. Each defines ``add_parser(sub)``.
+COMMANDS = ("convert", "info")
+
+EPILOG = """\
+formats (by name, or from the file ending):
+  sidl    .sidl          sidlang text
+  vice    .vice .dump    mainline VICE dump: DELTA REG VAL
+  vice6   .vice6         asid-vice dump: CLOCK_DIFF IRQ_DIFF NMI_DIFF CHIPNO REG VAL
+  reglog  .reglog        register log: CLOCK REG VAL
+  '-' reads standard input or writes standard output (name the format with --from/--to).
+
+exit codes: 0 success, 1 bad input, 2 usage error.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sidlang",
+        description="A text register language and toolkit for Commodore 64 SID music.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"sidlang {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in COMMANDS:
+        importlib.import_module(f"{__name__}.{name}").add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code (``sys.exit(main())``)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # argparse: --help (0) or a usage error (2)
+        return int(e.code or 0)
+    try:
+        return int(args.run(args) or 0)
+    except SidlangError as e:
+        print(f"sidlang: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("sidlang: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

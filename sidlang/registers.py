@@ -1,0 +1,168 @@
+"""The one table of SID registers, read by everything else.
+
+The parser, the printer, the validator, the REPL completer and the token vocabulary all read
+this module; no other module knows a register offset.
+
+A chip has 32 register slots (``reg`` 0–31 in a :class:`~sidlang.tune.Tune`): 0–24 are the
+writable registers, 25–28 read-only (paddles, oscillator 3, envelope 3) and 29–31 unused; the
+last seven are kept so that any real register log survives a round trip.
+
+*Fields* are what people type: whole registers (``ad``, ``wave``), multi-byte values split over
+two registers (``freq``, ``pw``, ``cut``) and bit fields inside one register (``vol``, ``mode``,
+``a``). Voice fields are numbered relative to their voice's block of seven registers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+N_REGS = 32  #: register slots per chip kept in a Tune
+N_WRITABLE = 25  #: registers $00–$18
+VOICES = 3
+VOICE_STRIDE = 7  #: voice n's registers start at 7 * n
+
+# Bit names of the control register ($04, $0B, $12), low bit first.
+WAVE_BITS: dict[str, int] = {
+    "gate": 0x01, "sync": 0x02, "ring": 0x04, "test": 0x08,
+    "tri": 0x10, "saw": 0x20, "pulse": 0x40, "noise": 0x80,
+}
+# The filter routing nibble of $17 and the mode nibble of $18 (shifted down by 4).
+ROUTE_BITS: dict[str, int] = {"v1": 0x1, "v2": 0x2, "v3": 0x4, "ext": 0x8}
+MODE_BITS: dict[str, int] = {"lp": 0x1, "bp": 0x2, "hp": 0x4, "3off": 0x8}
+
+# Print order of bit names: waveforms first, then the modifier bits, gate last, the way
+# musicians say "pulse, gate".
+WAVE_PRINT_ORDER = ("noise", "pulse", "saw", "tri", "test", "ring", "sync", "gate")
+
+
+@dataclass(frozen=True)
+class Register:
+    """One register slot of a chip."""
+
+    offset: int  #: 0–31
+    name: str  #: canonical name, e.g. ``freq_lo`` (voice-relative) or ``cut_lo``
+    voice: int | None  #: 0–2 for voice registers, None for the rest
+    writable: bool
+    doc: str
+
+
+@dataclass(frozen=True)
+class Field:
+    """A named thing a person writes: a whole register, a wide value or a bit field.
+
+    For ``kind == "byte"`` the field is register ``regs[0]``; for ``"wide"`` the value is split
+    into ``regs[0]`` (low ``lo_bits`` bits) and ``regs[1]`` (the rest, ``bits - lo_bits``
+    bits); for ``"sub"`` it is ``width`` bits at ``shift`` inside ``regs[0]``. ``regs`` are
+    voice-relative (0–6) when ``voiced`` and chip offsets otherwise.
+    """
+
+    name: str
+    kind: str  #: "byte", "wide" or "sub"
+    voiced: bool
+    regs: tuple[int, ...]
+    bits: int = 8
+    lo_bits: int = 8
+    shift: int = 0
+    flags: dict[str, int] = field(default_factory=dict)  #: symbolic bits, if a bit set
+    notes: bool = False  #: accepts note names (frequency)
+    doc: str = ""
+
+    @property
+    def max(self) -> int:
+        return (1 << self.bits) - 1
+
+    @property
+    def mask(self) -> int:
+        """For ``sub`` fields: the bits of the register the field occupies."""
+        return ((1 << self.bits) - 1) << self.shift
+
+
+def _voice_registers(v: int) -> list[Register]:
+    base = v * VOICE_STRIDE
+    names = [
+        ("freq_lo", "frequency, low byte"),
+        ("freq_hi", "frequency, high byte"),
+        ("pw_lo", "pulse width, low byte"),
+        ("pw_hi", "pulse width, high nibble"),
+        ("wave", "control: waveform, ring, sync, test, gate"),
+        ("ad", "attack (high nibble) and decay (low nibble)"),
+        ("sr", "sustain (high nibble) and release (low nibble)"),
+    ]
+    return [
+        Register(base + i, n, v, True, f"voice {v + 1} {d}") for i, (n, d) in enumerate(names)
+    ]
+
+
+REGISTERS: tuple[Register, ...] = tuple(
+    [r for v in range(VOICES) for r in _voice_registers(v)]
+    + [
+        Register(21, "cut_lo", None, True, "filter cutoff, low 3 bits"),
+        Register(22, "cut_hi", None, True, "filter cutoff, high 8 bits"),
+        Register(23, "res_route", None, True, "resonance (high nibble), filter routing (low)"),
+        Register(24, "mode_vol", None, True, "filter mode and voice 3 off (high), volume (low)"),
+        Register(25, "potx", None, False, "paddle X (read-only)"),
+        Register(26, "poty", None, False, "paddle Y (read-only)"),
+        Register(27, "osc3", None, False, "oscillator 3 output (read-only)"),
+        Register(28, "env3", None, False, "envelope 3 output (read-only)"),
+        Register(29, "unused29", None, False, "unused"),
+        Register(30, "unused30", None, False, "unused"),
+        Register(31, "unused31", None, False, "unused"),
+    ]
+)
+assert [r.offset for r in REGISTERS] == list(range(N_REGS))
+
+FIELDS: dict[str, Field] = {
+    f.name: f
+    for f in [
+        Field("freq", "wide", True, (0, 1), bits=16, notes=True,
+              doc="oscillator frequency, 16 bits; a note name like C#4 or A-4+12c"),
+        Field("pw", "wide", True, (2, 3), bits=12, doc="pulse width, 12 bits"),
+        Field("freq_lo", "byte", True, (0,), doc="frequency, low byte"),
+        Field("freq_hi", "byte", True, (1,), doc="frequency, high byte"),
+        Field("pw_lo", "byte", True, (2,), doc="pulse width, low byte"),
+        Field("pw_hi", "byte", True, (3,), doc="pulse width, high nibble (whole byte kept)"),
+        Field("wave", "byte", True, (4,), flags=WAVE_BITS,
+              doc="control register: tri saw pulse noise ring sync test gate"),
+        Field("ad", "byte", True, (5,), doc="attack/decay"),
+        Field("sr", "byte", True, (6,), doc="sustain/release"),
+        Field("a", "sub", True, (5,), bits=4, shift=4, doc="attack, 0–15"),
+        Field("d", "sub", True, (5,), bits=4, shift=0, doc="decay, 0–15"),
+        Field("s", "sub", True, (6,), bits=4, shift=4, doc="sustain, 0–15"),
+        Field("r", "sub", True, (6,), bits=4, shift=0, doc="release, 0–15"),
+        Field("cut", "wide", False, (21, 22), bits=11, lo_bits=3, doc="filter cutoff, 11 bits"),
+        Field("cut_lo", "byte", False, (21,), doc="filter cutoff, low 3 bits (whole byte kept)"),
+        Field("cut_hi", "byte", False, (22,), doc="filter cutoff, high 8 bits"),
+        Field("res", "sub", False, (23,), bits=4, shift=4, doc="filter resonance, 0–15"),
+        Field("route", "sub", False, (23,), bits=4, shift=0, flags=ROUTE_BITS,
+              doc="voices through the filter: v1 v2 v3 ext"),
+        Field("mode", "sub", False, (24,), bits=4, shift=4, flags=MODE_BITS,
+              doc="filter mode: lp bp hp, and 3off (voice 3 silent)"),
+        Field("vol", "sub", False, (24,), bits=4, shift=0, doc="master volume, 0–15"),
+    ]
+}
+#: Other spellings accepted on input; the printer uses the canonical names.
+ALIASES: dict[str, str] = {"ctrl": "wave", "cutoff": "cut", "volume": "vol", "filter": "route"}
+
+#: How the printer shows each register of a voice block (relative 0–6) or the globals:
+#: the field names that together cover the whole register, in print order.
+PRINT_FIELDS: dict[int, tuple[str, ...]] = {23: ("res", "route"), 24: ("mode", "vol")}
+
+CONTEXT_WORDS = ("v1", "v2", "v3")  #: voice context tokens
+
+
+def register_name(offset: int) -> str:
+    """Canonical name of register ``offset`` with its voice, e.g. ``v2.freq_hi``."""
+    r = REGISTERS[offset]
+    return f"v{r.voice + 1}.{r.name}" if r.voice is not None else r.name
+
+
+def field_names() -> list[str]:
+    """Every field name and alias a person may type, for completion and hints."""
+    return sorted(set(FIELDS) | set(ALIASES))
+
+
+def bits_to_names(value: int, flags: dict[str, int], order: tuple[str, ...] | None = None) -> str:
+    """``0x41`` with :data:`WAVE_BITS` gives ``"pulse,gate"``; 0 gives ``"0"``."""
+    names = order or tuple(sorted(flags, key=flags.__getitem__))
+    parts = [n for n in names if value & flags[n]]
+    return ",".join(parts) if parts else "0"

@@ -1,0 +1,212 @@
+"""Tune -> sidlang text, canonical: the same Tune always prints the same text.
+
+Each frame with writes (or interrupt events) is one line: its number, then its writes in
+order, grouped by voice with ``|`` between groups. Two-byte values are folded into one field
+(``freq=A-4``) only where the parse of the folded form gives back the same two writes at the
+same cycles; offsets are printed only where they differ from the default spacing. Every
+write becomes one entry of a prebuilt string table, so printing costs a table lookup and a
+few comparisons per write.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+import numpy as np
+
+from sidlang.pitch import CLOCK_NAMES, default_frame_cycles, reg_to_note_table
+from sidlang.registers import (
+    FIELDS,
+    MODE_BITS,
+    N_REGS,
+    REGISTERS,
+    ROUTE_BITS,
+    VOICE_STRIDE,
+    WAVE_BITS,
+    WAVE_PRINT_ORDER,
+    bits_to_names,
+)
+from sidlang.tune import Tune
+
+MAGIC = "# sidlang 1"
+_CLOCK_WORD = {hz: name for name, hz in CLOCK_NAMES.items()}
+
+
+@lru_cache(maxsize=1)
+def _tables() -> tuple[list[list[str]], list[list[str]], list[int], dict[int, tuple]]:
+    """``first[reg][val]``, ``rest[reg][val]``: the printed form of one register write.
+
+    The offset suffix goes between the two (``res=15@40 route=v1``), so bit-field registers
+    that print as two fields still parse back into one write.
+    """
+    first = [[""] * 256 for _ in range(N_REGS)]
+    rest = [[""] * 256 for _ in range(N_REGS)]
+    voice_of = [-1] * N_REGS
+    for r in REGISTERS:
+        if r.voice is not None:
+            voice_of[r.offset] = r.voice
+        rel = r.offset - VOICE_STRIDE * r.voice if r.voice is not None else r.offset
+        for v in range(256):
+            if not r.writable:
+                first[r.offset][v] = f"${r.offset:02x}=${v:02x}"
+            elif r.voice is not None and rel == 4:
+                first[r.offset][v] = "wave=" + bits_to_names(v, WAVE_BITS, WAVE_PRINT_ORDER)
+            elif r.offset == 23:
+                first[r.offset][v] = f"res={v >> 4}"
+                rest[r.offset][v] = " route=" + bits_to_names(v & 15, ROUTE_BITS)
+            elif r.offset == 24:
+                first[r.offset][v] = "mode=" + bits_to_names(v >> 4, MODE_BITS)
+                rest[r.offset][v] = f" vol={v & 15}"
+            else:
+                first[r.offset][v] = f"{r.name}=${v:02x}"
+    # Wide fields, keyed by the register of their low byte: (field, digits).
+    wide: dict[int, tuple] = {}
+    for name, digits in (("freq", 4), ("pw", 3)):
+        f = FIELDS[name]
+        for voice in range(3):
+            wide[voice * VOICE_STRIDE + f.regs[0]] = (f, digits)
+    wide[FIELDS["cut"].regs[0]] = (FIELDS["cut"], 3)
+    return first, rest, voice_of, wide
+
+
+def dumps_header(tune: Tune) -> list[str]:
+    h = tune.header
+    out = [MAGIC]
+    for key, value in (("title", h.title), ("author", h.author), ("released", h.released)):
+        if value:
+            out.append(f"@{key} {json.dumps(value, ensure_ascii=False)}")
+    out.append(f"@clock {_CLOCK_WORD.get(h.clock_hz, h.clock_hz)}")
+    if h.frame_cycles != default_frame_cycles(h.clock_hz):
+        out.append(f"@frame {h.frame_cycles}")
+    for key, value in (("start", h.start_cycle), ("gap", h.gap)):
+        if value:
+            out.append(f"@{key} {value}")
+    models = h.models[:1] if len(set(h.models)) == 1 else h.models
+    out.append("@model " + " ".join(map(str, models)))
+    if h.sids != (0xD400,):
+        out.append("@sids " + " ".join(f"${s:04x}" for s in h.sids))
+    for key, value in (("subtune", h.subtune), ("songs", h.songs), ("startsong", h.start_song)):
+        if value:
+            out.append(f"@{key} {value}")
+    if h.speed:
+        out.append(f"@speed ${h.speed:08x}")
+    if h.timing != "grid":
+        out.append(f"@timing {h.timing}")
+    if h.frames:
+        out.append(f"@frames {h.frames}")
+    return out
+
+
+def _events_by_frame(times: np.ndarray, start: int, length: int) -> dict[int, list[int]]:
+    by: dict[int, list[int]] = {}
+    if len(times):
+        frames, offs = np.divmod(times - start, length)
+        for f, o in zip(frames.tolist(), offs.tolist()):
+            by.setdefault(f, []).append(o)
+    return by
+
+
+def dumps(tune: Tune) -> str:
+    """Print a Tune as canonical sidlang text (``parse(dumps(t)) == t``)."""
+    h = tune.header
+    first, rest, voice_of, wide = _tables()
+    notes = reg_to_note_table(h.clock_hz)
+    L, G = h.frame_cycles, h.gap
+    fr = tune.frames
+    idx = fr.index.tolist()
+    off = fr.offset.tolist()
+    w = tune.writes
+    ch = w["chip"].tolist()
+    rg = w["reg"].tolist()
+    vl = w["val"].tolist()
+    irqs = _events_by_frame(tune.irq, h.start_cycle, L)
+    nmis = _events_by_frame(tune.nmi, h.start_cycle, L)
+    irq_timing = h.timing == "irq"
+    frames_to_print = sorted(set(idx) | set(irqs) | set(nmis)) if (irqs or nmis) else None
+
+    lines = dumps_header(tune)
+    lines.append("")
+    n = len(idx)
+    bounds = fr.bounds
+    i = 0
+    it = iter(frames_to_print) if frames_to_print is not None else None
+    while True:
+        if it is not None:
+            f = next(it, None)
+            if f is None:
+                break
+            i = int(bounds[f]) if f < len(bounds) else n
+            j = int(bounds[f + 1]) if f + 1 < len(bounds) else n
+        else:
+            if i >= n:
+                break
+            f = idx[i]
+            j = int(bounds[f + 1])
+        parts = [str(f)]
+        if irq_timing or irqs:
+            ev = irqs.get(f)
+            if irq_timing and i < j:
+                if ev is None:
+                    parts.append("noirq")
+                elif ev != [0]:
+                    parts.extend("irq" if o == 0 else f"irq@{o}" for o in ev)
+            elif ev:
+                parts.extend("irq" if o == 0 else f"irq@{o}" for o in ev)
+        if nmis:
+            parts.extend(f"nmi@{o}" for o in nmis.get(f, ()))
+        prev = -1
+        cchip = 0
+        cvoice = -1
+        seg = None
+        while i < j:
+            r = rg[i]
+            c = ch[i]
+            v = vl[i]
+            o = off[i]
+            default = 0 if prev < 0 else prev + G
+            wf = wide.get(r)
+            if (wf is not None and i + 1 < j and rg[i + 1] == r + 1 and ch[i + 1] == c
+                    and off[i + 1] == o + G):
+                fld, digits = wf
+                lo_bits = fld.lo_bits
+                hi = vl[i + 1]
+                if v < (1 << lo_bits) and hi <= (fld.max >> lo_bits):
+                    value = hi << lo_bits | v
+                    if fld.notes:
+                        text = notes.get(value) or f"${value:04x}"
+                    else:
+                        text = f"${value:0{digits}x}"
+                    tok = f"{fld.name}={text}"
+                    tail = ""
+                    step = 2
+                else:
+                    tok, tail, step = first[r][v], rest[r][v], 1
+            else:
+                tok, tail, step = first[r][v], rest[r][v], 1
+            vo = voice_of[r]
+            if vo >= 0:
+                if c != cchip:
+                    parts.append(f"| s{c + 1}.v{vo + 1}" if seg is not None else f"s{c + 1}.v{vo + 1}")
+                    cchip, cvoice = c, vo
+                elif vo != cvoice:
+                    parts.append(f"| v{vo + 1}" if seg is not None else f"v{vo + 1}")
+                    cvoice = vo
+                elif seg != (c, vo):
+                    parts.append("|")
+                seg = (c, vo)
+            else:
+                if c != cchip:
+                    parts.append(f"| s{c + 1}" if seg is not None else f"s{c + 1}")
+                    cchip = c
+                elif seg is not None and seg != (c, -1):
+                    parts.append("|")
+                seg = (c, -1)
+            if o != default:
+                tok = f"{tok}@{o}"
+            parts.append(tok + tail if tail else tok)
+            prev = off[i + step - 1]
+            i += step
+        lines.append(" ".join(parts))
+    lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,450 @@
+"""sidlang text -> Tune.
+
+The grammar is in ``docs/sidlang.md``. The parser works a line at a time; each whitespace
+token of a frame line is compiled once into a small tuple and cached, since real tunes repeat
+the same tokens thousands of times, so the hot loop is a dict lookup and a few appends per
+write. Every mistake becomes a :class:`~sidlang.errors.SidlangSyntaxError` with the line,
+the column, the text and a hint.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+
+from sidlang.errors import SidlangSyntaxError, TuneError
+from sidlang.pitch import CLOCK_NAMES, default_frame_cycles, note_to_reg, parse_note
+from sidlang.registers import ALIASES, FIELDS, N_REGS, VOICE_STRIDE, Field
+from sidlang.text.lexicon import (
+    DIRECTIVES,
+    EVENTS,
+    ValueError_,
+    field_words,
+    parse_bits,
+    parse_int,
+    suggest,
+)
+from sidlang.tune import WRITE_DTYPE, Header, Tune
+
+# Compiled token kinds (first element of the cached tuple).
+_SEP, _CTX, _BYTE, _WIDE, _SUB, _RAW, _EVENT = range(7)
+_OPS = ("+=", "-=", "=")
+_RAW_FIELD = Field("register", "byte", False, (0,))
+_TOKEN_RE = re.compile(r"\S+")
+_CTX_RE = re.compile(r"(?:s(\d))?(?:\.?v([123]))?")
+
+
+class _Fail(Exception):
+    """Internal: a token that does not compile, with the column inside the token."""
+
+    def __init__(self, message: str, hint: str | None = None, at: int = 0) -> None:
+        super().__init__(message)
+        self.message, self.hint, self.at = message, hint, at
+
+
+class Parser:
+    """Parses one text; use :func:`parse` unless you need the pieces."""
+
+    def __init__(self, text: str, file: str | None = None) -> None:
+        self.text = text
+        self.file = file
+        self.lineno = 0
+        self.line = ""
+        self.directives: dict[str, object] = {}
+        self.cache: dict[str, tuple] = {}
+
+    # -- errors ------------------------------------------------------------------------
+    def error(self, message: str, column: int = 1, hint: str | None = None) -> SidlangSyntaxError:
+        return SidlangSyntaxError(
+            message, line=self.lineno, column=column, text=self.line, hint=hint, file=self.file
+        )
+
+    def token_error(self, index: int, fail: _Fail) -> SidlangSyntaxError:
+        spans = [m.start() for m in _TOKEN_RE.finditer(self.line.split("#", 1)[0])]
+        col = spans[index] + fail.at + 1 if index < len(spans) else 1
+        return self.error(fail.message, col, fail.hint)
+
+    # -- header ------------------------------------------------------------------------
+    def directive(self, body: str) -> None:
+        name, _, rest = body.partition(" ")
+        name = name.strip()
+        rest = rest.strip()
+        if name not in DIRECTIVES:
+            raise self.error(f"unknown directive '@{name}'", 1, suggest(name, DIRECTIVES))
+        if name in self.directives:
+            raise self.error(f"'@{name}' given twice", 1)
+        col = len(self.line) - len(self.line.lstrip()) + len(name) + 3
+        try:
+            self.directives[name] = self._directive_value(name, rest)
+        except ValueError_ as e:
+            raise self.error(f"@{name}: {e.message}", col, e.hint) from None
+
+    def _directive_value(self, name: str, rest: str) -> object:
+        if name in ("title", "author", "released"):
+            value, _, tail = _split_string(rest)
+            _no_trailing(tail)
+            return value
+        words = rest.split("#", 1)[0].split()
+        if not words:
+            raise ValueError_("needs a value", DIRECTIVES[name])
+        if name == "clock":
+            _one(words)
+            if words[0] in CLOCK_NAMES:
+                return CLOCK_NAMES[words[0]]
+            return _int_in(words[0], 1, 100_000_000, "a clock in Hz, pal or ntsc")
+        if name == "timing":
+            _one(words)
+            if words[0] not in ("irq", "grid"):
+                raise ValueError_(f"expected irq or grid, got {words[0]!r}")
+            return words[0]
+        if name == "model":
+            return tuple(_int_in(w, 6581, 8580, "6581 or 8580", allowed=(6581, 8580)) for w in words)
+        if name == "sids":
+            return tuple(_int_in(w, 0xD400, 0xDFE0, "an address $d400–$dfe0") for w in words)
+        _one(words)
+        if name == "start" and words[0].startswith("-"):
+            return -_int_in(words[0][1:], 1, 1 << 62, DIRECTIVES[name])
+        limits = {"frame": (1, 10_000_000), "start": (0, 1 << 62), "gap": (0, 100_000),
+                  "subtune": (0, 256), "songs": (0, 256), "startsong": (0, 256),
+                  "speed": (0, 0xFFFFFFFF), "frames": (0, 1 << 40)}
+        lo, hi = limits[name]
+        return _int_in(words[0], lo, hi, DIRECTIVES[name])
+
+    def header(self) -> Header:
+        d = self.directives
+        clock = d.get("clock", CLOCK_NAMES["pal"])
+        sids = d.get("sids", (0xD400,))
+        models = d.get("model", (6581,) * len(sids))
+        if len(models) not in (1, len(sids)):
+            raise self.error(f"@model names {len(models)} chips but @sids names {len(sids)}", 1)
+        try:
+            return Header(
+                title=d.get("title", ""), author=d.get("author", ""), released=d.get("released", ""),
+                clock_hz=clock, frame_cycles=d.get("frame", default_frame_cycles(clock)),
+                start_cycle=d.get("start", 0), gap=d.get("gap", 0), models=tuple(models),
+                sids=tuple(sids), subtune=d.get("subtune", 0), songs=d.get("songs", 0),
+                start_song=d.get("startsong", 0), speed=d.get("speed", 0),
+                timing=d.get("timing", "grid"), frames=d.get("frames", 0),
+            )
+        except TuneError as e:
+            raise self.error(str(e), 1) from None
+
+    # -- tokens ------------------------------------------------------------------------
+    def compile(self, tok: str) -> tuple:
+        """One frame-line token -> a cached tuple describing what it does."""
+        if tok == "|":
+            return (_SEP,)
+        head = tok[0]
+        if head in "sv" and "=" not in tok:
+            m = _CTX_RE.fullmatch(tok)
+            if m and (m.group(1) or m.group(2)):
+                chip = int(m.group(1)) - 1 if m.group(1) else None
+                if chip is not None and not 0 <= chip < self.h.chips:
+                    raise _Fail(f"chip s{chip + 1} not in this tune (@sids names {self.h.chips})")
+                voice = int(m.group(2)) - 1 if m.group(2) else None
+                return (_CTX, chip, voice)
+        body, offset = tok, None
+        at = tok.rfind("@")
+        if at > 0:
+            body = tok[:at]
+            offset = parse_int(tok[at + 1 :])
+            if offset is None:
+                raise _Fail(f"bad cycle offset {tok[at + 1:]!r}", "an offset is a number: @120", at + 1)
+        if "=" not in body:
+            if body in EVENTS:
+                if body == "noirq" and offset is not None:
+                    raise _Fail("noirq takes no offset")
+                return (_EVENT, body, offset or 0)
+            raise _Fail(f"unknown word {body!r}", suggest(body, field_words() + ["v1", "v2", "v3"]
+                                                          + list(EVENTS)))
+        for op in _OPS:
+            i = body.find(op)
+            if i > 0:
+                break
+        name, text = body[:i], body[i + len(op) :]
+        if not text:
+            raise _Fail(f"{name}{op} needs a value", None, i + len(op))
+        vcol = i + len(op)
+        if name[0] == "$":
+            return self._compile_raw(name, op, text, offset, vcol)
+        f = FIELDS.get(ALIASES.get(name, name))
+        if f is None:
+            raise _Fail(f"unknown field {name!r}", suggest(name, field_words()))
+        value = self._value(f, text, op, vcol)
+        kind = {"byte": _BYTE, "wide": _WIDE, "sub": _SUB}[f.kind]
+        return (kind, f, op, value, offset)
+
+    def _value(self, f: Field, text: str, op: str, col: int) -> int:
+        v = parse_int(text)
+        if v is None and f.flags and op == "=":
+            v = parse_bits(text, f.flags)
+        if v is None and f.notes and op == "=":
+            note = parse_note(text)
+            if note is not None:
+                v = note_to_reg(note[0], note[1], self.h.clock_hz)
+        if v is None:
+            kinds = "a number ($hex, 0x hex, %binary)"
+            if f.flags:
+                kinds += " or " + ",".join(f.flags)
+            if f.notes:
+                kinds += " or a note like C#4"
+            word = text.split(",")[0]
+            hint = suggest(word, list(f.flags)) if f.flags else None
+            raise _Fail(f"bad value {text!r} for {f.name}", hint or f"{f.name} takes {kinds}", col)
+        if v > f.max:
+            raise _Fail(f"{f.name} value {v} out of range 0–{f.max}", None, col)
+        return v
+
+    def _compile_raw(self, name: str, op: str, text: str, offset, col: int) -> tuple:
+        addr = parse_int(name)
+        if addr is None:
+            raise _Fail(f"bad register {name!r}", "a raw register is $00–$1f or an address like $d404")
+        chip = None
+        if addr >= N_REGS:
+            base = addr & ~0x1F
+            if base not in self.h.sids:
+                raise _Fail(f"no SID at ${base:04x}", f"@sids names {' '.join(f'${s:04x}' for s in self.h.sids)}")
+            chip, addr = self.h.sids.index(base), addr & 0x1F
+        v = parse_int(text)
+        if v is None or v > 255:
+            raise _Fail(f"bad byte value {text!r}", "a byte is 0–255, $00–$ff", col)
+        return (_RAW, chip, addr, op, v, offset)
+
+    # -- the whole text ----------------------------------------------------------------
+    def parse(self) -> Tune:
+        lines = self.text.split("\n")
+        out: list[tuple[int, int, int, int]] = []
+        irqs: list[int] = []
+        nmis: list[int] = []
+        self.h = None
+        state = None
+        frame = -1  # last frame number used
+        last_event = -1
+        cache = self.cache
+        for lineno, raw in enumerate(lines, 1):
+            self.lineno, self.line = lineno, raw
+            line = raw.strip()
+            if not line or line[0] == "#":
+                continue
+            if line[0] == "@":
+                if self.h is not None:
+                    raise self.error("header directives must come before the first frame", 1)
+                self.directive(line[1:])
+                continue
+            if self.h is None:
+                self.h = self.header()
+                h = self.h
+                S, L, G = h.start_cycle, h.frame_cycles, h.gap
+                state = [[0] * N_REGS for _ in range(h.chips)]
+                irq_timing = h.timing == "irq"
+            if "#" in line:
+                line = line.split("#", 1)[0]
+            toks = line.split()
+            first = toks[0]
+            k = 0
+            if first.isdigit():
+                n = int(first)
+                if n <= frame:
+                    raise self.error(f"frame {n} comes after frame {frame}", 1,
+                                     "frames must be in increasing order")
+                frame = n
+                k = 1
+            elif first == "wait":
+                if len(toks) != 2 or not toks[1].isdigit():
+                    raise self.error("wait takes one number of frames", 1, "wait 12")
+                frame += int(toks[1])
+                continue
+            else:
+                frame += 1
+            base = S + frame * L
+            chip, voice = 0, None
+            st = state[0]
+            prev = -1  # offset of the previous write in this frame
+            group = None  # (chip, reg, fields set) of an open sub-field write
+            explicit_irq = False
+            n_before = len(out)
+            for i in range(k, len(toks)):
+                tok = toks[i]
+                c = cache.get(tok)
+                if c is None:
+                    try:
+                        c = self.compile(tok)
+                    except _Fail as e:
+                        raise self.token_error(i, e) from None
+                    if len(cache) > 200_000:
+                        cache.clear()
+                    cache[tok] = c
+                kind = c[0]
+                if kind == _BYTE or kind == _WIDE or kind == _SUB:
+                    f, op, value, off = c[1], c[2], c[3], c[4]
+                    if f.voiced:
+                        if voice is None:
+                            raise self.token_error(i, _Fail(f"{f.name} needs a voice first",
+                                                            "put v1, v2 or v3 before it"))
+                        r0 = voice * VOICE_STRIDE + f.regs[0]
+                    else:
+                        r0 = f.regs[0]
+                    if off is None:
+                        off = 0 if prev < 0 else prev + G
+                    elif off < prev:
+                        raise self.token_error(i, _Fail(
+                            f"offset {off} is before the previous write (at {prev})",
+                            "writes of a frame are in time order"))
+                    if kind == _BYTE:
+                        if op != "=":
+                            value = self._diff(i, f, st[r0], op, value)
+                        group = None
+                        out.append((base + off, chip, r0, value))
+                        st[r0] = value
+                        prev = off
+                    elif kind == _WIDE:
+                        r1 = r0 + 1
+                        if op != "=":
+                            cur = (st[r1] & (f.max >> f.lo_bits)) << f.lo_bits | (st[r0] & ((1 << f.lo_bits) - 1))
+                            value = self._diff(i, f, cur, op, value)
+                        lo = value & ((1 << f.lo_bits) - 1)
+                        hi = value >> f.lo_bits
+                        group = None
+                        out.append((base + off, chip, r0, lo))
+                        off2 = off + G
+                        out.append((base + off2, chip, r1, hi))
+                        st[r0] = lo
+                        st[r1] = hi
+                        prev = off2
+                    else:  # a bit field inside one register
+                        mask, shift = f.mask, f.shift
+                        if (group is not None and group[0] == chip and group[1] == r0
+                                and f.name not in group[2] and c[4] is None):
+                            cur = out[-1][3]
+                            if op != "=":
+                                value = self._diff(i, f, (cur & mask) >> shift, op, value)
+                            v = (cur & ~mask) | (value << shift)
+                            t = out[-1]
+                            out[-1] = (t[0], t[1], t[2], v)
+                            group[2].add(f.name)
+                        else:
+                            cur = st[r0]
+                            if op != "=":
+                                value = self._diff(i, f, (cur & mask) >> shift, op, value)
+                            v = (cur & ~mask) | (value << shift)
+                            out.append((base + off, chip, r0, v))
+                            group = (chip, r0, {f.name})
+                            prev = off
+                        st[r0] = v
+                    if prev >= L:
+                        raise self.token_error(i, _Fail(
+                            f"offset {prev} is past the end of the frame ({L} cycles)"))
+                elif kind == _CTX:
+                    if c[1] is not None:
+                        chip = c[1]
+                        st = state[chip]
+                    if c[2] is not None:
+                        voice = c[2]
+                    group = None
+                elif kind == _SEP:
+                    continue
+                elif kind == _RAW:
+                    rchip, reg, op, value, off = c[1], c[2], c[3], c[4], c[5]
+                    wchip = chip if rchip is None else rchip
+                    if off is None:
+                        off = 0 if prev < 0 else prev + G
+                    elif off < prev:
+                        raise self.token_error(i, _Fail(
+                            f"offset {off} is before the previous write (at {prev})"))
+                    if off >= L:
+                        raise self.token_error(i, _Fail(
+                            f"offset {off} is past the end of the frame ({L} cycles)"))
+                    sst = state[wchip]
+                    if op != "=":
+                        value = self._diff(i, _RAW_FIELD, sst[reg], op, value)
+                    out.append((base + off, wchip, reg, value))
+                    sst[reg] = value
+                    prev = off
+                    group = None
+                else:  # event
+                    what, off = c[1], c[2]
+                    if off >= L:
+                        raise self.token_error(i, _Fail(
+                            f"offset {off} is past the end of the frame ({L} cycles)"))
+                    if what == "noirq":
+                        explicit_irq = True
+                        continue
+                    t = base + off
+                    if what == "irq":
+                        explicit_irq = True
+                        if irqs and t <= irqs[-1]:
+                            raise self.token_error(i, _Fail("irq times must increase"))
+                        irqs.append(t)
+                    else:
+                        if nmis and t <= nmis[-1]:
+                            raise self.token_error(i, _Fail("nmi times must increase"))
+                        nmis.append(t)
+                    last_event = max(last_event, frame)
+            if irq_timing and not explicit_irq and len(out) > n_before:
+                if irqs and base <= irqs[-1]:
+                    raise self.error("irq times must increase", 1)
+                irqs.append(base)
+        if self.h is None:
+            self.lineno, self.line = len(lines), ""
+            self.h = self.header()
+        writes = np.array(out, dtype=WRITE_DTYPE) if out else np.zeros(0, WRITE_DTYPE)
+        h = self.h
+        if "frames" not in self.directives and frame >= 0:
+            natural = -1
+            if len(writes):
+                natural = (int(writes["cycle"][-1]) - h.start_cycle) // h.frame_cycles
+            natural = max(natural, last_event, (irqs[-1] - h.start_cycle) // h.frame_cycles if irqs else -1)
+            if frame > natural:
+                h = h.replace(frames=frame + 1)
+        try:
+            return Tune(h, writes, np.array(irqs, np.int64), np.array(nmis, np.int64))
+        except TuneError as e:
+            raise SidlangSyntaxError(str(e), line=self.lineno, column=1, file=self.file) from None
+
+    def _diff(self, i: int, f: Field, current: int, op: str, delta: int) -> int:
+        v = current + delta if op == "+=" else current - delta
+        if not 0 <= v <= f.max:
+            raise self.token_error(i, _Fail(
+                f"{f.name}{op}{delta} gives {v}, out of range 0–{f.max} (it was {current})"))
+        return v
+
+
+def _split_string(rest: str) -> tuple[str, str, str]:
+    """A JSON-style double-quoted string at the start of ``rest`` -> (value, "", tail)."""
+    if not rest.startswith('"'):
+        raise ValueError_("expected a quoted string", 'e.g. @title "Starfish"')
+    try:
+        value, end = json.JSONDecoder().raw_decode(rest)
+    except json.JSONDecodeError:
+        raise ValueError_("unterminated or malformed string", 'quote with "…", escape " as \\"') from None
+    if not isinstance(value, str):
+        raise ValueError_("expected a quoted string")
+    return value, "", rest[end:]
+
+
+def _no_trailing(tail: str) -> None:
+    tail = tail.strip()
+    if tail and not tail.startswith("#"):
+        raise ValueError_(f"unexpected text after the value: {tail!r}")
+
+
+def _one(words: list[str]) -> None:
+    if len(words) != 1:
+        raise ValueError_(f"takes one value, got {len(words)}")
+
+
+def _int_in(word: str, lo: int, hi: int, what: str, allowed=None) -> int:
+    v = parse_int(word)
+    if v is None or not lo <= v <= hi or (allowed and v not in allowed):
+        raise ValueError_(f"bad value {word!r}", f"expected {what}")
+    return v
+
+
+def parse(text: str, file: str | None = None) -> Tune:
+    """Parse sidlang text into a :class:`~sidlang.tune.Tune`.
+
+    Raises :class:`~sidlang.errors.SidlangSyntaxError` with line and column on any mistake.
+    """
+    return Parser(text, file).parse()
