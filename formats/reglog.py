@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Format
-from ._columns import check_range, modal_gap, read_columns, write_columns
-from .vice import SID_STRIDE, _require_rows, _sids
 from sidlang.errors import FormatError
 from sidlang.frames import infer_frame_timing
 from sidlang.tune import Header, Tune, make_writes
+
+from . import Format
+from ._columns import check_range, modal_gap, read_columns, write_columns
+from .vice import SID_STRIDE, _require_rows, _sids
 
 
 def read_reglog(data: bytes, file: str | None = None) -> Tune:

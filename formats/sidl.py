@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from . import Format
 from sidlang.errors import FormatError
 from sidlang.text import dumps, parse
 from sidlang.tune import Tune
+
+from . import Format
 
 
 def read_sidl(data: bytes, file: str | None = None) -> Tune:

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Format
-from ._columns import check_range, modal_gap, read_columns, write_columns
 from sidlang.errors import FormatError
 from sidlang.frames import infer_frame_timing
 from sidlang.pitch import PAL_FRAME
 from sidlang.tune import Header, Tune, make_writes
+
+from . import Format
+from ._columns import check_range, modal_gap, read_columns, write_columns
 
 SID_STRIDE = 0x20
 

@@ -11,7 +11,7 @@ Frames are derived, never stored: see :mod:`sidlang.frames`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 

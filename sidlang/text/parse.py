@@ -33,6 +33,13 @@ _SEP, _CTX, _BYTE, _WIDE, _SUB, _RAW, _EVENT = range(7)
 _OPS = ("+=", "-=", "=")
 _RAW_FIELD = Field("register", "byte", False, (0,))
 _TOKEN_RE = re.compile(r"\S+")
+_COMMENT_RE = re.compile(r"(?:^|\s)#")  # '#' opens a comment only at a word start (C#4 is a note)
+
+
+def strip_comment(line: str) -> str:
+    """``line`` without its comment: a ``#`` at the start of a word and what follows."""
+    m = _COMMENT_RE.search(line)
+    return line[: m.start()] if m else line
 _CTX_RE = re.compile(r"(?:s(\d))?(?:\.?v([123]))?")
 
 
@@ -62,7 +69,7 @@ class Parser:
         )
 
     def token_error(self, index: int, fail: _Fail) -> SidlangSyntaxError:
-        spans = [m.start() for m in _TOKEN_RE.finditer(self.line.split("#", 1)[0])]
+        spans = [m.start() for m in _TOKEN_RE.finditer(strip_comment(self.line))]
         col = spans[index] + fail.at + 1 if index < len(spans) else 1
         return self.error(fail.message, col, fail.hint)
 
@@ -86,7 +93,7 @@ class Parser:
             value, _, tail = _split_string(rest)
             _no_trailing(tail)
             return value
-        words = rest.split("#", 1)[0].split()
+        words = strip_comment(rest).split()
         if not words:
             raise ValueError_("needs a value", DIRECTIVES[name])
         if name == "clock":
@@ -133,7 +140,11 @@ class Parser:
 
     # -- tokens ------------------------------------------------------------------------
     def compile(self, tok: str) -> tuple:
-        """One frame-line token -> a cached tuple describing what it does."""
+        """One frame-line token (without its ``@offset``) -> a cached tuple of what it does.
+
+        Writes compile to ``(kind, reg, voiced, op, value, field)``: ``reg`` is relative to
+        the voice block when ``voiced``; for raw registers ``voiced`` holds the chip (or None).
+        """
         if tok == "|":
             return (_SEP,)
         head = tok[0]
@@ -145,36 +156,29 @@ class Parser:
                     raise _Fail(f"chip s{chip + 1} not in this tune (@sids names {self.h.chips})")
                 voice = int(m.group(2)) - 1 if m.group(2) else None
                 return (_CTX, chip, voice)
-        body, offset = tok, None
-        at = tok.rfind("@")
-        if at > 0:
-            body = tok[:at]
-            offset = parse_int(tok[at + 1 :])
-            if offset is None:
-                raise _Fail(f"bad cycle offset {tok[at + 1:]!r}", "an offset is a number: @120", at + 1)
-        if "=" not in body:
-            if body in EVENTS:
-                if body == "noirq" and offset is not None:
-                    raise _Fail("noirq takes no offset")
-                return (_EVENT, body, offset or 0)
-            raise _Fail(f"unknown word {body!r}", suggest(body, field_words() + ["v1", "v2", "v3"]
-                                                          + list(EVENTS)))
+        if "=" not in tok:
+            if tok in EVENTS:
+                return (_EVENT, tok)
+            raise _Fail(f"unknown word {tok!r}", suggest(tok, field_words() + ["v1", "v2", "v3"]
+                                                         + list(EVENTS)))
         for op in _OPS:
-            i = body.find(op)
+            i = tok.find(op)
             if i > 0:
                 break
-        name, text = body[:i], body[i + len(op) :]
+        name, text = tok[:i], tok[i + len(op) :]
         if not text:
             raise _Fail(f"{name}{op} needs a value", None, i + len(op))
         vcol = i + len(op)
         if name[0] == "$":
-            return self._compile_raw(name, op, text, offset, vcol)
+            return self._compile_raw(name, op, text, vcol)
         f = FIELDS.get(ALIASES.get(name, name))
         if f is None:
             raise _Fail(f"unknown field {name!r}", suggest(name, field_words()))
         value = self._value(f, text, op, vcol)
         kind = {"byte": _BYTE, "wide": _WIDE, "sub": _SUB}[f.kind]
-        return (kind, f, op, value, offset)
+        # Wide fields carry their two bytes ready-made for the common '=' case.
+        return (kind, f.regs[0], f.voiced, op, value, f,
+                value & ((1 << f.lo_bits) - 1), value >> f.lo_bits)
 
     def _value(self, f: Field, text: str, op: str, col: int) -> int:
         v = parse_int(text)
@@ -197,7 +201,7 @@ class Parser:
             raise _Fail(f"{f.name} value {v} out of range 0–{f.max}", None, col)
         return v
 
-    def _compile_raw(self, name: str, op: str, text: str, offset, col: int) -> tuple:
+    def _compile_raw(self, name: str, op: str, text: str, col: int) -> tuple:
         addr = parse_int(name)
         if addr is None:
             raise _Fail(f"bad register {name!r}", "a raw register is $00–$1f or an address like $d404")
@@ -205,12 +209,13 @@ class Parser:
         if addr >= N_REGS:
             base = addr & ~0x1F
             if base not in self.h.sids:
-                raise _Fail(f"no SID at ${base:04x}", f"@sids names {' '.join(f'${s:04x}' for s in self.h.sids)}")
+                sids = " ".join(f"${s:04x}" for s in self.h.sids)
+                raise _Fail(f"no SID at ${base:04x}", f"@sids names {sids}")
             chip, addr = self.h.sids.index(base), addr & 0x1F
         v = parse_int(text)
         if v is None or v > 255:
             raise _Fail(f"bad byte value {text!r}", "a byte is 0–255, $00–$ff", col)
-        return (_RAW, chip, addr, op, v, offset)
+        return (_RAW, addr, chip, op, v, _RAW_FIELD)
 
     # -- the whole text ----------------------------------------------------------------
     def parse(self) -> Tune:
@@ -223,6 +228,7 @@ class Parser:
         frame = -1  # last frame number used
         last_event = -1
         cache = self.cache
+        append = out.append
         for lineno, raw in enumerate(lines, 1):
             self.lineno, self.line = lineno, raw
             line = raw.strip()
@@ -240,7 +246,7 @@ class Parser:
                 state = [[0] * N_REGS for _ in range(h.chips)]
                 irq_timing = h.timing == "irq"
             if "#" in line:
-                line = line.split("#", 1)[0]
+                line = strip_comment(line)
             toks = line.split()
             first = toks[0]
             k = 0
@@ -259,7 +265,7 @@ class Parser:
             else:
                 frame += 1
             base = S + frame * L
-            chip, voice = 0, None
+            chip, voice = 0, -1
             st = state[0]
             prev = -1  # offset of the previous write in this frame
             group = None  # (chip, reg, fields set) of an open sub-field write
@@ -267,56 +273,69 @@ class Parser:
             n_before = len(out)
             for i in range(k, len(toks)):
                 tok = toks[i]
+                at = tok.find("@", 1)
+                if at < 0:
+                    off = -1
+                else:
+                    o = tok[at + 1 :]
+                    off = int(o) if o.isdigit() else self._offset(i, at, o)
+                    tok = tok[:at]
                 c = cache.get(tok)
                 if c is None:
                     try:
                         c = self.compile(tok)
                     except _Fail as e:
                         raise self.token_error(i, e) from None
-                    if len(cache) > 200_000:
+                    if len(cache) > 100_000:
                         cache.clear()
                     cache[tok] = c
                 kind = c[0]
-                if kind == _BYTE or kind == _WIDE or kind == _SUB:
-                    f, op, value, off = c[1], c[2], c[3], c[4]
-                    if f.voiced:
-                        if voice is None:
-                            raise self.token_error(i, _Fail(f"{f.name} needs a voice first",
+                if kind >= _BYTE and kind <= _RAW:
+                    reg, voiced, op, value = c[1], c[2], c[3], c[4]
+                    if kind == _RAW:
+                        if voiced is not None and voiced != chip:
+                            chip = voiced
+                            st = state[chip]
+                    elif voiced:
+                        if voice < 0:
+                            raise self.token_error(i, _Fail(f"{c[5].name} needs a voice first",
                                                             "put v1, v2 or v3 before it"))
-                        r0 = voice * VOICE_STRIDE + f.regs[0]
-                    else:
-                        r0 = f.regs[0]
-                    if off is None:
+                        reg += voice * VOICE_STRIDE
+                    if off < 0:
                         off = 0 if prev < 0 else prev + G
                     elif off < prev:
                         raise self.token_error(i, _Fail(
                             f"offset {off} is before the previous write (at {prev})",
                             "writes of a frame are in time order"))
-                    if kind == _BYTE:
+                    if kind == _BYTE or kind == _RAW:
                         if op != "=":
-                            value = self._diff(i, f, st[r0], op, value)
+                            value = self._diff(i, c[5], st[reg], op, value)
                         group = None
-                        out.append((base + off, chip, r0, value))
-                        st[r0] = value
+                        append((base + off, chip, reg, value))
+                        st[reg] = value
                         prev = off
                     elif kind == _WIDE:
-                        r1 = r0 + 1
-                        if op != "=":
-                            cur = (st[r1] & (f.max >> f.lo_bits)) << f.lo_bits | (st[r0] & ((1 << f.lo_bits) - 1))
+                        r1 = reg + 1
+                        if op == "=":
+                            lo, hi = c[6], c[7]
+                        else:
+                            f = c[5]
+                            lo_bits = f.lo_bits
+                            cur = (st[r1] & (f.max >> lo_bits)) << lo_bits | (st[reg] & ((1 << lo_bits) - 1))
                             value = self._diff(i, f, cur, op, value)
-                        lo = value & ((1 << f.lo_bits) - 1)
-                        hi = value >> f.lo_bits
+                            lo = value & ((1 << lo_bits) - 1)
+                            hi = value >> lo_bits
                         group = None
-                        out.append((base + off, chip, r0, lo))
-                        off2 = off + G
-                        out.append((base + off2, chip, r1, hi))
-                        st[r0] = lo
+                        append((base + off, chip, reg, lo))
+                        prev = off + G
+                        append((base + prev, chip, r1, hi))
+                        st[reg] = lo
                         st[r1] = hi
-                        prev = off2
                     else:  # a bit field inside one register
+                        f = c[5]
                         mask, shift = f.mask, f.shift
-                        if (group is not None and group[0] == chip and group[1] == r0
-                                and f.name not in group[2] and c[4] is None):
+                        if (group is not None and group[0] == chip and group[1] == reg
+                                and f.name not in group[2] and at < 0):
                             cur = out[-1][3]
                             if op != "=":
                                 value = self._diff(i, f, (cur & mask) >> shift, op, value)
@@ -325,14 +344,14 @@ class Parser:
                             out[-1] = (t[0], t[1], t[2], v)
                             group[2].add(f.name)
                         else:
-                            cur = st[r0]
+                            cur = st[reg]
                             if op != "=":
                                 value = self._diff(i, f, (cur & mask) >> shift, op, value)
                             v = (cur & ~mask) | (value << shift)
-                            out.append((base + off, chip, r0, v))
-                            group = (chip, r0, {f.name})
+                            append((base + off, chip, reg, v))
+                            group = (chip, reg, {f.name})
                             prev = off
-                        st[r0] = v
+                        st[reg] = v
                     if prev >= L:
                         raise self.token_error(i, _Fail(
                             f"offset {prev} is past the end of the frame ({L} cycles)"))
@@ -345,26 +364,12 @@ class Parser:
                     group = None
                 elif kind == _SEP:
                     continue
-                elif kind == _RAW:
-                    rchip, reg, op, value, off = c[1], c[2], c[3], c[4], c[5]
-                    wchip = chip if rchip is None else rchip
-                    if off is None:
-                        off = 0 if prev < 0 else prev + G
-                    elif off < prev:
-                        raise self.token_error(i, _Fail(
-                            f"offset {off} is before the previous write (at {prev})"))
-                    if off >= L:
-                        raise self.token_error(i, _Fail(
-                            f"offset {off} is past the end of the frame ({L} cycles)"))
-                    sst = state[wchip]
-                    if op != "=":
-                        value = self._diff(i, _RAW_FIELD, sst[reg], op, value)
-                    out.append((base + off, wchip, reg, value))
-                    sst[reg] = value
-                    prev = off
-                    group = None
                 else:  # event
-                    what, off = c[1], c[2]
+                    what = c[1]
+                    if off < 0:
+                        off = 0
+                    elif what == "noirq":
+                        raise self.token_error(i, _Fail("noirq takes no offset"))
                     if off >= L:
                         raise self.token_error(i, _Fail(
                             f"offset {off} is past the end of the frame ({L} cycles)"))
@@ -402,6 +407,12 @@ class Parser:
             return Tune(h, writes, np.array(irqs, np.int64), np.array(nmis, np.int64))
         except TuneError as e:
             raise SidlangSyntaxError(str(e), line=self.lineno, column=1, file=self.file) from None
+
+    def _offset(self, i: int, at: int, text: str) -> int:
+        v = parse_int(text)
+        if v is None:
+            raise self.token_error(i, _Fail(f"bad cycle offset {text!r}", "an offset is a number: @120", at + 1))
+        return v
 
     def _diff(self, i: int, f: Field, current: int, op: str, delta: int) -> int:
         v = current + delta if op == "+=" else current - delta
