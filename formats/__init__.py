@@ -17,7 +17,7 @@ from sidlang.errors import UsageError
 from sidlang.tune import Tune
 
 #: Modules of this package that define formats, in the order ``--help`` lists them.
-MODULES = ("sidl", "vice", "reglog")
+MODULES = ("sidl", "vice", "reglog", "render", "asid")
 
 
 @dataclass(frozen=True)

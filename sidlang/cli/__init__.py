@@ -15,7 +15,7 @@ from sidlang import __version__
 from sidlang.errors import SidlangError
 
 #: Subcommand modules of this package, in ``--help`` order. Each defines ``add_parser(sub)``.
-COMMANDS = ("convert", "info")
+COMMANDS = ("convert", "info", "render", "play", "asid")
 
 EPILOG = """\
 formats (by name, or from the file ending):
@@ -23,6 +23,8 @@ formats (by name, or from the file ending):
   vice    .vice .dump    mainline VICE dump: DELTA REG VAL
   vice6   .vice6         asid-vice dump: CLOCK_DIFF IRQ_DIFF NMI_DIFF CHIPNO REG VAL
   reglog  .reglog        register log: CLOCK REG VAL
+  wav     .wav           audio rendered through reSIDfp (write only; see 'sidlang render')
+  syx     .syx           ASID MIDI SysEx stream for SID hardware (see 'sidlang asid')
   '-' reads standard input or writes standard output (name the format with --from/--to).
 
 exit codes: 0 success, 1 bad input, 2 usage error.
