@@ -1,0 +1,237 @@
+"""A C64 with no ROM code: RAM, a few KERNAL entry points, VIC-II, two CIAs and SID capture.
+
+:class:`C64` owns the state arrays the compiled core works on and turns its stop codes into
+Python: a finished call, more room for the write log, or a :class:`MachineError` naming what
+went wrong (a JAM, a hang, ROM code that is not there, a device feature not emulated).
+
+The ROM holds only what tunes use without asking: the KERNAL's interrupt entry at ``$FF48``
+(pushes A/X/Y, then ``JMP ($0314)`` or, for BRK, ``JMP ($0316)``), its default handler's
+ending at ``$EA31``/``$EA7E``/``$EA81`` (acknowledge CIA 1, pull registers, ``RTI``), the NMI
+entry ``$FE43`` → ``JMP ($0318)`` → ``$FE47``/``$FEBC``, the hardware vectors, and ``RTS`` at
+the harmless initialisation calls of the jump table. Every other ROM byte is a JAM opcode, so a
+tune that needs real BASIC or KERNAL code stops with an error saying so instead of running
+garbage. The same approach (a ROM-less set of stubs) is what ``sidplayfp`` does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sidlang.c64 import bus, cpu
+from sidlang.errors import FormatError
+
+KERNAL_STUBS: dict[int, bytes] = {
+    0xFF48: bytes.fromhex("488a489848babd04012910f0036c16036c1403"),
+    0xEA31: bytes.fromhex("ad0ddc4c81ea"),
+    0xEA7E: bytes.fromhex("ad0ddc68a868aa6840"),
+    0xFE43: bytes.fromhex("786c1803"),
+    0xFE47: bytes.fromhex("488a489848ad0ddd4cbcfe"),
+    0xFEBC: bytes.fromhex("68a868aa6840"),
+    0xFFFA: bytes.fromhex("43fee2fc48ff"),  # NMI, RESET, IRQ vectors
+}
+#: Jump-table entries that only (re)initialise hardware; as stubs they just return.
+KERNAL_RTS = (0xFF81, 0xFF84, 0xFF87, 0xFF8A, 0xFF8D)
+BRK_TRAP = 0xFE66  #: the default BRK vector: a BRK reaching it is runaway code
+RAM_VECTORS = {0x0314: 0xEA31, 0x0316: BRK_TRAP, 0x0318: 0xFE47}
+JAM = 0x02
+
+PAL_VIDEO = (312, 63)
+NTSC_VIDEO = (263, 65)
+CIA_DEFAULT = {False: 0x4025, True: 0x4295}  #: KERNAL's 60 Hz timer value, PAL and NTSC
+
+
+class MachineError(FormatError):
+    """The tune did something this emulation cannot or will not continue from."""
+
+
+def _rom() -> np.ndarray:
+    rom = np.full(0x10000, JAM, dtype=np.uint8)
+    rom[:0xA000] = 0
+    rom[0xC000:0xD000] = 0
+    rom[0xD000:0xE000] = 0  # character ROM is not shipped; reads give zeros
+    for addr, code in KERNAL_STUBS.items():
+        rom[addr : addr + len(code)] = np.frombuffer(code, dtype=np.uint8)
+    for addr in KERNAL_RTS:
+        rom[addr] = 0x60
+    return rom
+
+
+_ROM = _rom()
+
+
+class C64:
+    """Machine state plus the calls the PSID/RSID driver needs.
+
+    ``ntsc`` chooses the VIC-II timing (263 lines of 65 cycles instead of 312 of 63) and the
+    KERNAL's CIA timer default; the clock itself only matters to whoever turns cycles into time.
+    """
+
+    def __init__(self, ntsc: bool = False, log_capacity: int = 1 << 16, event_capacity: int = 1 << 16):
+        self.ntsc = ntsc
+        self.regs = np.zeros(cpu.CPU_SIZE, dtype=np.int64)
+        self.ram = np.zeros(0x10000, dtype=np.uint8)
+        self.rom = _ROM.copy()
+        self.pmap = np.zeros(256, dtype=np.uint8)
+        self.io = np.zeros(0x1000, dtype=np.uint8)
+        self.dev = np.zeros(bus.DEV_SIZE, dtype=np.int64)
+        self.log_clk = np.zeros(log_capacity, dtype=np.int64)
+        self.log_addr = np.zeros(log_capacity, dtype=np.uint16)
+        self.log_val = np.zeros(log_capacity, dtype=np.uint8)
+        self.irqlog = np.zeros(event_capacity, dtype=np.int64)
+        self.nmilog = np.zeros(event_capacity, dtype=np.int64)
+        d = self.dev
+        lines, cpl = NTSC_VIDEO if ntsc else PAL_VIDEO
+        d[bus.LINES], d[bus.CPL], d[bus.FRAME] = lines, cpl, lines * cpl
+        d[bus.LOGCAP] = log_capacity
+        d[bus.EVCAP] = event_capacity
+        d[bus.RNG] = 0x1234
+        d[bus.PORT_DDR], d[bus.PORT_DATA] = 0x2F, 0x37
+        self.pmap[0] = bus.P_ZERO
+        bus.set_banks(self.pmap, d)
+        for k in range(2):
+            c = bus.CIA_BASE + k * bus.CIA_SIZE
+            for j in range(2):
+                d[c + 6 * j + bus.T_NEXT] = bus.INF
+                d[c + 6 * j + bus.T_LATCH] = d[c + 6 * j + bus.T_C0] = 0xFFFF
+        # The KERNAL leaves CIA 1 timer A running at 60 Hz with its interrupt enabled.
+        c1 = bus.CIA_BASE
+        d[c1 + bus.T_LATCH] = d[c1 + bus.T_C0] = CIA_DEFAULT[ntsc]
+        d[c1 + bus.C_ICR_MASK] = 1
+        d[c1 + bus.C_CRA] = 0x11
+        bus.timer_start(d, c1, 0)
+        d[bus.RASTER_CMP] = 0
+        d[bus.RASTER_NEXT] = bus.next_raster(d, -1)
+        bus.update(d, 0)
+        for addr, vec in RAM_VECTORS.items():
+            self.ram[addr], self.ram[addr + 1] = vec & 0xFF, vec >> 8
+        self.regs[cpu.SP] = 0xFF
+        self.regs[cpu.P] = 0x24  # interrupts disabled, as after a reset
+        self.regs[cpu.IDLE_SP] = -1
+        self._taken = 0  # writes already handed out by take_writes()
+
+    # -- memory -------------------------------------------------------------------------
+    def load(self, addr: int, data: bytes) -> None:
+        end = addr + len(data)
+        if end > 0x10000:
+            raise MachineError(f"data from ${addr:04x} runs past $ffff ({len(data)} bytes)")
+        self.ram[addr:end] = np.frombuffer(data, dtype=np.uint8)
+
+    def set_port(self, value: int) -> None:
+        """Set the processor port ($01): which of BASIC, KERNAL and I/O are banked in."""
+        self.dev[bus.PORT_DATA] = value
+        self.ram[1] = value
+        bus.set_banks(self.pmap, self.dev)
+
+    def peek(self, addr: int) -> int:
+        return int(self.ram[addr])
+
+    @property
+    def clock(self) -> int:
+        return int(self.regs[cpu.CLK])
+
+    @clock.setter
+    def clock(self, value: int) -> None:
+        """Move time forward to ``value`` (the CPU was not running in between)."""
+        self.regs[cpu.CLK] = max(value, self.clock)
+
+    def cia1_period(self) -> int:
+        """Cycles between CIA 1 timer-A underflows as now programmed: latch + 1."""
+        return int(self.dev[bus.CIA_BASE + bus.T_LATCH]) + 1
+
+    # -- running ------------------------------------------------------------------------
+    def _execute(self, free: int, stop_sp: int, until: int) -> int:
+        while True:
+            st = cpu.execute(self.regs, self.ram, self.rom, self.pmap, self.io, self.dev,
+                             self.log_clk, self.log_addr, self.log_val, self.irqlog, self.nmilog,
+                             free, stop_sp, until)
+            if st != cpu.ST_LOGFULL:
+                return st
+            n = len(self.log_clk) * 2
+            for name in ("log_clk", "log_addr", "log_val"):
+                old = getattr(self, name)
+                new = np.zeros(n, dtype=old.dtype)
+                new[: len(old)] = old
+                setattr(self, name, new)
+            self.dev[bus.LOGCAP] = n
+
+    def _push_return(self) -> int:
+        """Push a return address so the routine's final RTS ends the call; returns the old SP."""
+        sp = int(self.regs[cpu.SP])
+        if sp < 8:
+            raise MachineError(f"stack overflow (stack pointer ${sp:02x})")
+        self.ram[0x100 | sp] = 0xFF
+        self.ram[0x100 | (sp - 1)] = 0xFE
+        self.regs[cpu.SP] = sp - 2
+        return sp
+
+    def call(self, addr: int, a: int, budget: int, what: str) -> int:
+        """Run the subroutine at ``addr`` with A = ``a`` to its RTS; the cycles it took.
+
+        Interrupts are not taken (a player's play routine runs inside its interrupt). More
+        than ``budget`` cycles is an error, as are a JAM, a loop to itself and missing ROM code.
+        """
+        start = self.clock
+        stop_sp = self._push_return()
+        self.regs[cpu.PC], self.regs[cpu.A] = addr, a
+        self.regs[cpu.P] |= 0x04
+        st = self._execute(0, stop_sp, start + budget)
+        if st == cpu.ST_UNTIL:
+            raise MachineError(
+                f"{what} at ${addr:04x} did not return within {budget} cycles "
+                f"(stuck near ${int(self.regs[cpu.PC]):04x})")
+        self._check(st, what)
+        self.regs[cpu.SP] = stop_sp
+        return self.clock - start
+
+    def run(self, addr: int, a: int, until: int) -> None:
+        """Run a main program from ``addr`` as a C64 would, interrupts and all, until ``until``.
+
+        If it returns (a PSID init that installed an interrupt handler), interrupts are
+        enabled and the CPU waits for them, the way a player's driver loop does.
+        """
+        stop_sp = self._push_return()
+        self.regs[cpu.PC], self.regs[cpu.A] = addr, a
+        st = self._execute(1, stop_sp, until)
+        if st == cpu.ST_RETURNED:
+            self.regs[cpu.SP] = stop_sp
+            self.regs[cpu.IDLE] = 1
+            self.regs[cpu.IDLE_SP] = -1
+            self.regs[cpu.P] &= ~0x04
+            st = self._execute(1, stop_sp, until)
+        self._check(st, "the tune")
+
+    def _check(self, st: int, what: str) -> None:
+        if st in (cpu.ST_RETURNED, cpu.ST_UNTIL):
+            return
+        pc = int(self.regs[cpu.PC])
+        if st == cpu.ST_HANG:
+            raise MachineError(f"{what} loops forever at ${pc:04x} waiting for an interrupt it cannot get")
+        if st == cpu.ST_UNSUPPORTED:
+            need = bus.FEATURES.get(int(self.dev[bus.UNSUPPORTED]), "an unknown feature")
+            raise MachineError(f"{what} needs {need}, which sidlang's C64 does not emulate")
+        if st == cpu.ST_JAM:
+            at = int(self.regs[cpu.JAM_PC])
+            if self.pmap[at >> 8] == bus.P_ROM:
+                if at == BRK_TRAP:
+                    sp = int(self.regs[cpu.SP])
+                    ret = int(self.ram[0x100 | ((sp + 5) & 0xFF)]) | int(self.ram[0x100 | ((sp + 6) & 0xFF)]) << 8
+                    raise MachineError(
+                        f"{what} executed BRK at ${(ret - 2) & 0xFFFF:04x} (a zero byte: runaway code?)")
+                rom = "BASIC" if at < 0xC000 else "KERNAL"
+                raise MachineError(
+                    f"{what} calls {rom} ROM code at ${at:04x}, which sidlang does not emulate "
+                    f"(only interrupt entry and exit are there)")
+            raise MachineError(f"{what} jammed the CPU: JAM opcode ${self.peek(at):02x} at ${at:04x}")
+        raise MachineError(f"{what}: emulation stopped with code {st}")
+
+    # -- results ------------------------------------------------------------------------
+    def writes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every logged SID-range write so far: (cycle, address, value)."""
+        n = int(self.dev[bus.NLOG])
+        return self.log_clk[:n].copy(), self.log_addr[:n].copy(), self.log_val[:n].copy()
+
+    def interrupts(self) -> tuple[np.ndarray, int, np.ndarray, int]:
+        """IRQ times, IRQ count, NMI times, NMI count (times stop at the log's capacity)."""
+        ni, nn = int(self.dev[bus.NIRQ]), int(self.dev[bus.NNMI])
+        cap = len(self.irqlog)
+        return self.irqlog[: min(ni, cap)].copy(), ni, self.nmilog[: min(nn, cap)].copy(), nn
