@@ -17,7 +17,7 @@ from sidlang.errors import UsageError
 from sidlang.tune import Tune
 
 #: Modules of this package that define formats, in the order ``--help`` lists them.
-MODULES = ("sidl", "vice", "reglog", "render", "asid")
+MODULES = ("sidl", "vice", "reglog", "render", "asid", "sid")
 
 
 @dataclass(frozen=True)

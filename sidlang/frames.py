@@ -103,7 +103,8 @@ class Frames(Sequence):
             last = np.full((self.n, N_WRITABLE), -1, dtype=np.int64)
             np.maximum.at(last, (self.index[sel], w["reg"][sel].astype(np.int64)), sel)
             last = np.maximum.accumulate(last, axis=0)
-            vals = np.where(last >= 0, w["val"][np.maximum(last, 0)], 0).astype(np.uint8)
+            held = w["val"][np.maximum(last, 0)] if len(w) else np.zeros(last.shape, np.uint8)
+            vals = np.where(last >= 0, held, 0).astype(np.uint8)
             out.append(vals)
         return out
 

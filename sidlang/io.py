@@ -37,8 +37,11 @@ def read_bytes(path: PathLike) -> bytes:
         raise SidlangError(f"cannot read: {e.strerror}", file=str(path)) from None
 
 
-def load(source: PathLike | bytes, format: str | None = None) -> Tune:
-    """Read a Tune from a path (or ``-``) or from bytes; the format is named or from the ending."""
+def load(source: PathLike | bytes, format: str | None = None, **options) -> Tune:
+    """Read a Tune from a path (or ``-``) or from bytes; the format is named or from the ending.
+
+    ``options`` go to the format's reader (``.sid``: ``subtune``, ``seconds``, ``clock``).
+    """
     if isinstance(source, bytes | bytearray):
         if format is None:
             raise UsageError("loading from bytes needs format=…")
@@ -52,7 +55,7 @@ def load(source: PathLike | bytes, format: str | None = None) -> Tune:
     if fmt.read is None:
         raise UsageError(f"format {fmt.name!r} cannot be read, only written")
     try:
-        return fmt.read(data, name)
+        return fmt.read(data, name, **options)
     except SidlangError as e:
         if e.file is None:
             e.file = name

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 WRITE_DTYPE = np.dtype([("cycle", np.int64), ("chip", np.uint8), ("reg", np.uint8), ("val", np.uint8)])
 EVENT_DTYPE = np.int64
 MODELS = (6581, 8580)
+MAX_FRAMES = 1 << 22  #: about 23 hours at 50 Hz; bounds the memory of the frames view
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,9 @@ class Tune:
                 )
             if int(w["reg"].max()) >= N_REGS:
                 raise TuneError(f"register {int(w['reg'].max())} out of range 0–31")
+            span = (int(w["cycle"][-1]) - self.header.start_cycle) // self.header.frame_cycles
+            if span >= MAX_FRAMES:
+                raise TuneError(f"the tune spans {span} frames; at most {MAX_FRAMES} are supported")
             if int(w["cycle"][0]) < self.header.start_cycle:
                 raise TuneError(
                     f"first write at cycle {int(w['cycle'][0])} is before frame 0 "

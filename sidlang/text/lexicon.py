@@ -51,7 +51,7 @@ def parse_int(text: str) -> int | None:
             return int(text[1:], 2)
         if text[:2] in ("0x", "0X"):
             return int(text[2:], 16)
-        if text.isdigit():
+        if (text.isascii() and text.isdigit()):
             return int(text)
     except (ValueError, IndexError):
         return None

@@ -26,7 +26,7 @@ from sidlang.text.lexicon import (
     parse_int,
     suggest,
 )
-from sidlang.tune import WRITE_DTYPE, Header, Tune
+from sidlang.tune import MAX_FRAMES, WRITE_DTYPE, Header, Tune
 
 # Compiled token kinds (first element of the cached tuple).
 _SEP, _CTX, _BYTE, _WIDE, _SUB, _RAW, _EVENT = range(7)
@@ -112,10 +112,10 @@ class Parser:
             return tuple(_int_in(w, 0xD400, 0xDFE0, "an address $d400–$dfe0") for w in words)
         _one(words)
         if name == "start" and words[0].startswith("-"):
-            return -_int_in(words[0][1:], 1, 1 << 62, DIRECTIVES[name])
-        limits = {"frame": (1, 10_000_000), "start": (0, 1 << 62), "gap": (0, 100_000),
+            return -_int_in(words[0][1:], 1, 1 << 50, DIRECTIVES[name])
+        limits = {"frame": (1, 10_000_000), "start": (0, 1 << 50), "gap": (0, 100_000),
                   "subtune": (0, 256), "songs": (0, 256), "startsong": (0, 256),
-                  "speed": (0, 0xFFFFFFFF), "frames": (0, 1 << 40)}
+                  "speed": (0, 0xFFFFFFFF), "frames": (0, MAX_FRAMES)}
         lo, hi = limits[name]
         return _int_in(words[0], lo, hi, DIRECTIVES[name])
 
@@ -165,6 +165,8 @@ class Parser:
             i = tok.find(op)
             if i > 0:
                 break
+        else:
+            raise _Fail(f"missing field name before '=' in {tok!r}", "write it as field=value, e.g. vol=15")
         name, text = tok[:i], tok[i + len(op) :]
         if not text:
             raise _Fail(f"{name}{op} needs a value", None, i + len(op))
@@ -250,20 +252,26 @@ class Parser:
             toks = line.split()
             first = toks[0]
             k = 0
-            if first.isdigit():
+            if (first.isascii() and first.isdigit()):
                 n = int(first)
+                if n >= MAX_FRAMES:
+                    raise self.error(f"frame {n} is past the last allowed frame ({MAX_FRAMES - 1})", 1)
                 if n <= frame:
                     raise self.error(f"frame {n} comes after frame {frame}", 1,
                                      "frames must be in increasing order")
                 frame = n
                 k = 1
             elif first == "wait":
-                if len(toks) != 2 or not toks[1].isdigit():
+                if len(toks) != 2 or not (toks[1].isascii() and toks[1].isdigit()):
                     raise self.error("wait takes one number of frames", 1, "wait 12")
                 frame += int(toks[1])
+                if frame >= MAX_FRAMES:
+                    raise self.error(f"wait goes past the last allowed frame ({MAX_FRAMES - 1})", 6)
                 continue
             else:
                 frame += 1
+                if frame >= MAX_FRAMES:
+                    raise self.error(f"frame {frame} is past the last allowed frame ({MAX_FRAMES - 1})", 1)
             base = S + frame * L
             chip, voice = 0, -1
             st = state[0]
@@ -278,7 +286,7 @@ class Parser:
                     off = -1
                 else:
                     o = tok[at + 1 :]
-                    off = int(o) if o.isdigit() else self._offset(i, at, o)
+                    off = int(o) if (o.isascii() and o.isdigit()) else self._offset(i, at, o)
                     tok = tok[:at]
                 c = cache.get(tok)
                 if c is None:
