@@ -20,11 +20,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import Format
 from sidlang.c64.player import Program, play
 from sidlang.errors import FormatError, UsageError
 from sidlang.pitch import CLOCK_NAMES, NTSC_HZ, PAL_HZ
 from sidlang.tune import Header, Tune, make_writes
+
+from . import Format
 
 V1_SIZE, V2_SIZE = 0x76, 0x7C
 DEFAULT_SECONDS = 180.0
