@@ -176,7 +176,12 @@ def execute(cpu, ram, rom, pmap, io, dev, log_clk, log_addr, log_val, irqlog, nm
             ea = 0
             base = 0
             cross = 0
-            if m == M_IMM:
+            if m == M_IMPL or m == M_ACC:
+                # The second cycle reads the next byte and throws it away; from I/O that read
+                # has effects: an RTI stored at $DC0C acknowledges CIA 1 by reading $DC0D.
+                if pmap[pc >> 8] == bus.P_IO:
+                    _rd(pc, clk + 1, ram, rom, pmap, io, dev)
+            elif m == M_IMM:
                 ea = pc
                 pc = (pc + 1) & 0xFFFF
             elif m == M_ZP:

@@ -6,6 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
+from sidlang.cli.readopts import add_read_options, read_options
 from sidlang.errors import SidlangError, UsageError
 from sidlang.io import encode, load, write_atomic
 
@@ -27,6 +28,7 @@ def add_parser(sub) -> None:
     p.add_argument("--from", dest="from_format", metavar="F", help="input format name")
     p.add_argument("--to", dest="to_format", metavar="F", help="output format name")
     p.add_argument("-f", "--force", action="store_true", help="replace OUT if it exists")
+    add_read_options(p)
     p.set_defaults(run=run)
 
 
@@ -42,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.output}: is the input file; inputs are never overwritten")
     if args.output != "-" and Path(args.output).exists() and not args.force:
         raise SidlangError("already exists; add --force to replace it", file=args.output)
-    tune = load(args.input, args.from_format)
+    tune = load(args.input, args.from_format, **read_options(args))
     out_format = args.to_format or ("sidl" if args.output == "-" else None)
     data = encode(tune, args.output, out_format)
     if args.output == "-":

@@ -6,6 +6,7 @@ import argparse
 
 import numpy as np
 
+from sidlang.cli.readopts import add_read_options, read_options
 from sidlang.io import load
 from sidlang.pitch import CLOCK_NAMES
 from sidlang.registers import REGISTERS, WAVE_BITS
@@ -27,6 +28,7 @@ def add_parser(sub) -> None:
     )
     p.add_argument("file", metavar="FILE", help="a tune in any readable format, or -")
     p.add_argument("--from", dest="from_format", metavar="F", help="input format name")
+    add_read_options(p)
     p.set_defaults(run=run)
 
 
@@ -57,8 +59,24 @@ def describe(tune: Tune, name: str = "") -> list[str]:
     for key, label in (("skipped_lines", "skipped lines"), ("comment_lines", "comment lines")):
         if tune.meta.get(key):
             rows.append((label, f"{tune.meta[key]} (not register writes)"))
+    rows += list(tune.meta.get("sid", {}).items())  # header facts of a .sid (formats/sid.py)
+    rows.append(("as .sid", _sid_fit(tune)))
     width = max(len(k) for k, _ in rows)
     return [f"{k:<{width}}  {v}" for k, v in rows]
+
+
+def _sid_fit(tune: Tune) -> str:
+    """Whether the tune fits in a .sid that sidlang writes, and how much of it would."""
+    from sidlang.errors import SidlangError
+    from sidlang.formats.sidwrite import fit
+
+    try:
+        used, room = fit(tune)
+    except SidlangError as e:
+        return f"cannot be written: {e.message}"
+    if used <= room:
+        return f"fits: {used} of {room} bytes of C64 memory"
+    return f"too long: needs {used} bytes, C64 memory holds {room} (about {tune.seconds * room / used:.0f} s fit)"
 
 
 def _duration(seconds: float) -> str:
@@ -85,6 +103,6 @@ def _voices(tune: Tune) -> tuple[list[str], list[str]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    tune = load(args.file, args.from_format)
+    tune = load(args.file, args.from_format, **read_options(args))
     print("\n".join(describe(tune, args.file)))
     return 0
