@@ -16,8 +16,9 @@ keeps a gate-off/gate-on retrigger inside one frame. The map is derived from
 What an update carries is *changes*: the encoder sends a register when its value at the end of
 the frame differs from what the receiver holds (every register in the first frame, since the
 receiver's state is unknown). A control register's writes in a frame are reduced to their
-transitions; one transition is sent at 22–24, two as 22–24 then 25–27. A frame that changes a
-control register three or more times keeps its last two transitions: ASID has no room for more.
+transitions; one transition is sent at 22–24, two as 22–24 then 25–27. ASID has no room for a
+third, so three or more changes in a frame keep the final value and the latest earlier value
+that is still a change (see :func:`_two_writes`).
 
 A ``.syx`` stream carries no times, so the encoder writes one update per SID for every frame,
 empty ones included, and the ``31`` speed message gives the frame length; the decoder counts
@@ -165,13 +166,26 @@ def frame_updates(tune: Tune, chip: int = 0) -> list[Update]:
                 update[index] = last[reg]
         for c, reg in enumerate(CONTROL):
             steps = _transitions(held[reg], controls.get(reg, [last[reg]] if held[reg] is None else []))
-            if steps:
-                update[FIRST_CONTROL + c] = steps[-2] if len(steps) > 1 else steps[-1]
-            if len(steps) > 1:
-                update[SECOND_CONTROL + c] = steps[-1]
+            if len(steps) == 1:
+                update[FIRST_CONTROL + c] = steps[0]
+            elif steps:
+                update.update(_two_writes(held[reg], steps, FIRST_CONTROL + c, SECOND_CONTROL + c))
         held = last
         out.append(update)
     return out
+
+
+def _two_writes(before: int | None, steps: list[int], first: int, second: int) -> Update:
+    """Two or more changes of a control register in one frame as at most two ASID writes.
+
+    The second write is the final value; the first is the latest earlier value that differs
+    from both what the register held and the final value, so that it is still a change (a
+    gate-off before a gate-on survives; a test-bit pulse before them is what gets dropped).
+    Where no such value exists (off-on-off), only the final value is sent.
+    """
+    final = steps[-1]
+    middle = [v for v in steps[:-1] if v != before and v != final]
+    return {first: middle[-1], second: final} if middle else {first: final}
 
 
 def _transitions(before: int | None, values: list[int]) -> list[int]:

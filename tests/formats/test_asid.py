@@ -7,12 +7,12 @@ import io
 import mido
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from sidlang.formats import asid, asid_midi
 
 import sidlang
 from sidlang.errors import FormatError, UsageError
-from sidlang.formats import asid, asid_midi
 from sidlang.pitch import NTSC_FRAME, NTSC_HZ, PAL_FRAME, PAL_HZ
 from sidlang.registers import N_WRITABLE
 from sidlang.tune import Header, Tune, make_writes
@@ -67,24 +67,23 @@ def tunes(draw, max_frames: int = 12) -> Tune:
     chips = draw(st.integers(1, 3))
     frame = draw(st.sampled_from([PAL_FRAME, NTSC_FRAME, PAL_FRAME // 4]))
     clock = NTSC_HZ if frame == NTSC_FRAME else PAL_HZ
-    cycles, chip, regs, vals = [], [], [], []
-    n_frames = draw(st.integers(1, max_frames))
-    for n in range(n_frames):
-        offsets = sorted(draw(st.lists(st.integers(0, frame - 1), max_size=12)))
-        for off in offsets:
-            cycles.append(n * frame + off)
-            chip.append(draw(st.integers(0, chips - 1)))
-            regs.append(draw(st.one_of(st.sampled_from(CONTROL_REGS), st.integers(0, 31))))
-            vals.append(draw(st.one_of(st.sampled_from([0x40, 0x41, 0x08, 0x81, 0x11]), st.integers(0, 255))))
+    write = st.tuples(
+        st.integers(0, frame - 1),
+        st.integers(0, chips - 1),
+        st.one_of(st.sampled_from(CONTROL_REGS), st.integers(0, 31)),
+        st.one_of(st.sampled_from([0x40, 0x41, 0x08, 0x81, 0x11]), st.integers(0, 255)),
+    )
+    frames = draw(st.lists(st.lists(write, max_size=12), min_size=1, max_size=max_frames))
+    rows = [(n * frame + off, c, r, v) for n, ws in enumerate(frames) for off, c, r, v in sorted(ws)]
     header = Header(
         clock_hz=clock, frame_cycles=frame, models=tuple(draw(st.sampled_from([6581, 8580])) for _ in range(chips)),
-        sids=tuple(0xD400 + 0x20 * i for i in range(chips)), frames=n_frames + draw(st.integers(0, 2)),
+        sids=tuple(0xD400 + 0x20 * i for i in range(chips)), frames=len(frames) + draw(st.integers(0, 2)),
     )
-    return Tune(header, make_writes(cycles, chip, regs, vals))
+    return Tune(header, make_writes(*zip(*rows)) if rows else None)
 
 
 def control_steps(tune: Tune, chip: int) -> dict[tuple[int, int], list[int]]:
-    """Per (frame, control register): the writes that change it, from the last two on."""
+    """Per (frame, control register): the writes that change what the register holds."""
     fr, w = tune.frames, tune.writes
     held: dict[int, int | None] = {r: None for r in CONTROL_REGS}
     out: dict[tuple[int, int], list[int]] = {}
@@ -93,17 +92,37 @@ def control_steps(tune: Tune, chip: int) -> dict[tuple[int, int], list[int]]:
         for reg in CONTROL_REGS:
             vals = [int(x["val"]) for x in frame if x["chip"] == chip and x["reg"] == reg]
             if n == 0 and not vals:
-                vals = [0]
+                vals = [0]  # frame 0 starts from the reset state, which ASID sends too
             steps = []
             for v in vals:
                 if v != (steps[-1] if steps else held[reg]):
                     steps.append(v)
             if steps:
-                out[n, reg] = steps[-2:]
+                out[n, reg] = steps
                 held[reg] = steps[-1]
     return out
 
 
+def is_subsequence(short: list[int], long: list[int]) -> bool:
+    it = iter(long)
+    return all(any(x == y for y in it) for x in short)
+
+
+def assert_same_control_changes(back: Tune, tune: Tune) -> None:
+    """Up to two changes a frame come back exactly (retriggers); more keep the final value and
+    at most one earlier change, taken from the original ones."""
+    for chip in range(tune.header.chips):
+        want, got = control_steps(tune, chip), control_steps(back, chip)
+        assert set(got) == set(want)
+        for key, steps in want.items():
+            if len(steps) <= 2:
+                assert got[key] == steps, key
+            else:
+                assert got[key][-1] == steps[-1] and len(got[key]) <= 2, key
+                assert is_subsequence(got[key], steps), key
+
+
+@settings(max_examples=60)
 @given(tunes())
 def test_decode_encode_gives_back_frame_states_and_retriggers(tune):
     back = asid.decode(asid.encode(tune))
@@ -112,16 +131,17 @@ def test_decode_encode_gives_back_frame_states_and_retriggers(tune):
     assert (back.header.clock_hz, back.header.frame_cycles) == (tune.header.clock_hz, tune.header.frame_cycles)
     for chip in range(tune.header.chips):
         assert np.array_equal(back.frames.state(chip), tune.frames.state(chip))
-        assert control_steps(back, chip) == control_steps(tune, chip)
+    assert_same_control_changes(back, tune)
 
 
+@settings(max_examples=40)
 @given(tunes(max_frames=8))
 def test_mid_round_trip(tune):
     back = asid_midi.read_mid(asid_midi.write_mid(tune))
     assert len(back.frames) == len(tune.frames)
     for chip in range(tune.header.chips):
         assert np.array_equal(back.frames.state(chip), tune.frames.state(chip))
-        assert control_steps(back, chip) == control_steps(tune, chip)
+    assert_same_control_changes(back, tune)
 
 
 RETRIGGER = """\
@@ -142,10 +162,14 @@ def test_a_retrigger_is_a_second_control_write():
     assert set(updates[4]) == {0, 1}  # C-4 changes both frequency bytes
 
 
-def test_three_control_changes_keep_the_last_two():
-    w = make_writes([0, 10, 20, 30], [0] * 4, [4, 4, 4, 4], [0x41, 0x08, 0x40, 0x41])
+def test_more_control_changes_than_asid_holds():
+    # Frame 1: gate on -> test -> gate off -> gate on: the retrigger (off, on) survives.
+    # Frame 2: on -> off -> on -> off: no two writes can say that; the final value goes.
+    w = make_writes([0, 19656, 19666, 19676, 39312, 39322, 39332], [0] * 7, [4] * 7,
+                    [0x41, 0x08, 0x40, 0x41, 0x40, 0x41, 0x40])
     updates = asid.frame_updates(Tune(Header(), w))
-    assert (updates[0][22], updates[0][25]) == (0x40, 0x41)
+    assert updates[1] == {22: 0x40, 25: 0x41}
+    assert updates[2] == {22: 0x40}
 
 
 def test_mid_has_one_update_per_changed_frame_at_its_tick():
