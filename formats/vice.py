@@ -81,6 +81,17 @@ def _event_times(cycles, diffs, numbers, file, what) -> np.ndarray:
     return unique
 
 
+def _irq_frame_length(irq: np.ndarray) -> tuple[int, str]:
+    """The most common gap between IRQs, where it is a plausible player tick (seen at least
+    twice, 256 cycles to four PAL frames); else PAL's frame length."""
+    if len(irq) >= 3:
+        values, counts = np.unique(np.diff(irq), return_counts=True)
+        best = int(np.argmax(counts))
+        if counts[best] >= 2 and 256 <= values[best] <= 4 * PAL_FRAME:
+            return int(values[best]), "irq"
+    return PAL_FRAME, "header"
+
+
 def read_vice6(data: bytes, file: str | None = None) -> Tune:
     rows, numbers, skipped, _ = read_columns(data, 6, file)
     _require_rows(rows, file, "'CLOCK_DIFF IRQ_DIFF NMI_DIFF CHIPNO REG VAL'")
@@ -92,18 +103,14 @@ def read_vice6(data: bytes, file: str | None = None) -> Tune:
     cycles = np.cumsum(delta)
     irq = _event_times(cycles, irq_d, numbers, file, "IRQ")
     nmi = _event_times(cycles, nmi_d, numbers, file, "NMI")
-    length = PAL_FRAME
-    if len(irq) >= 3:
-        gaps = np.diff(irq)
-        values, counts = np.unique(gaps, return_counts=True)
-        length = int(values[np.argmax(counts)])
+    length, source = _irq_frame_length(irq)
     earliest = min(int(cycles[0]), int(irq[0]), int(nmi[0]))
     start = int(irq[0]) - -(-(int(irq[0]) - earliest) // length) * length
     gap = modal_gap(cycles, (cycles - start) // length)
     header = Header(frame_cycles=length, start_cycle=start, gap=gap,
                     sids=_sids(int(chip.max()) + 1), timing="irq")
     writes = make_writes(cycles, chip, reg, val)
-    return Tune(header, writes, irq, nmi, meta={"skipped_lines": skipped, "frame_source": "irq"})
+    return Tune(header, writes, irq, nmi, meta={"skipped_lines": skipped, "frame_source": source})
 
 
 def _since(events: np.ndarray, cycles: np.ndarray, fallback: np.ndarray) -> np.ndarray:
