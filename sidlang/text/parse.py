@@ -229,7 +229,8 @@ class Parser:
         state = None
         frame = -1  # last frame number used
         last_event = -1
-        cache = self.cache
+        cache = self.cache  # token body (no offset) -> compiled tuple
+        whole: dict[str, tuple] = {}  # whole token -> (compiled, offset, index of '@')
         append = out.append
         for lineno, raw in enumerate(lines, 1):
             self.lineno, self.line = lineno, raw
@@ -247,7 +248,7 @@ class Parser:
                 S, L, G = h.start_cycle, h.frame_cycles, h.gap
                 state = [[0] * N_REGS for _ in range(h.chips)]
                 irq_timing = h.timing == "irq"
-            if "#" in line:
+            if " #" in line or "\t#" in line:
                 line = strip_comment(line)
             toks = line.split()
             first = toks[0]
@@ -281,22 +282,28 @@ class Parser:
             n_before = len(out)
             for i in range(k, len(toks)):
                 tok = toks[i]
-                at = tok.find("@", 1)
-                if at < 0:
-                    off = -1
+                hit = whole.get(tok)
+                if hit is not None:
+                    c, off, at = hit
                 else:
-                    o = tok[at + 1 :]
-                    off = int(o) if (o.isascii() and o.isdigit()) else self._offset(i, at, o)
-                    tok = tok[:at]
-                c = cache.get(tok)
-                if c is None:
-                    try:
-                        c = self.compile(tok)
-                    except _Fail as e:
-                        raise self.token_error(i, e) from None
-                    if len(cache) > 100_000:
-                        cache.clear()
-                    cache[tok] = c
+                    at = tok.find("@", 1)
+                    if at < 0:
+                        off = -1
+                        body = tok
+                    else:
+                        o = tok[at + 1 :]
+                        off = int(o) if (o.isascii() and o.isdigit()) else self._offset(i, at, o)
+                        body = tok[:at]
+                    c = cache.get(body)
+                    if c is None:
+                        try:
+                            c = self.compile(body)
+                        except _Fail as e:
+                            raise self.token_error(i, e) from None
+                        cache[body] = c
+                    if len(whole) > 100_000:
+                        whole.clear()
+                    whole[tok] = (c, off, at)
                 kind = c[0]
                 if kind >= _BYTE and kind <= _RAW:
                     reg, voiced, op, value = c[1], c[2], c[3], c[4]
