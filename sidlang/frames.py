@@ -109,14 +109,26 @@ class Frames(Sequence):
         return out
 
 
+def _snap(spacing: int) -> int:
+    """The video-frame tick (or a multispeed fraction of it) that ``spacing`` is a multiple of."""
+    for speed in range(1, 17):
+        for base in (PAL_FRAME, NTSC_FRAME):
+            tick = base / speed
+            k = round(spacing / tick)
+            if 1 <= k <= 8 and abs(spacing - k * tick) <= 0.005 * k * tick:
+                return round(tick)
+    return spacing
+
+
 def infer_frame_timing(cycles: np.ndarray, default: int = PAL_FRAME) -> tuple[int, int, str]:
     """Frame length and start cycle from the write bursts of a log without interrupt data.
 
     A player routine writes its registers in a burst once per tick; bursts are separated by
-    gaps much longer than the gaps inside them. The modal distance between burst starts is the
-    frame length (snapped to PAL's 19656 or NTSC's 17095 cycles, or an integer fraction of
-    them for multispeed tunes, when within 0.5%), and frame 0 starts so that every burst
-    begins at or just after a frame boundary. Returns ``(frame_cycles, start_cycle, source)``.
+    gaps much longer than the gaps inside them. The modal distance between burst starts gives
+    the frame length: snapped to PAL's 19656 or NTSC's 17095 cycles, or an integer fraction of
+    them for multispeed tunes, when it is within 0.5% of a whole multiple of one (a tune that
+    writes only every second frame still ticks every frame). Frame 0 starts so that every
+    burst begins at or just after a frame boundary. Returns ``(frame_cycles, start_cycle, source)``.
     """
     if len(cycles) == 0:
         return default, 0, "header"
@@ -135,15 +147,7 @@ def infer_frame_timing(cycles: np.ndarray, default: int = PAL_FRAME) -> tuple[in
     values, counts = np.unique(coarse, return_counts=True)
     mode = values[np.argmax(counts)]
     near = spacing[np.abs(coarse - mode) <= 1]
-    length = int(round(float(np.median(near))))
-    for base in (PAL_FRAME, NTSC_FRAME):
-        for speed in range(1, 17):
-            if abs(length - base / speed) <= 0.005 * base / speed and base % speed == 0:
-                length = base // speed
-                break
-        else:
-            continue
-        break
+    length = _snap(int(round(float(np.median(near)))))
     if length <= 0:
         return default, first, "header"
     # Phase: put frame boundaries just before every burst start that sits on the grid.
