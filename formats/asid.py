@@ -247,7 +247,7 @@ def encode_stream(tune: Tune, *, every_frame: bool = True, classic: bool = False
     for chip in range(h.chips):
         update_command(chip)  # refuse more SIDs than ASID has commands for, before any output
     yield 0, sysex(START)
-    text = " - ".join(t for t in (h.title, h.author) if t)
+    text = " - ".join(t.strip() for t in (h.title, h.author) if t.strip())
     if text:
         yield 0, display(text)
     if not classic:
