@@ -25,7 +25,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from sidlang.errors import UsageError
+from sidlang.errors import FormatError, UsageError
 from sidlang.registers import N_WRITABLE, VOICES
 from sidlang.tune import MODELS, Tune
 
@@ -240,7 +240,7 @@ def read_wav(data: bytes) -> tuple[np.ndarray, int]:
     """``(int16 samples (samples, channels), rate)`` from a 16-bit PCM WAV; for tests and tools."""
     with wave.open(io.BytesIO(data), "rb") as wav:
         if wav.getsampwidth() != 2:
-            raise UsageError(f"only 16-bit WAV is read here, got {8 * wav.getsampwidth()}-bit")
+            raise FormatError(f"only 16-bit WAV is read here, got {8 * wav.getsampwidth()}-bit")
         frames = wav.readframes(wav.getnframes())
         return np.frombuffer(frames, dtype="<i2").reshape(-1, wav.getnchannels()), wav.getframerate()
 
