@@ -89,6 +89,8 @@ def write_atomic(path: PathLike, data: bytes, *, force: bool = False) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        # mkstemp makes the file private (0600); give it the mode a plain open() would.
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -96,6 +98,12 @@ def write_atomic(path: PathLike, data: bytes, *, force: bool = False) -> None:
         except OSError:
             pass
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def save(tune: Tune, path: PathLike, format: str | None = None, *, force: bool = True, **options) -> None:

@@ -137,3 +137,12 @@ def test_api_load_save(files):
     assert sidlang.parse(sidlang.dumps(tune)) == tune
     with pytest.raises(sidlang.UsageError):
         sidlang.load(b"1 2 3\n")
+
+
+def test_outputs_get_the_usual_file_mode(files, capsys):
+    old = os.umask(0o022)
+    try:
+        assert run(capsys, "convert", files / "song.sidl", files / "m.vice")[0] == 0
+    finally:
+        os.umask(old)
+    assert (files / "m.vice").stat().st_mode & 0o777 == 0o644
