@@ -142,8 +142,9 @@ class Parser:
     def compile(self, tok: str) -> tuple:
         """One frame-line token (without its ``@offset``) -> a cached tuple of what it does.
 
-        Writes compile to ``(kind, reg, voiced, op, value, field)``: ``reg`` is relative to
-        the voice block when ``voiced``; for raw registers ``voiced`` holds the chip (or None).
+        Writes compile to ``(kind, reg, voiced, op, value, field, lo, hi, relative)``: ``reg``
+        is relative to the voice block when ``voiced`` (for raw registers ``voiced`` holds the
+        chip, or None); ``lo``/``hi`` are a wide field's two bytes for ``=``.
         """
         if tok == "|":
             return (_SEP,)
@@ -180,7 +181,7 @@ class Parser:
         kind = {"byte": _BYTE, "wide": _WIDE, "sub": _SUB}[f.kind]
         # Wide fields carry their two bytes ready-made for the common '=' case.
         return (kind, f.regs[0], f.voiced, op, value, f,
-                value & ((1 << f.lo_bits) - 1), value >> f.lo_bits)
+                value & ((1 << f.lo_bits) - 1), value >> f.lo_bits, op != "=")
 
     def _value(self, f: Field, text: str, op: str, col: int) -> int:
         v = parse_int(text)
@@ -217,7 +218,7 @@ class Parser:
         v = parse_int(text)
         if v is None or v > 255:
             raise _Fail(f"bad byte value {text!r}", "a byte is 0–255, $00–$ff", col)
-        return (_RAW, addr, chip, op, v, _RAW_FIELD)
+        return (_RAW, addr, chip, op, v, _RAW_FIELD, 0, 0, op != "=")
 
     # -- the whole text ----------------------------------------------------------------
     def parse(self) -> Tune:
@@ -305,12 +306,12 @@ class Parser:
                         whole.clear()
                     whole[tok] = (c, off, at)
                 kind = c[0]
-                if kind >= _BYTE and kind <= _RAW:
-                    reg, voiced, op, value = c[1], c[2], c[3], c[4]
-                    if kind == _RAW:
-                        if voiced is not None and voiced != chip:
-                            chip = voiced
-                            st = state[chip]
+                # Kinds as literals: 2 byte, 3 wide, 4 bit field, 5 raw (see _BYTE…_RAW);
+                # this loop runs once per token, and constants beat global lookups here.
+                if 2 <= kind <= 5:
+                    kind, reg, voiced, op, value, f, lo, hi, rel = c
+                    if kind == 5:
+                        pass  # a raw address names its own chip; the context stays
                     elif voiced:
                         if voice < 0:
                             raise self.token_error(i, _Fail(f"{c[5].name} needs a voice first",
@@ -322,19 +323,25 @@ class Parser:
                         raise self.token_error(i, _Fail(
                             f"offset {off} is before the previous write (at {prev})",
                             "writes of a frame are in time order"))
-                    if kind == _BYTE or kind == _RAW:
-                        if op != "=":
-                            value = self._diff(i, c[5], st[reg], op, value)
+                    if kind == 2:
+                        if rel:
+                            value = self._diff(i, f, st[reg], op, value)
                         group = None
                         append((base + off, chip, reg, value))
                         st[reg] = value
                         prev = off
-                    elif kind == _WIDE:
+                    elif kind == 5:
+                        wchip = chip if voiced is None else voiced
+                        wst = state[wchip]
+                        if rel:
+                            value = self._diff(i, f, wst[reg], op, value)
+                        group = None
+                        append((base + off, wchip, reg, value))
+                        wst[reg] = value
+                        prev = off
+                    elif kind == 3:
                         r1 = reg + 1
-                        if op == "=":
-                            lo, hi = c[6], c[7]
-                        else:
-                            f = c[5]
+                        if rel:
                             lo_bits = f.lo_bits
                             cur = (st[r1] & (f.max >> lo_bits)) << lo_bits | (st[reg] & ((1 << lo_bits) - 1))
                             value = self._diff(i, f, cur, op, value)
@@ -347,12 +354,11 @@ class Parser:
                         st[reg] = lo
                         st[r1] = hi
                     else:  # a bit field inside one register
-                        f = c[5]
                         mask, shift = f.mask, f.shift
                         if (group is not None and group[0] == chip and group[1] == reg
                                 and f.name not in group[2] and at < 0):
                             cur = out[-1][3]
-                            if op != "=":
+                            if rel:
                                 value = self._diff(i, f, (cur & mask) >> shift, op, value)
                             v = (cur & ~mask) | (value << shift)
                             t = out[-1]
@@ -360,7 +366,7 @@ class Parser:
                             group[2].add(f.name)
                         else:
                             cur = st[reg]
-                            if op != "=":
+                            if rel:
                                 value = self._diff(i, f, (cur & mask) >> shift, op, value)
                             v = (cur & ~mask) | (value << shift)
                             append((base + off, chip, reg, v))

@@ -59,8 +59,9 @@ def test_offsets_and_gap():
 
 
 def test_raw_registers_and_addresses_with_two_chips():
-    w = writes("@sids $d400 $d420\n0 $04=$41 $d424=$11 s2.v1 wave=gate s1 vol=1")
-    assert [(c, r, v) for _, c, r, v in w] == [(0, 4, 0x41), (1, 4, 0x11), (1, 4, 1), (0, 24, 1)]
+    w = writes("@sids $d400 $d420\n0 $04=$41 $d424=$11 vol=2 s2.v1 wave=gate s1 vol=1")
+    assert [(c, r, v) for _, c, r, v in w] == [
+        (0, 4, 0x41), (1, 4, 0x11), (0, 24, 2), (1, 4, 1), (0, 24, 1)]
 
 
 def test_comments_and_sharps():
