@@ -23,6 +23,7 @@ formats (by name, or from the file ending):
   vice    .vice .dump    mainline VICE dump: DELTA REG VAL
   vice6   .vice6         asid-vice dump: CLOCK_DIFF IRQ_DIFF NMI_DIFF CHIPNO REG VAL
   reglog  .reglog        register log: CLOCK REG VAL
+  sid     .sid           PSID/RSID, played in a 6502 emulation; written as a playable PSID
   wav     .wav           audio rendered through reSIDfp (write only; see 'sidlang render')
   syx     .syx           ASID MIDI SysEx stream for SID hardware (see 'sidlang asid')
   '-' reads standard input or writes standard output (name the format with --from/--to).
