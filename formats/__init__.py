@@ -17,7 +17,7 @@ from sidlang.errors import UsageError
 from sidlang.tune import Tune
 
 #: Modules of this package that define formats, in the order ``--help`` lists them.
-MODULES = ("sidl", "vice", "reglog", "render", "asid", "sid")
+MODULES = ("sidl", "vice", "reglog", "render", "asid", "sid", "midi", "score")
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,10 @@ def load(source: PathLike | bytes, format: str | None = None, **options) -> Tune
         data, name = bytes(source), "<bytes>"
     else:
         name = str(source)
+        if name.startswith("music21:") and format is None:  # a music21 corpus piece, arranged
+            from sidlang.formats.score import read_corpus
+
+            return read_corpus(name, **options)
         if name == "-" and format is None:
             raise UsageError("reading standard input needs a format (--from)")
         data = read_bytes(source)

@@ -26,6 +26,8 @@ formats (by name, or from the file ending):
   sid     .sid           PSID/RSID, played in a 6502 emulation; written as a playable PSID
   wav     .wav           audio rendered through reSIDfp (write only; see 'sidlang render')
   syx     .syx           ASID MIDI SysEx stream for SID hardware (see 'sidlang asid')
+  mid     .mid .midi     MIDI notes, bends and controllers; read back through the arranger (--style)
+  abc krn musicxml       scores read with music21 and arranged (read only); also music21:NAME
   '-' reads standard input or writes standard output (name the format with --from/--to).
 
 exit codes: 0 success, 1 bad input, 2 usage error.

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sidlang.cli.readopts import add_read_options, read_options
 from sidlang.errors import SidlangError, UsageError
+from sidlang.formats import for_path
 from sidlang.io import encode, load, write_atomic
 
 
@@ -29,6 +30,8 @@ def add_parser(sub) -> None:
     p.add_argument("--to", dest="to_format", metavar="F", help="output format name")
     p.add_argument("-f", "--force", action="store_true", help="replace OUT if it exists")
     add_read_options(p)
+    p.add_argument("--style", metavar="NAME", help="arranger style for MIDI and score inputs: "
+                   "classic, plain, arcade, soft, or a .yaml file (see docs/midi.md)")
     p.set_defaults(run=run)
 
 
@@ -44,7 +47,12 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.output}: is the input file; inputs are never overwritten")
     if args.output != "-" and Path(args.output).exists() and not args.force:
         raise SidlangError("already exists; add --force to replace it", file=args.output)
-    tune = load(args.input, args.from_format, **read_options(args))
+    options = read_options(args)
+    if args.style:
+        if not args.input.startswith("music21:") and "style" not in for_path(args.input, args.from_format).options:
+            raise UsageError("--style applies to MIDI and score inputs (mid, abc, krn, musicxml, music21:NAME)")
+        options["style"] = args.style
+    tune = load(args.input, args.from_format, **options)
     out_format = args.to_format or ("sidl" if args.output == "-" else None)
     data = encode(tune, args.output, out_format)
     if args.output == "-":
