@@ -1,0 +1,317 @@
+"""The bundled model: a small decoder-only transformer over sidlang tokens, and sampling.
+
+Read top to bottom: :class:`ModelConfig` (stored inside the weights file, so the model
+rebuilds from the file alone), the transformer (:class:`Attention` with rotary positions and
+a KV cache, :class:`Block`, :class:`SidModel`), saving and loading with ``safetensors`` (no
+pickle), then generation: :func:`generate` samples under the tokenizer's grammar mask, so
+every sample decodes to a valid Tune, and :func:`continue_tune` is the public entry point
+(``sidlang continue``, the REPL's ``continue N``).
+
+Rotary positions make attention depend only on distances, so generation past the context
+length just drops the oldest cache entries (a sliding window) instead of recomputing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from sidlang.errors import SidlangError
+from sidlang.tokenizer import AGAIN, BOS, EOS, FRAME, Tokenizer, TokenizerConfig, TokenState
+from sidlang.tune import Tune
+
+BUNDLED = Path(__file__).resolve().parent / "weights" / "sidlang-small.safetensors"
+
+
+@dataclass
+class ModelConfig:
+    vocab_size: int = Tokenizer().vocab_size
+    block_size: int = 512  #: context length in tokens
+    n_layer: int = 4
+    n_head: int = 4
+    n_embd: int = 192
+    dropout: float = 0.0
+
+    @classmethod
+    def tiny(cls) -> ModelConfig:
+        """A model that trains for a few steps in seconds: for tests and smoke runs."""
+        return cls(block_size=64, n_layer=2, n_head=2, n_embd=32)
+
+
+def _rope(x: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
+    """Rotate pairs of channels of ``x`` (B, H, T, D) by angles ``pos * freq``; ``pos`` is (T,)."""
+    d = x.shape[-1]
+    freq = 10000.0 ** (-torch.arange(0, d, 2, device=x.device, dtype=torch.float32) / d)  # (D/2,)
+    ang = pos.to(torch.float32)[:, None] * freq[None, :]  # (T, D/2)
+    cos, sin = ang.cos().to(x.dtype), ang.sin().to(x.dtype)
+    x1, x2 = x[..., 0::2], x[..., 1::2]
+    return torch.stack((x1 * cos - x2 * sin, x1 * sin + x2 * cos), dim=-1).flatten(-2)
+
+
+class Attention(nn.Module):
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.n_head = cfg.n_head
+        self.qkv = nn.Linear(cfg.n_embd, 3 * cfg.n_embd, bias=False)
+        self.proj = nn.Linear(cfg.n_embd, cfg.n_embd, bias=False)
+        self.dropout = cfg.dropout
+
+    def forward(self, x: torch.Tensor, pos: torch.Tensor, cache: dict | None = None) -> torch.Tensor:
+        B, T, C = x.shape
+        q, k, v = self.qkv(x).split(C, dim=2)
+        q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))
+        q, k = _rope(q, pos), _rope(k, pos)  # (B, H, T, D)
+        causal = True
+        if cache is not None:
+            if "k" in cache:
+                k = torch.cat((cache["k"], k), dim=2)
+                v = torch.cat((cache["v"], v), dim=2)
+                causal = T > 1  # one new token sees the whole cache
+            # A sliding window: rotary keys stay valid when the oldest entries go.
+            cache["k"], cache["v"] = k[:, :, -cache["window"]:], v[:, :, -cache["window"]:]
+        y = F.scaled_dot_product_attention(
+            q, k, v, is_causal=causal, dropout_p=self.dropout if self.training else 0.0
+        )  # (B, H, T, D)
+        return self.proj(y.transpose(1, 2).reshape(B, T, C))
+
+
+class Block(nn.Module):
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.ln1 = nn.LayerNorm(cfg.n_embd)
+        self.attn = Attention(cfg)
+        self.ln2 = nn.LayerNorm(cfg.n_embd)
+        self.mlp = nn.Sequential(
+            nn.Linear(cfg.n_embd, 4 * cfg.n_embd, bias=False), nn.GELU(),
+            nn.Linear(4 * cfg.n_embd, cfg.n_embd, bias=False), nn.Dropout(cfg.dropout),
+        )
+
+    def forward(self, x: torch.Tensor, pos: torch.Tensor, cache: dict | None = None) -> torch.Tensor:
+        x = x + self.attn(self.ln1(x), pos, cache)
+        return x + self.mlp(self.ln2(x))
+
+
+class SidModel(nn.Module):
+    """Token embedding, ``n_layer`` pre-norm blocks, a tied output head."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.wte = nn.Embedding(cfg.vocab_size, cfg.n_embd)
+        self.drop = nn.Dropout(cfg.dropout)
+        self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layer))
+        self.ln_f = nn.LayerNorm(cfg.n_embd)
+        self.head = nn.Linear(cfg.n_embd, cfg.vocab_size, bias=False)
+        self.head.weight = self.wte.weight  # weight tying: one table for reading and writing
+        self.apply(self._init)
+        for name, p in self.named_parameters():
+            if name.endswith("proj.weight") or name.endswith("mlp.2.weight"):
+                # Scaled residual init (GPT-2), so deeper stacks start near the identity.
+                nn.init.normal_(p, 0.0, 0.02 / math.sqrt(2 * cfg.n_layer))
+
+    @staticmethod
+    def _init(m: nn.Module) -> None:
+        if isinstance(m, nn.Linear | nn.Embedding):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+
+    def n_params(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None, *,
+                caches: list[dict] | None = None, start: int = 0):
+        """Logits (B, T, V) for tokens ``idx`` (B, T); with ``targets`` also the mean loss.
+
+        ``targets`` equal to -1 (padding) are ignored. With ``caches`` (one dict per block)
+        the call continues a sequence whose first token sits at position ``start``.
+        """
+        B, T = idx.shape
+        pos = torch.arange(start, start + T, device=idx.device)
+        x = self.drop(self.wte(idx))  # (B, T, C)
+        for i, block in enumerate(self.blocks):
+            x = block(x, pos, None if caches is None else caches[i])
+        logits = self.head(self.ln_f(x))  # (B, T, V)
+        if targets is None:
+            return logits, None
+        loss = F.cross_entropy(logits.view(-1, logits.size(-1)).float(), targets.view(-1), ignore_index=-1)
+        return logits, loss
+
+    def new_caches(self) -> list[dict]:
+        return [{"window": self.cfg.block_size} for _ in self.blocks]
+
+
+# -- weights on disk ------------------------------------------------------------------------
+def save_model(model: SidModel, path: str | Path, tokenizer: Tokenizer, info: dict | None = None) -> None:
+    """Weights as safetensors; the model and tokenizer configs and ``info`` go in its metadata."""
+    from safetensors.torch import save_file
+
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items() if k != "head.weight"}
+    meta = {
+        "model_config": json.dumps(asdict(model.cfg)),
+        "tokenizer_config": tokenizer.config.to_json(),
+        "info": json.dumps(info or {}),
+        "torch": torch.__version__,
+    }
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(path).with_suffix(".tmp")
+    save_file(state, str(tmp), metadata=meta)
+    tmp.replace(path)
+
+
+def load_model(path: str | Path | None = None) -> tuple[SidModel, Tokenizer, dict]:
+    """``(model, tokenizer, info)`` from a weights file; the bundled one when ``path`` is None."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    path = Path(path) if path else BUNDLED
+    if not path.is_file():
+        raise SidlangError("no such weights file", file=str(path))
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+        state = load_file(str(path))
+        known = {f.name for f in fields(ModelConfig)}
+        cfg = ModelConfig(**{k: v for k, v in json.loads(meta["model_config"]).items() if k in known})
+        tok = Tokenizer(TokenizerConfig.from_json(meta["tokenizer_config"]))
+    except (KeyError, ValueError, OSError) as e:
+        raise SidlangError(f"not a sidlang weights file ({e})", file=str(path)) from None
+    model = SidModel(cfg)
+    state["head.weight"] = state["wte.weight"]
+    model.load_state_dict(state)
+    model.eval()
+    return model, tok, json.loads(meta.get("info", "{}"))
+
+
+# -- sampling ---------------------------------------------------------------------------------
+@dataclass
+class Sampling:
+    """How to pick each token: ``temperature`` 0 is greedy; ``top_k``/``top_p`` 0 are off."""
+
+    temperature: float = 1.0
+    top_k: int = 0
+    top_p: float = 0.0
+    seed: int | None = None
+    max_writes_per_frame: int = 64  #: keeps a runaway sample from filling one frame
+
+    def pick(self, logits: torch.Tensor, allowed: torch.Tensor, gen: torch.Generator) -> int:
+        logits = logits.float().masked_fill(~allowed, float("-inf"))  # (V,)
+        if self.temperature <= 0:
+            return int(logits.argmax())
+        logits = logits / self.temperature
+        if self.top_k and self.top_k < logits.numel():
+            kth = torch.topk(logits, self.top_k).values[-1]
+            logits = logits.masked_fill(logits < kth, float("-inf"))
+        probs = torch.softmax(logits, dim=-1)
+        if 0 < self.top_p < 1:
+            sp, si = torch.sort(probs, descending=True)
+            keep = torch.cumsum(sp, 0) - sp < self.top_p  # always keeps the most likely token
+            probs = torch.zeros_like(probs).scatter_(0, si[keep], sp[keep])
+        return int(torch.multinomial(probs, 1, generator=gen))
+
+
+def generate(model: SidModel, tok: Tokenizer, st: TokenState, context: list[int], frames: int,
+             sampling: Sampling | None = None, forced: list[list[tuple[int, int, int]]] | None = None) -> int:
+    """Sample ``frames`` new frames into ``st`` after the tokens ``context`` already fed to it.
+
+    ``forced[i]`` are ``(chip, reg, val)`` writes that frame ``i`` of the new ones must hold
+    (kept voices); they are fed right after the frame's start token, and their groups are in
+    ``st.blocked_groups`` so the model cannot add to them. Returns the number of tokens sampled.
+    """
+    sampling = sampling or Sampling()
+    gen = torch.Generator().manual_seed(sampling.seed if sampling.seed is not None else
+                                        int(torch.randint(0, 2**31, (1,))))
+    st.max_writes = sampling.max_writes_per_frame
+    st.allow_eos = False
+    masks: dict[tuple, torch.Tensor] = {}
+    starters = torch.zeros(tok.vocab_size, dtype=torch.bool)
+    starters[[FRAME, AGAIN]] = True
+    model.eval()
+    caches = model.new_caches()
+    window = context[-model.cfg.block_size:]
+    pos = len(window)
+    sampled = 0
+    with torch.inference_mode():
+        logits, _ = model(torch.tensor([window]), caches=caches)
+        logits = logits[0, -1]
+        made = 0
+        while True:
+            key = st.mask_key()
+            if key not in masks:
+                masks[key] = torch.from_numpy(st.allowed().copy())
+            allowed = masks[key] & starters if sampled == 0 else masks[key]
+            t = sampling.pick(logits, allowed, gen)
+            sampled += 1
+            if t in (FRAME, AGAIN, EOS):
+                if made == frames:
+                    break
+                made += 1
+            feed = [t]
+            st.feed(t, check=False)
+            if t in (FRAME, AGAIN) and forced:
+                extra = st.forced_tokens(forced[made - 1])
+                for u in extra:
+                    st.feed(u, check=False)
+                feed += extra
+            for u in feed:
+                logits, _ = model(torch.tensor([[u]]), caches=caches, start=pos)
+                logits = logits[0, -1]
+                pos += 1
+    return sampled
+
+
+def continue_tune(tune: Tune, frames: int, *, start: int | None = None, temperature: float = 1.0,
+                  top_k: int = 0, top_p: float = 0.0, seed: int | None = None,
+                  keep_voices: tuple[int, ...] = (), model: tuple | None = None) -> Tune:
+    """``tune`` up to frame ``start`` (default: its end), then ``frames`` frames from the model.
+
+    ``keep_voices`` (1–3) are copied from ``tune`` for the new frames (a melody to arrange
+    around); the model writes the other voices and the filter. ``model`` is a
+    ``load_model()`` result; the bundled weights are used when it is None.
+    """
+    from sidlang.tokenizer import writes_to_tune
+
+    if frames < 1:
+        raise SidlangError(f"frames must be at least 1, got {frames}")
+    if any(v not in (1, 2, 3) for v in keep_voices):
+        raise SidlangError(f"voices to keep are 1, 2 or 3, got {list(keep_voices)}")
+    net, tok, _ = model or load_model()
+    n = len(tune.frames)
+    start = n if start is None else start
+    if not 0 <= start <= n:
+        raise SidlangError(f"start frame must be 0–{n}, got {start}")
+    h = tune.header
+    st = tok.state(h.chips)
+    st.feed(BOS)
+    context = [BOS, *tok.encode_frames(st, tune, 0, start)]
+    forced = None
+    if keep_voices:
+        groups = {v - 1 for v in keep_voices}
+        st.blocked_groups = frozenset((c, g) for c in range(h.chips) for g in groups)
+        st.allow_again = False
+        w, fr = tune.writes, tune.frames
+        forced = []
+        for i in range(start, start + frames):
+            a, b = (int(fr.bounds[i]), int(fr.bounds[i + 1])) if i < n else (0, 0)
+            forced.append([(int(c), int(r), int(x)) for c, r, x in zip(w["chip"][a:b], w["reg"][a:b], w["val"][a:b])
+                           if r < 21 and r // 7 in groups])
+    first = len(st.writes)
+    generate(net, tok, st, context, frames, Sampling(temperature, top_k, top_p, seed), forced)
+    new = writes_to_tune(st.writes[first:], frames, h)
+    cut = h.start_cycle + start * h.frame_cycles
+    old = tune.writes[tune.writes["cycle"] < cut]
+    writes = np.concatenate([old, new.writes])
+    irq = tune.irq[tune.irq < cut]
+    if h.timing == "irq":  # every new frame gets the interrupt the header promises
+        irq = np.concatenate([irq, cut + h.frame_cycles * np.arange(frames, dtype=np.int64)])
+    header = h.replace(frames=start + frames)
+    return Tune(header, writes, irq=irq, nmi=tune.nmi[tune.nmi < cut], meta=dict(tune.meta))
+
+
+__all__ = ["BUNDLED", "ModelConfig", "SidModel", "Sampling", "continue_tune", "generate",
+           "load_model", "save_model"]

@@ -1,0 +1,486 @@
+"""Tunes <-> token sequences for the model: a fixed vocabulary over the frames view.
+
+The vocabulary is built from the register table alone (no data, no out-of-vocabulary
+snapping), so every tune has a token form and every token sequence the grammar allows decodes
+to a valid Tune. A token sequence reads::
+
+    BOS  FRAME v1 <ops> v3 <ops> glob <ops>  FRAME v1 REPEAT  AGAIN  AGAIN  FRAME ...  EOS
+
+* ``FRAME`` starts a frame; the segments that follow hold its writes in order. A *segment* is
+  a group marker (``v1`` ``v2`` ``v3`` ``glob``, with ``s2.`` … for further chips) and then
+  either explicit ops or one of the whole-segment ops ``REPEAT``/``FLIP``.
+* Explicit ops are one token per write. ``SET reg=val`` writes a byte. ``DIFF reg+=d`` writes
+  the register's last value plus ``d`` (modulo 256, ``|d| <= diff_range``); it exists for the
+  registers that slide (frequency, pulse width, cutoff), where the encoder prefers it, and
+  ``DIFF +0`` is a rewrite of an unchanged value. Voice registers are voice-relative: the
+  same token means ``freq_lo`` of whichever voice the marker named.
+* ``REPEAT`` (preframr's idea): this segment's ops are the previous frame's ops of the same
+  group again (a PWM sweep is one token per frame). ``FLIP``: the same with every DIFF negated
+  (vibrato). ``AGAIN`` is a whole frame whose segment tokens equal the previous frame's, so
+  a held note or a steady effect costs one token per frame.
+
+What is exact and what is quantized, for ``decode(encode(t), t.header)``:
+
+* exact: every write's frame, chip, register and value, and the order of writes in a frame;
+  the number of frames;
+* quantized: the cycle offset inside a frame. Decoded writes lie ``header.gap`` cycles apart
+  from the frame start (clamped inside the frame), so a tune typed by hand or made by the
+  arranger (offsets on that grid) comes back identical, and a real log loses only its
+  in-frame timing, at most one frame's cycles per write;
+* dropped: IRQ/NMI times (the decoded header has ``timing="grid"``).
+
+:class:`TokenState` is the one state machine behind decoding, encoding and the grammar mask
+used while sampling: the model can only emit what the decoder accepts.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from sidlang.errors import SidlangError, TuneError
+from sidlang.registers import N_REGS, REGISTERS, VOICE_STRIDE, VOICES, WAVE_BITS
+from sidlang.tune import Header, Tune, make_writes
+
+TOKENIZER_VERSION = 1
+SPECIALS = ("PAD", "BOS", "EOS", "FRAME", "AGAIN", "REPEAT", "FLIP")
+PAD, BOS, EOS, FRAME, AGAIN, REPEAT, FLIP = range(len(SPECIALS))
+GROUPS = ("v1", "v2", "v3", "glob")
+GLOBAL = 3  #: group index of the filter/volume registers
+FIRST_GLOBAL = VOICES * VOICE_STRIDE  #: register 21
+N_GLOBAL = N_REGS - FIRST_GLOBAL  #: 11 registers, $15–$1f (read-only slots kept for exactness)
+#: Registers written with DIFF where close enough: freq, pw (voice-relative), cutoff (global).
+DIFF_VOICE_REGS = (0, 1, 2, 3)
+DIFF_GLOBAL_REGS = (21, 22)
+
+
+@dataclass(frozen=True)
+class TokenizerConfig:
+    """The parameters of the vocabulary; saved as JSON beside the weights."""
+
+    version: int = TOKENIZER_VERSION
+    diff_range: int = 64  #: DIFF tokens cover -diff_range … +diff_range
+    max_chips: int = 8
+    max_writes_per_frame: int = 4096
+
+    def to_json(self) -> str:
+        import sidlang
+
+        return json.dumps({**asdict(self), "sidlang": sidlang.__version__, "numpy": np.__version__})
+
+    @classmethod
+    def from_json(cls, text: str) -> TokenizerConfig:
+        d = json.loads(text)
+        if d.get("version") != TOKENIZER_VERSION:
+            raise SidlangError(f"tokenizer version {d.get('version')} is not {TOKENIZER_VERSION}")
+        return cls(**{k: d[k] for k in ("version", "diff_range", "max_chips", "max_writes_per_frame")})
+
+
+class Vocab:
+    """Token ids: specials, group markers, SET (voice, global), DIFF; names for each."""
+
+    def __init__(self, config: TokenizerConfig) -> None:
+        self.config = config
+        self.n_diff = 2 * config.diff_range + 1
+        self.mark0 = len(SPECIALS)
+        self.setv0 = self.mark0 + config.max_chips * len(GROUPS)
+        self.setg0 = self.setv0 + VOICE_STRIDE * 256
+        self.diff0 = self.setg0 + N_GLOBAL * 256
+        self.size = self.diff0 + (len(DIFF_VOICE_REGS) + len(DIFF_GLOBAL_REGS)) * self.n_diff
+
+    def marker(self, chip: int, group: int) -> int:
+        return self.mark0 + chip * len(GROUPS) + group
+
+    def set_token(self, group: int, reg: int, val: int) -> int:
+        if group == GLOBAL:
+            return self.setg0 + (reg - FIRST_GLOBAL) * 256 + val
+        return self.setv0 + (reg % VOICE_STRIDE) * 256 + val
+
+    def diff_slot(self, group: int, reg: int) -> int | None:
+        """The DIFF slot of a register (0–5), or None where it has no DIFF tokens."""
+        if group == GLOBAL:
+            return 4 + DIFF_GLOBAL_REGS.index(reg) if reg in DIFF_GLOBAL_REGS else None
+        rel = reg % VOICE_STRIDE
+        return rel if rel in DIFF_VOICE_REGS else None
+
+    def diff_token(self, slot: int, d: int) -> int:
+        return self.diff0 + slot * self.n_diff + d + self.config.diff_range
+
+    def describe(self, t: int) -> tuple[str, int, int]:
+        """``(kind, a, b)``: ("mark", chip, group), ("set", rel_reg, val), ("diff", slot, d)."""
+        if t < self.mark0:
+            return ("special", t, 0)
+        if t < self.setv0:
+            return ("mark", *divmod(t - self.mark0, len(GROUPS)))
+        if t < self.setg0:
+            return ("setv", *divmod(t - self.setv0, 256))
+        if t < self.diff0:
+            rel, val = divmod(t - self.setg0, 256)
+            return ("setg", rel + FIRST_GLOBAL, val)
+        if t < self.size:
+            slot, d = divmod(t - self.diff0, self.n_diff)
+            return ("diff", slot, d - self.config.diff_range)
+        raise SidlangError(f"token {t} out of range 0–{self.size - 1}")
+
+    def name(self, t: int) -> str:
+        kind, a, b = self.describe(t)
+        if kind == "special":
+            return SPECIALS[a]
+        if kind == "mark":
+            return f"s{a + 1}.{GROUPS[b]}" if a else GROUPS[b]
+        if kind == "setv":
+            return f"{REGISTERS[a].name}=${b:02x}"
+        if kind == "setg":
+            return f"{REGISTERS[a].name}=${b:02x}"
+        reg = DIFF_VOICE_REGS[a] if a < 4 else DIFF_GLOBAL_REGS[a - 4]
+        return f"{REGISTERS[reg].name}{b:+d}"
+
+
+class TokenState:
+    """Decoder, grammar and encoder helper in one: feed tokens, read writes and legal next tokens.
+
+    ``writes`` collects ``(frame, chip, reg, val)`` in order. ``allowed()`` is a bool mask over
+    the vocabulary of the tokens that may come next; ``feed`` raises on anything else.
+    ``blocked_groups`` holds ``(chip, group)`` pairs the sampler must not open (voices kept
+    from a given tune).
+    """
+
+    def __init__(self, vocab: Vocab, chips: int = 1) -> None:
+        if not 1 <= chips <= vocab.config.max_chips:
+            raise SidlangError(f"the tokenizer handles 1 to {vocab.config.max_chips} SIDs, got {chips}")
+        self.v = vocab
+        self.chips = chips
+        self.regs = np.zeros((chips, N_REGS), np.int64)  # last value written per register
+        self.phase = "start"  # start | frame | open | ops | done | again | end
+        self.frame = -1
+        self.group: tuple[int, int] | None = None
+        self.body: list[int] = []
+        self.prev_body: list[int] = []
+        self.seg: list[int] = []  # expanded op tokens of the open segment
+        self.last: dict[tuple[int, int], list[int]] = {}  # this frame's last segment per group
+        self.prev_last: dict[tuple[int, int], list[int]] = {}
+        self.n_writes = 0
+        self.writes: list[tuple[int, int, int, int]] = []
+        self.blocked_groups: frozenset[tuple[int, int]] = frozenset()
+        self.allow_again = True
+        self.allow_eos = True
+        self.max_writes = vocab.config.max_writes_per_frame
+
+    # -- feeding -------------------------------------------------------------------------
+    def feed(self, t: int, check: bool = True) -> None:
+        """Advance by one token; with ``check``, raise unless the grammar allows it."""
+        if check and not self.allowed()[t]:
+            raise SidlangError(f"token {self.v.name(t)!r} is not allowed here ({self.phase})")
+        kind, a, b = self.v.describe(t)
+        if t == BOS:
+            self.phase = "frame0"
+            return
+        if t in (FRAME, AGAIN, EOS):
+            self._close_frame()
+            if t == EOS:
+                self.phase = "end"
+                return
+            self.frame += 1
+            self.n_writes = 0
+            if t == AGAIN:
+                self.phase = "frame"
+                for u in self.prev_body:
+                    self.feed(u, check=False)
+                self.phase = "again"
+            else:
+                self.phase = "frame"
+            return
+        self.body.append(t)
+        if kind == "mark":
+            self._close_segment()
+            self.group = (a, b)
+            self.phase = "open"
+        elif t in (REPEAT, FLIP):
+            ops = self.prev_last[self.group]
+            for u in ops if t == REPEAT else [self._negate(u) for u in ops]:
+                self._apply(u)
+            self.phase = "done"
+        else:
+            self._apply(t)
+            self.phase = "ops"
+
+    def _apply(self, t: int) -> None:
+        chip, group = self.group
+        kind, a, b = self.v.describe(t)
+        if kind == "diff":
+            rel = DIFF_VOICE_REGS[a] if a < 4 else DIFF_GLOBAL_REGS[a - 4]
+            reg = rel + (VOICE_STRIDE * group if group != GLOBAL else 0)
+            val = (int(self.regs[chip, reg]) + b) & 0xFF
+        else:
+            reg = a + VOICE_STRIDE * group if kind == "setv" else a
+            val = b
+        self.regs[chip, reg] = val
+        self.writes.append((self.frame, chip, reg, val))
+        self.seg.append(t)
+        self.n_writes += 1
+
+    def _negate(self, t: int) -> int:
+        kind, slot, d = self.v.describe(t)
+        return self.v.diff_token(slot, -d) if kind == "diff" else t
+
+    def _close_segment(self) -> None:
+        if self.group is not None:
+            self.last[self.group] = self.seg
+        self.group, self.seg = None, []
+
+    def _close_frame(self) -> None:
+        self._close_segment()
+        self.prev_body, self.body = self.body, []
+        self.prev_last, self.last = self.last, {}
+
+    # -- encoding helpers ------------------------------------------------------------------
+    def op_token(self, chip: int, group: int, reg: int, val: int, regs: np.ndarray) -> int:
+        """The canonical op for writing ``val`` to ``reg``: DIFF where in range, else SET."""
+        slot = self.v.diff_slot(group, reg)
+        if slot is not None:
+            d = ((val - int(regs[chip, reg]) + 128) & 0xFF) - 128
+            if abs(d) <= self.v.config.diff_range:
+                return self.v.diff_token(slot, d)
+        return self.v.set_token(group, reg, val)
+
+    def segment_tokens(self, chip: int, group: int, ops: list[int]) -> list[int]:
+        """Marker plus ``REPEAT``/``FLIP`` where the previous frame allows, else the ops."""
+        prev = self.prev_last.get((chip, group))
+        mark = self.v.marker(chip, group)
+        if prev is not None and prev == ops:
+            return [mark, REPEAT]
+        if prev is not None and self._flippable(prev) and [self._negate(u) for u in prev] == ops:
+            return [mark, FLIP]
+        return [mark, *ops]
+
+    def frame_tokens(self, writes: list[tuple[int, int, int]]) -> list[int]:
+        """The tokens of one whole frame from its ``(chip, reg, val)`` writes, without feeding."""
+        regs = self.regs.copy()
+        segs: list[tuple[int, int, list[int]]] = []
+        for chip, reg, val in writes:
+            group = reg // VOICE_STRIDE if reg < FIRST_GLOBAL else GLOBAL
+            if not segs or segs[-1][:2] != (chip, group):
+                segs.append((chip, group, []))
+            segs[-1][2].append(self.op_token(chip, group, reg, val, regs))
+            regs[chip, reg] = val
+        # REPEAT/FLIP compare with the frame being closed now, which becomes "previous".
+        saved = self.prev_last
+        self.prev_last = {**self.last, **({self.group: self.seg} if self.group else {})}
+        body = [u for chip, group, ops in segs for u in self.segment_tokens(chip, group, ops)]
+        self.prev_last = saved
+        if body and body == self.body and self.allow_again:
+            return [AGAIN]
+        return [FRAME, *body]
+
+    def forced_tokens(self, writes: list[tuple[int, int, int]]) -> list[int]:
+        """Segment tokens for ``(chip, reg, val)`` writes added to the open frame (kept voices)."""
+        regs = self.regs.copy()
+        out: list[int] = []
+        run: list[int] = []
+        key = None
+        for chip, reg, val in writes:
+            group = reg // VOICE_STRIDE if reg < FIRST_GLOBAL else GLOBAL
+            if (chip, group) != key:
+                if key:
+                    out += self.segment_tokens(*key, run)
+                key, run = (chip, group), []
+            run.append(self.op_token(chip, group, reg, val, regs))
+            regs[chip, reg] = val
+        if key:
+            out += self.segment_tokens(*key, run)
+        return out
+
+    def _flippable(self, ops: list[int]) -> bool:
+        return any(self.v.describe(u)[0] == "diff" and self.v.describe(u)[2] for u in ops)
+
+    # -- the grammar -----------------------------------------------------------------------
+    def mask_key(self) -> tuple:
+        """Everything the legal-next set depends on; masks are cached by this key."""
+        g = self.group
+        prev = self.prev_last.get(g) if g else None
+        full = self.n_writes >= self.max_writes
+        return (
+            self.phase, self.chips, g, prev is not None, bool(prev) and self._flippable(prev),
+            full, bool(self.body) and self.allow_again, self.blocked_groups, self.allow_eos,
+        )
+
+    def allowed(self) -> np.ndarray:
+        return _mask(self.v, self.mask_key())
+
+
+@lru_cache(maxsize=4096)
+def _mask(v: Vocab, key: tuple) -> np.ndarray:
+    phase, chips, g, has_prev, flippable, full, again_ok, blocked, eos_ok = key
+    m = np.zeros(v.size, bool)
+    if phase == "start":
+        m[BOS] = True
+        return m
+    if phase == "end":
+        return m
+    closing = phase in ("frame", "ops", "done", "again")
+    if phase == "frame0" or closing:
+        m[FRAME] = True
+        m[EOS] = eos_ok
+    if closing and again_ok and phase != "frame0":
+        m[AGAIN] = True
+    if phase in ("frame", "ops", "done") and not full:
+        for chip in range(chips):
+            for group in range(len(GROUPS)):
+                if (chip, group) != g and (chip, group) not in blocked:
+                    m[v.marker(chip, group)] = True
+    if phase in ("open", "ops") and not full and g not in blocked:
+        chip, group = g
+        if group == GLOBAL:
+            m[v.setg0 : v.diff0] = True
+            m[v.diff0 + 4 * v.n_diff : v.size] = True
+        else:
+            m[v.setv0 : v.setg0] = True
+            m[v.diff0 : v.diff0 + 4 * v.n_diff] = True
+    if phase == "open":
+        m[REPEAT] = has_prev
+        m[FLIP] = flippable
+    return m
+
+
+class Tokenizer:
+    """``encode(tune) -> list[int]`` and ``decode(tokens, header) -> Tune`` over a fixed vocabulary."""
+
+    def __init__(self, config: TokenizerConfig | None = None) -> None:
+        self.config = config or TokenizerConfig()
+        self.vocab = Vocab(self.config)
+
+    @property
+    def vocab_size(self) -> int:
+        return self.vocab.size
+
+    def state(self, chips: int = 1) -> TokenState:
+        return TokenState(self.vocab, chips)
+
+    def encode(self, tune: Tune, *, eos: bool = True) -> list[int]:
+        """Tokens of a whole tune: ``BOS``, one frame after another, then ``EOS`` if asked."""
+        st = self.state(tune.header.chips)
+        st.feed(BOS)
+        out = [BOS, *self.encode_frames(st, tune, 0, len(tune.frames))]
+        if eos:
+            st.feed(EOS)
+            out.append(EOS)
+        return out
+
+    def encode_frames(self, st: TokenState, tune: Tune, start: int, stop: int) -> list[int]:
+        """Feed frames ``start``–``stop - 1`` of ``tune`` to ``st``; returns their tokens."""
+        w = tune.writes
+        fr = tune.frames
+        chip, reg, val = w["chip"].tolist(), w["reg"].tolist(), w["val"].tolist()
+        out: list[int] = []
+        for n in range(start, stop):
+            a, b = int(fr.bounds[n]), int(fr.bounds[n + 1])
+            if b - a > self.config.max_writes_per_frame:
+                raise TuneError(f"frame {n} has {b - a} writes; the tokenizer takes at most "
+                                f"{self.config.max_writes_per_frame}")
+            toks = st.frame_tokens(list(zip(chip[a:b], reg[a:b], val[a:b])))
+            for t in toks:
+                st.feed(t, check=False)
+            out += toks
+        return out
+
+    def decode(self, tokens, header: Header | None = None) -> Tune:
+        """A Tune from tokens (``BOS`` optional); writes on the ``header.gap`` grid in each frame."""
+        header = header or Header()
+        st = self.state(header.chips)
+        toks = [int(t) for t in tokens]
+        if not toks or toks[0] != BOS:
+            toks = [BOS, *toks]
+        for t in toks:
+            if t == PAD:
+                continue
+            st.feed(t)
+            if t == EOS:
+                break
+        return writes_to_tune(st.writes, max(st.frame + 1, 0), header)
+
+    def save_config(self, path) -> None:
+        from pathlib import Path
+
+        Path(path).write_text(self.config.to_json())
+
+
+def writes_to_tune(writes: list[tuple[int, int, int, int]], n_frames: int, header: Header,
+                   first_frame: int = 0) -> Tune:
+    """A Tune from ``(frame, chip, reg, val)`` writes, ``header.gap`` cycles apart in a frame."""
+    L, G = header.frame_cycles, header.gap
+    arr = np.array(writes, np.int64).reshape(-1, 4)
+    frame = arr[:, 0] + first_frame
+    # Position of each write inside its frame: 0, 1, 2, … restarting at every new frame.
+    starts = np.flatnonzero(np.r_[True, frame[1:] != frame[:-1]]) if len(arr) else np.zeros(0, int)
+    pos = np.arange(len(arr)) - np.repeat(starts, np.diff(np.r_[starts, len(arr)]))
+    cycles = header.start_cycle + frame * L + np.minimum(pos * G, L - 1)
+    last_written = int(frame[-1]) + 1 if len(arr) else 0
+    total = first_frame + n_frames
+    h = header.replace(timing="grid", frames=total if total > last_written else 0)
+    return Tune(h, make_writes(cycles, arr[:, 1], arr[:, 2], arr[:, 3]))
+
+
+# -- augmentation -----------------------------------------------------------------------------
+def rotate_voices(tune: Tune, k: int) -> Tune:
+    """Voice ``n`` becomes voice ``n + k`` (mod 3), filter routing bits with it.
+
+    Ring modulation and sync take voice ``n - 1`` as their source, a cyclic relation, so the
+    rotated tune sounds the same except where ``3off`` silences voice 3.
+    """
+    k %= VOICES
+    if k == 0:
+        return tune
+    w = tune.writes.copy()
+    reg = w["reg"].astype(np.int64)
+    voice = reg < FIRST_GLOBAL
+    reg[voice] = (reg[voice] // VOICE_STRIDE + k) % VOICES * VOICE_STRIDE + reg[voice] % VOICE_STRIDE
+    w["reg"] = reg
+    route = w["reg"] == 23
+    val = w["val"][route].astype(np.int64)
+    bits = val & 0x7
+    rotated = ((bits << k) | (bits >> (VOICES - k))) & 0x7
+    w["val"][route] = (val & 0xF8) | rotated
+    return tune.replace(writes=w)
+
+
+def transpose(tune: Tune, semitones: int) -> Tune:
+    """Every oscillator frequency times ``2 ** (semitones / 12)`` (clamped to 16 bits).
+
+    A write to one byte of a frequency gets the matching byte of the transposed value; when
+    the other byte of the transposed value changes too, a write of it follows at the same
+    cycle, so the pitch is exact at every write.
+    """
+    if semitones == 0:
+        return tune
+    ratio = 2.0 ** (semitones / 12)
+    src = np.zeros((tune.header.chips, VOICES), np.int64)  # untransposed 16-bit frequency
+    out = np.zeros((tune.header.chips, VOICES), np.int64)  # what the new tune's registers hold
+    rows: list[tuple[int, int, int, int]] = []
+    w = tune.writes
+    for cyc, chip, reg, val in zip(w["cycle"].tolist(), w["chip"].tolist(), w["reg"].tolist(),
+                                   w["val"].tolist()):
+        rel = reg % VOICE_STRIDE
+        if reg >= FIRST_GLOBAL or rel > 1:
+            rows.append((cyc, chip, reg, val))
+            continue
+        v = reg // VOICE_STRIDE
+        shift = 8 * rel
+        src[chip, v] = (src[chip, v] & ~(0xFF << shift)) | (val << shift)
+        new = min(int(round(int(src[chip, v]) * ratio)), 0xFFFF)
+        rows.append((cyc, chip, reg, (new >> shift) & 0xFF))
+        other = 8 - shift
+        if (new >> other) & 0xFF != (int(out[chip, v]) >> other) & 0xFF:
+            rows.append((cyc, chip, reg + (1 if rel == 0 else -1), (new >> other) & 0xFF))
+        out[chip, v] = new
+    arr = np.array(rows, np.int64).reshape(-1, 4)
+    return tune.replace(writes=make_writes(arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3]))
+
+
+def gate_count(tune: Tune) -> int:
+    """Number of gate-on writes (a rough note count, used in corpus statistics)."""
+    w = tune.writes
+    ctrl = (w["reg"] < FIRST_GLOBAL) & (w["reg"] % VOICE_STRIDE == 4)
+    return int(np.count_nonzero(w["val"][ctrl] & WAVE_BITS["gate"]))
