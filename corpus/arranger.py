@@ -11,9 +11,10 @@
    monophonic parts keeps each part on its own voice, in part order, so a 3-voice MIDI (one
    that sidlang wrote, say) comes back voice for voice.
 3. **Melody.** Otherwise, in the manner of LakhNES's instrument-to-voice assignment: among the
-   parts that sound at least half as much as the busiest one, the one with the highest
-   duration-weighted median pitch is the melody (score order breaks ties); its skyline (the top
-   note at every moment) goes to the melody voice and is never cut.
+   parts that sound at least half as much as the busiest one, a part named as the melody
+   (:data:`MELODY_NAMES`: Soprano, Melody, Lead, Vocal …) wins, else the one with the highest
+   duration-weighted median pitch (score order breaks ties); its skyline (the top note at
+   every moment) goes to the melody voice and is never cut.
 4. **Bass.** Among the other active parts the one with the lowest median pitch, if it lies
    below the melody, gives its bottom line to the bass voice; with no such part, the bottom
    line of everything left (a piano's left hand, realized chord symbols) does.
@@ -53,6 +54,8 @@ GM_DRUMS: dict[str, frozenset[int]] = {
     "cymbal": frozenset({49, 51, 52, 53, 55, 57, 59}),
 }
 DRUM_PRIORITY = ("kick", "snare", "tom", "cymbal", "hat")  #: who wins a frame hit by several
+#: Words in a part's name that mark it as the melody (Lakh MIDI tracks are often named so).
+MELODY_NAMES = ("melody", "soprano", "lead", "vocal", "voice", "cantus", "tune", "canto")
 DRUM_PITCH = {"kick": 60, "snare": 84, "hat": 103, "tom": 72, "cymbal": 100}  #: noise pitch without `notes`
 
 
@@ -88,9 +91,10 @@ def _in_range(pitch: int) -> int:
     return pitch
 
 
-def quantize(pm, fps: float) -> tuple[list[list[QNote]], list[tuple[int, int]]]:
-    """Melodic parts as quantized notes (sorted), and drum hits as ``(frame, GM key)``."""
+def quantize(pm, fps: float) -> tuple[list[list[QNote]], list[tuple[int, int]], list[str]]:
+    """Melodic parts as quantized notes (sorted), drum hits as ``(frame, GM key)``, part names."""
     parts: list[list[QNote]] = []
+    names: list[str] = []
     hits: list[tuple[int, int]] = []
     for inst in pm.instruments:
         if inst.is_drum:
@@ -103,7 +107,8 @@ def quantize(pm, fps: float) -> tuple[list[list[QNote]], list[tuple[int, int]]]:
             notes.append(QNote(start, end, _in_range(n.pitch)))
         if notes:
             parts.append(sorted(notes, key=lambda q: (q.start, -q.pitch)))
-    return parts, sorted(hits)
+            names.append(inst.name or "")
+    return parts, sorted(hits), names
 
 
 def line(notes: Sequence[QNote], top: bool = True) -> tuple[list[QNote], list[QNote]]:
@@ -226,10 +231,19 @@ def merge_drums(notes: Sequence[VoiceNote], drums: Sequence[VoiceNote]) -> list[
     return sorted(out, key=lambda v: v.start)
 
 
-def _keep(parts: list[list[QNote]], hits, style: Style) -> Plan:
+def _named_melody(candidates: Sequence[int], names: Sequence[str]) -> int | None:
+    """The first candidate part whose name says it is the melody (see :data:`MELODY_NAMES`)."""
+    return next((i for i in candidates if any(w in names[i].lower() for w in MELODY_NAMES)), None)
+
+
+def _keep(parts: list[list[QNote]], hits, style: Style, names: Sequence[str]) -> Plan:
     """Each monophonic part on its own voice, in part order; instruments by role."""
     medians = [_stats(p)[1] for p in parts]
     order = sorted(range(len(parts)), key=lambda i: (-medians[i], i))
+    named = _named_melody(range(len(parts)), names)
+    if named is not None:
+        order.remove(named)
+        order.insert(0, named)
     role_of = {order[0]: style.melody}
     if len(parts) > 1:
         role_of[order[-1]] = style.bass
@@ -246,11 +260,13 @@ def _keep(parts: list[list[QNote]], hits, style: Style) -> Plan:
     return Plan(voices, roles, line(parts[order[0]])[0], "keep")
 
 
-def _arrange(parts: list[list[QNote]], hits, style: Style) -> Plan:
+def _arrange(parts: list[list[QNote]], hits, style: Style, names: Sequence[str]) -> Plan:
     stats = [_stats(p) for p in parts]
     busiest = max(s[0] for s in stats)
     active = [i for i, s in enumerate(stats) if s[0] >= busiest / 2]
-    m = max(active, key=lambda i: (stats[i][1], -i))
+    m = _named_melody(active, names)
+    if m is None:
+        m = max(active, key=lambda i: (stats[i][1], -i))
     melody, pool = line(parts[m])
     below = [i for i, s in enumerate(stats) if i != m and s[0] >= busiest / 4 and s[1] < stats[m][1]]
     if below:
@@ -274,8 +290,10 @@ def _arrange(parts: list[list[QNote]], hits, style: Style) -> Plan:
     return Plan(voices, roles, melody, "arrange")
 
 
-def plan(parts: list[list[QNote]], hits: Sequence[tuple[int, int]], style: Style, voices: str = "auto") -> Plan:
+def plan(parts: list[list[QNote]], hits: Sequence[tuple[int, int]], style: Style, voices: str = "auto",
+         names: Sequence[str] = ()) -> Plan:
     """Decide which notes go on which voice (rules 2–6 of the module docstring)."""
+    names = list(names) + [""] * (len(parts) - len(names))
     if voices not in VOICE_MODES:
         raise UsageError(f"voices must be one of {', '.join(VOICE_MODES)}, got {voices!r}")
     if not parts and not hits:
@@ -286,8 +304,8 @@ def plan(parts: list[list[QNote]], hits: Sequence[tuple[int, int]], style: Style
     if voices == "keep" and len(parts) > 3:
         raise SidlangError(f"voices='keep' needs at most 3 parts, the score has {len(parts)}")
     if voices == "keep" or (voices == "auto" and fits):
-        return _keep(parts, hits, style)
-    return _arrange(parts, hits, style)
+        return _keep(parts, hits, style, names)
+    return _arrange(parts, hits, style, names)
 
 
 def clock_hz(clock: str | int) -> int:
@@ -324,8 +342,8 @@ def arrange(
     chosen = load_style(style)
     header = Header(clock_hz=clock_hz(clock), models=(model,), gap=8)
     pm, found_title = to_midi(source)
-    parts, hits = quantize(pm, header.frame_hz)
-    decided = plan(parts, hits, chosen, voices)
+    parts, hits, names = quantize(pm, header.frame_hz)
+    decided = plan(parts, hits, chosen, voices, names)
     tune = play(decided.voices, chosen, header.replace(title=title if title is not None else found_title))
     tune.meta["arrangement"] = {"mode": decided.mode, "style": chosen.name, "roles": decided.roles,
                                 "melody_notes": len(decided.melody)}

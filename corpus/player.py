@@ -76,6 +76,7 @@ class _Voice:
 
 def _schedule(notes: Sequence[VoiceNote], style: Style, n: int, clock_hz: int) -> _Voice:
     out = _Voice(n)
+    cache: dict[float, int] = {}
     notes = sorted(notes, key=lambda x: x.start)
     prev_gate_end = -1
     for i, note in enumerate(notes):
@@ -105,7 +106,10 @@ def _schedule(notes: Sequence[VoiceNote], style: Style, n: int, clock_hz: int) -
             else:
                 chord = note.pitches
                 pitch = chord[(k // style.arpeggio_speed) % len(chord)] + bend + _vibrato(inst, k)
-            out.freq[f] = min(max(hz_to_reg(midi_to_hz(pitch), clock_hz), 0), 0xFFFF)
+            freq = cache.get(pitch)
+            if freq is None:  # arpeggios and drums repeat a few pitches thousands of times
+                freq = cache[pitch] = min(max(hz_to_reg(midi_to_hz(pitch), clock_hz), 0), 0xFFFF)
+            out.freq[f] = freq
             if inst.wave[min(k, len(inst.wave) - 1)] & WAVE_BITS["pulse"]:
                 p = inst.pulse
                 out.pw[f] = _bounce(p.start, p.sweep, k, p.low, p.high)

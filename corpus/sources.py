@@ -96,6 +96,27 @@ def _realize_chord_symbols(score):
     return score
 
 
+def _coarser_ticks(data: bytes, ticks_per_beat: int = 480) -> bytes:
+    """The MIDI file with at most ``ticks_per_beat``: music21 writes 10080 ticks per quarter, and
+    pretty_midi rejects files past ten million ticks (a long quartet) as likely corrupt."""
+    import mido
+
+    mid = mido.MidiFile(file=io.BytesIO(data))
+    if mid.ticks_per_beat <= ticks_per_beat:
+        return data
+    scale = ticks_per_beat / mid.ticks_per_beat
+    for track in mid.tracks:
+        now = done = 0
+        for msg in track:  # rescale absolute times so rounding never accumulates
+            now += msg.time
+            at = round(now * scale)
+            msg.time, done = at - done, at
+    mid.ticks_per_beat = ticks_per_beat
+    out = io.BytesIO()
+    mid.save(file=out)
+    return out.getvalue()
+
+
 def score_to_midi(score):
     """A PrettyMIDI from a music21 stream, through music21's MIDI translator."""
     music21 = _music21()
@@ -104,7 +125,7 @@ def score_to_midi(score):
         data = music21.midi.translate.streamToMidiFile(score).writestr()
     except Exception as e:  # music21 raises on streams it cannot translate
         raise SidlangError(f"music21 cannot write this score as MIDI: {_first_line(e)}") from None
-    return midi_from_bytes(data, "<music21>")
+    return midi_from_bytes(_coarser_ticks(data), "<music21>")
 
 
 def title_of(score) -> str:
