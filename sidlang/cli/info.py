@@ -32,8 +32,12 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
-def describe(tune: Tune, name: str = "") -> list[str]:
-    """The lines ``sidlang info`` prints (also used by the REPL)."""
+def describe(tune: Tune, name: str = "", *, sid_fit: bool = True) -> list[str]:
+    """The lines ``sidlang info`` prints (also used by the REPL).
+
+    ``sid_fit=False`` leaves out the "as .sid" line, which encodes the whole tune to measure
+    it (most of the time on a long tune; the REPL asks for it only with ``info sid``).
+    """
     h = tune.header
     fr = tune.frames
     clock = {v: k.upper() for k, v in CLOCK_NAMES.items()}.get(h.clock_hz, "custom")
@@ -60,7 +64,8 @@ def describe(tune: Tune, name: str = "") -> list[str]:
         if tune.meta.get(key):
             rows.append((label, f"{tune.meta[key]} (not register writes)"))
     rows += list(tune.meta.get("sid", {}).items())  # header facts of a .sid (formats/sid.py)
-    rows.append(("as .sid", _sid_fit(tune)))
+    if sid_fit:
+        rows.append(("as .sid", _sid_fit(tune)))
     width = max(len(k) for k, _ in rows)
     return [f"{k:<{width}}  {v}" for k, v in rows]
 
