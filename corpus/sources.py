@@ -148,22 +148,22 @@ def to_midi(source: Any) -> tuple[Any, str]:
             return score_to_midi(score), title_of(score) or text[len(PREFIX):]
         path = Path(text)
         suffix = path.suffix.lower()
+        if suffix not in MIDI_SUFFIXES + SCORE_SUFFIXES:
+            raise SidlangError(
+                f"cannot arrange a {suffix or 'nameless'} file; give MIDI ({', '.join(MIDI_SUFFIXES)}) "
+                f"or a score ({', '.join(SCORE_SUFFIXES)})", file=text)
         try:
             data = path.read_bytes()
         except OSError as e:
             raise SidlangError(f"cannot read: {e.strerror}", file=text) from None
         if suffix in MIDI_SUFFIXES:
             return midi_from_bytes(data, text), path.stem
-        if suffix in SCORE_SUFFIXES:
-            fmt = {".abc": "abc", ".krn": "humdrum"}.get(suffix, "musicxml")
-            if suffix == ".mxl":  # compressed MusicXML: music21 reads it from the path
-                score = first_score(_music21().converter.parse(path), text)
-            else:
-                score = parse_score(data, fmt, text)
-            return score_to_midi(score), title_of(score) or path.stem
-        raise SidlangError(
-            f"cannot arrange a {suffix or 'nameless'} file; give MIDI ({', '.join(MIDI_SUFFIXES)}) "
-            f"or a score ({', '.join(SCORE_SUFFIXES)})", file=text)
+        fmt = {".abc": "abc", ".krn": "humdrum"}.get(suffix, "musicxml")
+        if suffix == ".mxl":  # compressed MusicXML: music21 reads it from the path
+            score = first_score(_music21().converter.parse(path), text)
+        else:
+            score = parse_score(data, fmt, text)
+        return score_to_midi(score), title_of(score) or path.stem
     music21 = _music21()
     if isinstance(source, music21.stream.Stream):
         score = first_score(source, "score")
