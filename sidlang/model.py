@@ -33,10 +33,10 @@ BUNDLED = Path(__file__).resolve().parent / "weights" / "sidlang-small.safetenso
 @dataclass
 class ModelConfig:
     vocab_size: int = Tokenizer().vocab_size
-    block_size: int = 512  #: context length in tokens
+    block_size: int = 256  #: context length in tokens
     n_layer: int = 4
     n_head: int = 4
-    n_embd: int = 192
+    n_embd: int = 128
     dropout: float = 0.0
 
     @classmethod
@@ -45,12 +45,24 @@ class ModelConfig:
         return cls(block_size=64, n_layer=2, n_head=2, n_embd=32)
 
 
+_ROPE: dict[tuple, tuple[torch.Tensor, torch.Tensor]] = {}
+
+
+def _rope_table(d: int, n: int, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """cos and sin (N, D/2) for positions 0…N-1, grown by doubling and kept between calls."""
+    key = (d, str(device))
+    if key not in _ROPE or len(_ROPE[key][0]) < n:
+        size = max(n, 2 * len(_ROPE[key][0]) if key in _ROPE else 1024)
+        freq = 10000.0 ** (-torch.arange(0, d, 2, device=device, dtype=torch.float32) / d)  # (D/2,)
+        ang = torch.arange(size, device=device, dtype=torch.float32)[:, None] * freq[None, :]
+        _ROPE[key] = (ang.cos(), ang.sin())
+    return _ROPE[key]
+
+
 def _rope(x: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
     """Rotate pairs of channels of ``x`` (B, H, T, D) by angles ``pos * freq``; ``pos`` is (T,)."""
-    d = x.shape[-1]
-    freq = 10000.0 ** (-torch.arange(0, d, 2, device=x.device, dtype=torch.float32) / d)  # (D/2,)
-    ang = pos.to(torch.float32)[:, None] * freq[None, :]  # (T, D/2)
-    cos, sin = ang.cos().to(x.dtype), ang.sin().to(x.dtype)
+    cos, sin = _rope_table(x.shape[-1], int(pos[-1]) + 1, x.device)
+    cos, sin = cos[pos].to(x.dtype), sin[pos].to(x.dtype)  # (T, D/2)
     x1, x2 = x[..., 0::2], x[..., 1::2]
     return torch.stack((x1 * cos - x2 * sin, x1 * sin + x2 * cos), dim=-1).flatten(-2)
 
@@ -175,7 +187,7 @@ def load_model(path: str | Path | None = None) -> tuple[SidModel, Tokenizer, dic
     try:
         with safe_open(str(path), framework="pt") as f:
             meta = f.metadata() or {}
-        state = load_file(str(path))
+        state = {k: v for k, v in load_file(str(path)).items() if not k.startswith("optim.")}
         known = {f.name for f in fields(ModelConfig)}
         cfg = ModelConfig(**{k: v for k, v in json.loads(meta["model_config"]).items() if k in known})
         tok = Tokenizer(TokenizerConfig.from_json(meta["tokenizer_config"]))

@@ -446,6 +446,25 @@ def rotate_voices(tune: Tune, k: int) -> Tune:
     return tune.replace(writes=w)
 
 
+def rotation_map(k: int, config: TokenizerConfig | None = None) -> np.ndarray:
+    """Token permutation equal to :func:`rotate_voices` by ``k``: ``encode(rotate(t)) == map[encode(t)]``.
+
+    Group markers of voices move, the filter routing bits in ``res_route`` SET tokens rotate;
+    voice-relative ops need no change. Training applies it per window for free.
+    """
+    v = Vocab(config or TokenizerConfig())
+    m = np.arange(v.size)
+    k %= VOICES
+    for chip in range(v.config.max_chips):
+        for g in range(VOICES):
+            m[v.marker(chip, g)] = v.marker(chip, (g + k) % VOICES)
+    for val in range(256):
+        bits = val & 0x7
+        rotated = ((bits << k) | (bits >> (VOICES - k))) & 0x7
+        m[v.set_token(GLOBAL, 23, val)] = v.set_token(GLOBAL, 23, (val & 0xF8) | rotated)
+    return m
+
+
 def transpose(tune: Tune, semitones: int) -> Tune:
     """Every oscillator frequency times ``2 ** (semitones / 12)`` (clamped to 16 bits).
 

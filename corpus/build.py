@@ -1,0 +1,260 @@
+"""The training corpus: sources -> arranged or loaded Tunes -> token shards on disk.
+
+Sources are the music21 corpus through the arranger (``music21`` in ``--source``), in several
+styles so the data sounds like chip music, and any folder of ``.sid``, VICE dumps, register
+logs, MIDI or sidlang files. Every source item is one *piece* with a *composer* (the music21
+corpus folder, or the folder a file lies in); the split is decided per piece and per composer:
+a tenth of the composers (by a stable hash) are held out whole for the test split, the other
+composers' pieces go 90/5/5 to train/validation/test, so no piece and no held-out composer
+leaks into training.
+
+Layout of ``OUT``::
+
+    manifest.json                 tokenizer config, styles, options
+    shard-I-of-N/part-00000.npz   tokens (uint16, concatenated), offsets, per-sequence metadata
+    shard-I-of-N/done.txt         source items already written (resume skips them)
+
+``--shard i/n`` takes every n-th item, so n processes (or machines) build one corpus between
+them; an interrupted build restarts where its last part was written. Voice rotation is not
+stored (it is a token permutation, applied while training); transpositions are, for training
+pieces only.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sidlang.errors import SidlangError
+from sidlang.tokenizer import Tokenizer, transpose
+from sidlang.tune import Tune
+
+SPLITS = ("train", "val", "test")
+TUNE_SUFFIXES = (".sid", ".vice", ".dump", ".vice6", ".reglog", ".sidl")
+MIDI_SUFFIXES = (".mid", ".midi")
+META_FIELDS = ("piece", "composer", "split", "style", "transpose")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One source piece: ``key`` names it for resuming, ``kind`` says how to read it."""
+
+    key: str
+    kind: str  # "music21" | "midi" | "tune"
+    path: str
+    composer: str
+
+
+def _hash(text: str) -> int:
+    return zlib.crc32(text.encode("utf-8"))
+
+
+def split_for(composer: str, piece: str) -> str:
+    """Held-out composers go to test whole; the rest split by piece, 90/5/5."""
+    if _hash("composer:" + composer) % 10 == 0:
+        return "test"
+    h = _hash("piece:" + piece) % 100
+    return "val" if h < 5 else "test" if h < 10 else "train"
+
+
+def music21_items(max_per_composer: int = 0) -> list[Item]:
+    """Every score file of music21's core corpus (collections give their first piece)."""
+    import music21
+
+    paths = sorted(str(p) for p in music21.corpus.getCorePaths())
+    root = Path(music21.corpus.__file__).parent
+    items, per = [], {}
+    for p in paths:
+        rel = Path(p).relative_to(root)
+        if rel.suffix == ".rntxt":  # roman-numeral analyses: chords without a texture
+            continue
+        composer = rel.parts[0]
+        per[composer] = per.get(composer, 0) + 1
+        if max_per_composer and per[composer] > max_per_composer:
+            continue
+        items.append(Item(f"music21:{rel.as_posix()}", "music21", p, composer))
+    return items
+
+
+def folder_items(folder: Path) -> list[Item]:
+    """Tunes and MIDI files under ``folder``; the composer is the file's parent folder."""
+    items = []
+    for p in sorted(folder.rglob("*")):
+        suffix = p.suffix.lower()
+        if suffix in TUNE_SUFFIXES or suffix in MIDI_SUFFIXES:
+            kind = "midi" if suffix in MIDI_SUFFIXES else "tune"
+            items.append(Item(f"{folder.name}/{p.relative_to(folder).as_posix()}", kind, str(p), p.parent.name))
+    return items
+
+
+def tunes_for(item: Item, styles: list[str], max_frames: int, seconds: float) -> Iterator[tuple[str, Tune]]:
+    """``(style, tune)`` for an item: one per style for scores and MIDI, the tune itself else."""
+    if item.kind == "tune":
+        from sidlang.io import load
+
+        opts = {"seconds": seconds} if item.path.lower().endswith(".sid") else {}
+        yield "", _crop(load(item.path, **opts), max_frames)
+        return
+    from sidlang.corpus.arranger import arrange
+    from sidlang.corpus.sources import first_score, to_midi
+
+    if item.kind == "music21":
+        import music21
+
+        source = first_score(music21.converter.parse(item.path), item.key)
+    else:
+        source = item.path
+    pm, title = to_midi(source)
+    for style in styles:
+        yield style, _crop(arrange(pm, style=style, title=title), max_frames)
+
+
+def _crop(tune: Tune, max_frames: int) -> Tune:
+    if not max_frames or len(tune.frames) <= max_frames:
+        return tune
+    h = tune.header
+    end = h.start_cycle + max_frames * h.frame_cycles
+    return Tune(h.replace(frames=0), tune.writes[tune.writes["cycle"] < end])
+
+
+class ShardWriter:
+    """Collects token sequences and writes them as numbered parts; records finished items."""
+
+    def __init__(self, folder: Path, part_size: int) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.done_file = folder / "done.txt"
+        self.done = set(self.done_file.read_text().split("\n")) if self.done_file.exists() else set()
+        self.part = len(list(folder.glob("part-*.npz")))
+        self.part_size = part_size
+        self.seqs: list[np.ndarray] = []
+        self.meta: list[tuple] = []
+        self.keys: list[str] = []
+
+    def add(self, tokens: list[int], meta: tuple) -> None:
+        self.seqs.append(np.asarray(tokens, np.uint16))
+        self.meta.append(meta)
+
+    def finish_item(self, key: str) -> None:
+        self.keys.append(key)
+        if len(self.keys) >= self.part_size:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.keys:
+            return
+        if self.seqs:
+            lengths = np.array([len(s) for s in self.seqs], np.int64)
+            cols = {f: np.array([m[i] for m in self.meta]) for i, f in enumerate(META_FIELDS)}
+            tmp = self.folder / f".part-{self.part:05d}.tmp.npz"
+            np.savez(tmp, tokens=np.concatenate(self.seqs), offsets=np.r_[0, np.cumsum(lengths)], **cols)
+            tmp.replace(self.folder / f"part-{self.part:05d}.npz")
+            self.part += 1
+        with self.done_file.open("a") as fh:  # only after the part is safely on disk
+            fh.write("".join(k + "\n" for k in self.keys))
+        self.done.update(self.keys)
+        self.seqs, self.meta, self.keys = [], [], []
+
+
+def build(out: Path, sources: list[str], *, styles: list[str] | None = None, shard: tuple[int, int] = (0, 1),
+          max_per_composer: int = 0, max_frames: int = 6000, transpositions: int = 1, seconds: float = 120.0,
+          part_size: int = 20, styles_per_piece: int = 0, progress: bool = True, log=print) -> dict:
+    """Build (or resume) shard ``shard`` of the corpus in ``out``; returns counts."""
+    from sidlang.corpus.arranger import styles as all_styles
+
+    tok = Tokenizer()
+    styles = styles or all_styles()
+    items: list[Item] = []
+    for s in sources:
+        if s == "music21":
+            items += music21_items(max_per_composer)
+        elif Path(s).is_dir():
+            items += folder_items(Path(s))
+        else:
+            raise SidlangError(f"a source is 'music21' or a folder, got {s!r}")
+    # A stable shuffle: any prefix of a build (an interrupted one, too) mixes composers.
+    items.sort(key=lambda it: (_hash(it.key), it.key))
+    i, n = shard
+    mine = items[i::n]
+    out.mkdir(parents=True, exist_ok=True)
+    manifest = out / "manifest.json"
+    if not manifest.exists():
+        manifest.write_text(json.dumps({"tokenizer": json.loads(tok.config.to_json()), "styles": styles,
+                                        "sources": sources, "max_frames": max_frames,
+                                        "transpositions": transpositions}, indent=1))
+    writer = ShardWriter(out / f"shard-{i}-of-{n}", part_size)
+    todo = [it for it in mine if it.key not in writer.done]
+    counts = {"items": len(mine), "skipped_done": len(mine) - len(todo), "failed": 0, "sequences": 0, "tokens": 0}
+    rng = np.random.default_rng(i)
+    bar = _progress(len(todo), f"shard {i}/{n}") if progress else None
+    for item in todo:
+        split = split_for(item.composer, item.key)
+        try:
+            chosen = styles
+            if styles_per_piece and styles_per_piece < len(styles):  # a stable rotation of styles
+                first = _hash(item.key) % len(styles)
+                chosen = [styles[(first + k) % len(styles)] for k in range(styles_per_piece)]
+            for style, tune in tunes_for(item, chosen, max_frames, seconds):
+                shifts = [0] + ([int(rng.choice([-5, -4, -3, -2, -1, 1, 2, 3, 4, 5, 6]))
+                                 for _ in range(transpositions)] if split == "train" else [])
+                for semis in shifts:
+                    tokens = tok.encode(transpose(tune, semis))
+                    writer.add(tokens, (item.key, item.composer, split, style, semis))
+                    counts["sequences"] += 1
+                    counts["tokens"] += len(tokens)
+        except (SidlangError, Exception) as e:  # a bad source file must not stop a long build
+            counts["failed"] += 1
+            log(f"skipped {item.key}: {str(e).splitlines()[0][:160]}")
+        writer.finish_item(item.key)
+        if bar:
+            bar.advance()
+    writer.flush()
+    if bar:
+        bar.close()
+    return counts
+
+
+class _progress:
+    """A rich progress bar on stderr (plain counting when rich is missing)."""
+
+    def __init__(self, total: int, label: str) -> None:
+        try:
+            from rich.progress import Progress
+        except ImportError:
+            self.p = None
+            return
+        self.p = Progress(transient=False)
+        self.task = self.p.add_task(label, total=total)
+        self.p.start()
+
+    def advance(self) -> None:
+        if self.p:
+            self.p.advance(self.task)
+
+    def close(self) -> None:
+        if self.p:
+            self.p.stop()
+
+
+def load_split(folder: str | Path, split: str) -> tuple[list[np.ndarray], list[dict]]:
+    """Token sequences of one split from every shard and part in ``folder``, with their metadata."""
+    seqs, metas = [], []
+    parts = sorted(Path(folder).glob("shard-*/part-*.npz"))
+    if not parts:
+        raise SidlangError("no corpus parts found (run 'sidlang corpus build' first)", file=str(folder))
+    for p in parts:
+        with np.load(p) as z:
+            tokens, offsets = z["tokens"], z["offsets"]
+            cols = {f: z[f] for f in META_FIELDS}
+        for k in np.flatnonzero(cols["split"] == split):
+            seqs.append(tokens[offsets[k]:offsets[k + 1]])
+            metas.append({f: cols[f][k].item() for f in META_FIELDS})
+    return seqs, metas
+
+
+__all__ = ["Item", "build", "folder_items", "load_split", "music21_items", "split_for"]
