@@ -72,3 +72,54 @@ def tunes(draw, max_frames: int = 25, max_writes: int = 10, chips: int | None = 
         h = h.replace(frames=frame + draw(st.integers(0, 3)))
     writes = make_writes(cyc, chip, reg, val)
     return Tune(h, writes, np.array(irq, np.int64), np.array(nmi, np.int64))
+
+
+@st.composite
+def swept_tunes(draw) -> Tune:
+    """Tunes full of slides, vibrato and sweeps (what REPEAT and FLIP print), mixed with other
+    writes before, between and after them, so the runs' placement rules are exercised."""
+    h = draw(headers(chips=draw(st.integers(1, 2)), timing="grid"))
+    h = h.replace(gap=draw(st.sampled_from([0, 4, 8])), title="", author="")
+    L, S, G = h.frame_cycles, h.start_cycle, h.gap
+    sweeps = []
+    for _ in range(draw(st.integers(1, 3))):
+        chip = draw(st.integers(0, h.chips - 1))
+        lo = draw(st.sampled_from([0, 2, 7, 9, 14, 16, 21]))
+        f_max = {0: 0xFFFF, 7: 0xFFFF, 14: 0xFFFF, 2: 0xFFF, 9: 0xFFF, 16: 0xFFF, 21: 0x7FF}[lo]
+        lo_bits = 3 if lo == 21 else 8
+        kind = draw(st.sampled_from(["repeat", "flip", "random"]))
+        step = draw(st.integers(1, 40))
+        sweeps.append((chip, lo, f_max, lo_bits, kind, step, draw(st.integers(0, 300)),
+                       draw(st.integers(0, f_max))))
+    cyc, chips, regs, vals = [], [], [], []
+    n_frames = draw(st.integers(3, 14))
+    for fi in range(n_frames):
+        base = S + fi * L
+        items = []  # (offset, order, [(chip, reg, val), ...])
+        for k, (chip, lo, f_max, lo_bits, kind, step, off, start) in enumerate(sweeps):
+            if draw(st.integers(0, 6)) == 0:
+                continue  # a frame without the sweep ends a run
+            if kind == "repeat":
+                v = start + step * fi
+            elif kind == "flip":
+                v = start + (step if fi % 2 else 0)
+            else:
+                v = draw(st.integers(0, f_max))
+            v = min(max(v, 0), f_max)
+            o = off if draw(st.integers(0, 5)) else draw(st.integers(0, 300))
+            items.append((o, k, [(chip, lo, v & ((1 << lo_bits) - 1)), (chip, lo + 1, v >> lo_bits)]))
+        for k in range(draw(st.integers(0, 4))):
+            o = draw(st.integers(0, 320))
+            items.append((o, 10 + k, [(draw(st.integers(0, h.chips - 1)), draw(st.sampled_from([4, 5, 24, 1, 3])),
+                                        draw(st.integers(0, 255)))]))
+        items.sort(key=lambda t: (t[0], t[1]))
+        t = 0
+        for o, _, ws in items:
+            t = max(t, o)
+            for j, (c, r, v) in enumerate(ws):
+                cyc.append(base + t + (G if j else 0))
+                chips.append(c)
+                regs.append(r)
+                vals.append(v)
+            t += G if len(ws) > 1 else 0
+    return Tune(h, make_writes(cyc, chips, regs, vals))

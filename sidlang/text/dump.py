@@ -27,6 +27,7 @@ from sidlang.registers import (
     WAVE_PRINT_ORDER,
     bits_to_names,
 )
+from sidlang.text.runs import find_runs
 from sidlang.tune import Tune
 
 MAGIC = "# sidlang 1"
@@ -107,6 +108,39 @@ def _events_by_frame(times: np.ndarray, start: int, length: int) -> dict[int, li
     return by
 
 
+def _foldable(tune: Tune, wide: dict[int, tuple]) -> np.ndarray:
+    """``out[i]``: writes ``i`` and ``i + 1`` print as one two-byte field (``freq=C-4``).
+
+    Exact only when they are the field's low then high byte, adjacent in one frame on one chip,
+    the second at the default spacing, and both bytes inside the field's range.
+    """
+    w = tune.writes
+    n = len(w)
+    out = np.zeros(n, dtype=bool)
+    if n < 2:
+        return out
+    lo_bits = np.zeros(256, np.int64)
+    hi_max = np.zeros(256, np.int64)
+    for r, (f, _) in wide.items():
+        lo_bits[r] = f.lo_bits
+        hi_max[r] = f.max >> f.lo_bits
+    reg = w["reg"].astype(np.int64)
+    val = w["val"].astype(np.int64)
+    fr = tune.frames
+    a, b = slice(0, n - 1), slice(1, n)
+    bits = lo_bits[reg[a]]
+    out[:-1] = (
+        (bits > 0)
+        & (reg[b] == reg[a] + 1)
+        & (w["chip"][a] == w["chip"][b])
+        & (fr.index[a] == fr.index[b])
+        & (fr.offset[b] == fr.offset[a] + tune.header.gap)
+        & (val[a] < (1 << bits))
+        & (val[b] <= hi_max[reg[a]])
+    )
+    return out
+
+
 def dumps(tune: Tune) -> str:
     """Print a Tune as canonical sidlang text (``parse(dumps(t)) == t``)."""
     h = tune.header
@@ -114,39 +148,34 @@ def dumps(tune: Tune) -> str:
     notes = reg_to_note_table(h.clock_hz)
     L, G = h.frame_cycles, h.gap
     fr = tune.frames
-    idx = fr.index.tolist()
     off = fr.offset.tolist()
     w = tune.writes
     ch = w["chip"].tolist()
     rg = w["reg"].tolist()
     vl = w["val"].tolist()
+    fold_mask = _foldable(tune, wide)
+    skip_mask, starts = find_runs(tune, fold_mask)
+    fold = fold_mask.tolist()
+    skip = skip_mask.tolist() if starts else None
+    printed = (np.bincount(fr.index[~skip_mask], minlength=len(fr)).tolist()
+               if starts else fr.counts.tolist())
     irqs = _events_by_frame(tune.irq, h.start_cycle, L)
     nmis = _events_by_frame(tune.nmi, h.start_cycle, L)
     irq_timing = h.timing == "irq"
-    frames_to_print = sorted(set(idx) | set(irqs) | set(nmis)) if (irqs or nmis) else None
+    if irqs or nmis:
+        frames_to_print = sorted({f for f, c in enumerate(printed) if c} | set(irqs) | set(nmis))
+    else:
+        frames_to_print = [f for f, c in enumerate(printed) if c]
 
     lines = dumps_header(tune)
     lines.append("")
-    n = len(idx)
-    bounds = fr.bounds
-    i = 0
-    it = iter(frames_to_print) if frames_to_print is not None else None
-    while True:
-        if it is not None:
-            f = next(it, None)
-            if f is None:
-                break
-            i = int(bounds[f]) if f < len(bounds) else n
-            j = int(bounds[f + 1]) if f + 1 < len(bounds) else n
-        else:
-            if i >= n:
-                break
-            f = idx[i]
-            j = int(bounds[f + 1])
+    bounds = fr.bounds.tolist()
+    for f in frames_to_print:
+        i, j = bounds[f], bounds[f + 1]
         parts = [str(f)]
         if irq_timing or irqs:
             ev = irqs.get(f)
-            if irq_timing and i < j:
+            if irq_timing and printed[f]:
                 if ev is None:
                     parts.append("noirq")
                 elif ev != [0]:
@@ -160,28 +189,27 @@ def dumps(tune: Tune) -> str:
         cvoice = -1
         seg = None
         while i < j:
+            if skip is not None and skip[i]:
+                i += 1
+                continue
             r = rg[i]
             c = ch[i]
             v = vl[i]
             o = off[i]
             default = 0 if prev < 0 else prev + G
-            wf = wide.get(r)
-            if (wf is not None and i + 1 < j and rg[i + 1] == r + 1 and ch[i + 1] == c
-                    and off[i + 1] == o + G):
-                fld, digits = wf
-                lo_bits = fld.lo_bits
-                hi = vl[i + 1]
-                if v < (1 << lo_bits) and hi <= (fld.max >> lo_bits):
-                    value = hi << lo_bits | v
+            if fold[i]:
+                fld, digits = wide[r]
+                if starts and i in starts:
+                    tok = fld.name + starts[i]
+                else:
+                    value = vl[i + 1] << fld.lo_bits | v
                     if fld.notes:
                         text = notes.get(value) or f"${value:04x}"
                     else:
                         text = f"${value:0{digits}x}"
                     tok = f"{fld.name}={text}"
-                    tail = ""
-                    step = 2
-                else:
-                    tok, tail, step = first[r][v], rest[r][v], 1
+                tail = ""
+                step = 2
             else:
                 tok, tail, step = first[r][v], rest[r][v], 1
             vo = voice_of[r]

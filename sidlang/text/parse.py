@@ -26,11 +26,12 @@ from sidlang.text.lexicon import (
     parse_int,
     suggest,
 )
+from sidlang.text.runs import MAX_COUNT, Pending, RunQueue, deltas_for
 from sidlang.tune import MAX_FRAMES, WRITE_DTYPE, Header, Tune
 
 # Compiled token kinds (first element of the cached tuple).
-_SEP, _CTX, _BYTE, _WIDE, _SUB, _RAW, _EVENT = range(7)
-_OPS = ("+=", "-=", "=")
+_SEP, _CTX, _BYTE, _WIDE, _SUB, _RAW, _EVENT, _RUN = range(8)
+_OPS = ("+=", "-=", "~=", "=")
 _RAW_FIELD = Field("register", "byte", False, (0,))
 _TOKEN_RE = re.compile(r"\S+")
 _COMMENT_RE = re.compile(r"(?:^|\s)#")  # '#' opens a comment only at a word start (C#4 is a note)
@@ -68,10 +69,13 @@ class Parser:
             message, line=self.lineno, column=column, text=self.line, hint=hint, file=self.file
         )
 
-    def token_error(self, index: int, fail: _Fail) -> SidlangSyntaxError:
+    def column(self, index: int) -> int:
+        """1-based column of the ``index``-th token of the current line."""
         spans = [m.start() for m in _TOKEN_RE.finditer(strip_comment(self.line))]
-        col = spans[index] + fail.at + 1 if index < len(spans) else 1
-        return self.error(fail.message, col, fail.hint)
+        return spans[index] + 1 if index < len(spans) else 1
+
+    def token_error(self, index: int, fail: _Fail) -> SidlangSyntaxError:
+        return self.error(fail.message, self.column(index) + fail.at, fail.hint)
 
     # -- header ------------------------------------------------------------------------
     def directive(self, body: str) -> None:
@@ -177,11 +181,32 @@ class Parser:
         f = FIELDS.get(ALIASES.get(name, name))
         if f is None:
             raise _Fail(f"unknown field {name!r}", suggest(name, field_words()))
+        if op == "~=" or "*" in text:
+            return self._compile_run(f, op, text, vcol)
         value = self._value(f, text, op, vcol)
         kind = {"byte": _BYTE, "wide": _WIDE, "sub": _SUB}[f.kind]
         # Wide fields carry their two bytes ready-made for the common '=' case.
         return (kind, f.regs[0], f.voiced, op, value, f,
                 value & ((1 << f.lo_bits) - 1), value >> f.lo_bits, op != "=")
+
+    def _compile_run(self, f: Field, op: str, text: str, col: int) -> tuple:
+        """``pw+=16*8`` (REPEAT) or ``freq~=24*6`` (FLIP): see :mod:`sidlang.text.runs`."""
+        example = f"{f.name}{'~=' if op == '~=' else '+='}16*8"
+        if op == "=" or "*" not in text:
+            raise _Fail(f"'*' counts the frames of a +=, -= or ~= run, e.g. {example}", None, col)
+        if f.kind == "sub":
+            raise _Fail(f"runs work on whole-register and two-byte fields, not {f.name}",
+                        "write the register itself, e.g. ad+=1*4", col)
+        step, _, count_text = text.partition("*")
+        delta = parse_int(step)
+        count = parse_int(count_text)
+        if delta is None or delta > f.max:
+            raise _Fail(f"bad change {step!r} for {f.name}", f"a number 0–{f.max}", col)
+        if count is None or not 1 <= count <= MAX_COUNT:
+            raise _Fail(f"bad frame count {count_text!r}", f"1–{MAX_COUNT} frames, e.g. {example}",
+                        col + len(step) + 1)
+        first, later = deltas_for(op, delta, count)
+        return (_RUN, f.regs[0], f.voiced, op, delta, f, first, later)
 
     def _value(self, f: Field, text: str, op: str, col: int) -> int:
         v = parse_int(text)
@@ -233,6 +258,8 @@ class Parser:
         cache = self.cache  # token body (no offset) -> compiled tuple
         whole: dict[str, tuple] = {}  # whole token -> (compiled, offset, index of '@')
         append = out.append
+        runs = self.runs = RunQueue()
+        self.out, self.state = out, None
         for lineno, raw in enumerate(lines, 1):
             self.lineno, self.line = lineno, raw
             line = raw.strip()
@@ -247,7 +274,7 @@ class Parser:
                 self.h = self.header()
                 h = self.h
                 S, L, G = h.start_cycle, h.frame_cycles, h.gap
-                state = [[0] * N_REGS for _ in range(h.chips)]
+                state = self.state = [[0] * N_REGS for _ in range(h.chips)]
                 irq_timing = h.timing == "irq"
             if " #" in line or "\t#" in line:
                 line = strip_comment(line)
@@ -281,6 +308,14 @@ class Parser:
             group = None  # (chip, reg, fields set) of an open sub-field write
             explicit_irq = False
             n_before = len(out)
+            self.n_expanded = 0
+            if runs:
+                for m, entries in runs.take_before(frame):
+                    for e in entries:
+                        self._expand(e, S + m * L)
+                todo = runs.take(frame)
+            else:
+                todo = None
             for i in range(k, len(toks)):
                 tok = toks[i]
                 hit = whole.get(tok)
@@ -327,6 +362,8 @@ class Parser:
                         if rel:
                             value = self._diff(i, f, st[reg], op, value)
                         group = None
+                        if todo:
+                            self._flush(i, todo, off, base)
                         append((base + off, chip, reg, value))
                         st[reg] = value
                         prev = off
@@ -336,6 +373,8 @@ class Parser:
                         if rel:
                             value = self._diff(i, f, wst[reg], op, value)
                         group = None
+                        if todo:
+                            self._flush(i, todo, off, base)
                         append((base + off, wchip, reg, value))
                         wst[reg] = value
                         prev = off
@@ -348,8 +387,12 @@ class Parser:
                             lo = value & ((1 << lo_bits) - 1)
                             hi = value >> lo_bits
                         group = None
+                        if todo:
+                            self._flush(i, todo, off, base)
                         append((base + off, chip, reg, lo))
                         prev = off + G
+                        if todo:
+                            self._flush(i, todo, prev, base)
                         append((base + prev, chip, r1, hi))
                         st[reg] = lo
                         st[r1] = hi
@@ -369,6 +412,8 @@ class Parser:
                             if rel:
                                 value = self._diff(i, f, (cur & mask) >> shift, op, value)
                             v = (cur & ~mask) | (value << shift)
+                            if todo:
+                                self._flush(i, todo, off, base)
                             append((base + off, chip, reg, v))
                             group = (chip, reg, {f.name})
                             prev = off
@@ -385,6 +430,9 @@ class Parser:
                     group = None
                 elif kind == _SEP:
                     continue
+                elif kind == _RUN:
+                    prev = self._run(i, c, off, prev, voice, chip, frame, base, todo)
+                    group = None
                 else:  # event
                     what = c[1]
                     if off < 0:
@@ -408,13 +456,19 @@ class Parser:
                             raise self.token_error(i, _Fail("nmi times must increase"))
                         nmis.append(t)
                     last_event = max(last_event, frame)
-            if irq_timing and not explicit_irq and len(out) > n_before:
+            if todo:
+                self._flush(i, todo, L, base)
+            if irq_timing and not explicit_irq and len(out) - self.n_expanded > n_before:
                 if irqs and base <= irqs[-1]:
                     raise self.error("irq times must increase", 1)
                 irqs.append(base)
         if self.h is None:
             self.lineno, self.line = len(lines), ""
             self.h = self.header()
+        if runs:
+            for m, entries in runs.take_before(MAX_FRAMES + MAX_COUNT):
+                for e in entries:
+                    self._expand(e, self.h.start_cycle + m * self.h.frame_cycles)
         writes = np.array(out, dtype=WRITE_DTYPE) if out else np.zeros(0, WRITE_DTYPE)
         h = self.h
         if "frames" not in self.directives and frame >= 0:
@@ -428,6 +482,78 @@ class Parser:
             return Tune(h, writes, np.array(irqs, np.int64), np.array(nmis, np.int64))
         except TuneError as e:
             raise SidlangSyntaxError(str(e), line=self.lineno, column=1, file=self.file) from None
+
+    # -- REPEAT / FLIP ---------------------------------------------------------------------
+    def _run(self, i: int, c: tuple, off: int, prev: int, voice: int, chip: int, frame: int,
+             base: int, todo: list[Pending] | None) -> int:
+        """A run token: its first write now, the rest queued for the frames after."""
+        _, reg, voiced, op, delta, f, first, later = c
+        G, L = self.h.gap, self.h.frame_cycles
+        if voiced:
+            if voice < 0:
+                raise self.token_error(i, _Fail(f"{f.name} needs a voice first", "put v1, v2 or v3 before it"))
+            reg += voice * VOICE_STRIDE
+        if off < 0:
+            off = 0 if prev < 0 else prev + G
+        elif off < prev:
+            raise self.token_error(i, _Fail(f"offset {off} is before the previous write (at {prev})",
+                                            "writes of a frame are in time order"))
+        last = off + G if f.kind == "wide" else off
+        if last >= L:
+            raise self.token_error(i, _Fail(f"offset {last} is past the end of the frame ({L} cycles)"))
+        if todo:
+            self._flush(i, todo, off, base)
+        toks = strip_comment(self.line).split()
+        token = toks[i] if i < len(toks) else ""
+        col = self.column(i)
+        entry = Pending(off, 0, chip, reg, first, f, (self.lineno, col, self.line, token))
+        self._expand(entry, base, before=todo and (lambda limit: self._flush(i, todo, limit, base)))
+        self.runs.start(frame, off, chip, reg, f, later, entry.origin)
+        return last
+
+    def _flush(self, i: int, todo: list[Pending], limit: int, base: int) -> None:
+        """Write the queued run writes of this frame that come before offset ``limit``."""
+        G = self.h.gap
+        k = 0
+        while k < len(todo) and todo[k].offset < limit:
+            e = todo[k]
+            k += 1
+            self._expand(e, base)
+            if e.field.kind == "wide" and e.offset + G > limit:
+                raise self.token_error(i, _Fail(
+                    f"this write at @{limit} falls between the two bytes of a {e.field.name} run "
+                    f"(@{e.offset} and @{e.offset + G})", "give one of them another offset"))
+        del todo[:k]
+
+    def _expand(self, e: Pending, base: int, before=None) -> None:
+        """One run write (two for a two-byte field) at ``base + e.offset``."""
+        f, st, G = e.field, self.state[e.chip], self.h.gap
+        r = e.reg
+        if f.kind == "wide":
+            lb = f.lo_bits
+            cur = (st[r + 1] & (f.max >> lb)) << lb | (st[r] & ((1 << lb) - 1))
+        else:
+            cur = st[r]
+        v = cur + e.delta
+        if not 0 <= v <= f.max:
+            line, col, text, token = e.origin
+            raise SidlangSyntaxError(
+                f"{token} goes out of range: {f.name} would be {v} (0–{f.max}) at cycle "
+                f"{base + e.offset}", line=line, column=col, text=text, file=self.file,
+                hint="use fewer frames or a smaller change")
+        t = base + e.offset
+        if f.kind == "wide":
+            lo, hi = v & ((1 << f.lo_bits) - 1), v >> f.lo_bits
+            self.out.append((t, e.chip, r, lo))
+            if before:
+                before(e.offset + G)
+            self.out.append((t + G, e.chip, r + 1, hi))
+            st[r], st[r + 1] = lo, hi
+            self.n_expanded += 2
+        else:
+            self.out.append((t, e.chip, r, v))
+            st[r] = v
+            self.n_expanded += 1
 
     def _offset(self, i: int, at: int, text: str) -> int:
         v = parse_int(text)
