@@ -31,7 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from sidlang.errors import SidlangError
-from sidlang.tokenizer import Tokenizer, transpose
+from sidlang.tokenizer import Tokenizer
+from sidlang.transforms import transpose
 from sidlang.tune import Tune
 
 SPLITS = ("train", "val", "test")

@@ -42,7 +42,7 @@ from functools import lru_cache
 import numpy as np
 
 from sidlang.errors import SidlangError, TuneError
-from sidlang.registers import N_REGS, REGISTERS, VOICE_STRIDE, VOICES, WAVE_BITS
+from sidlang.registers import N_REGS, REGISTERS, VOICE_STRIDE, VOICES
 from sidlang.tune import Header, Tune, make_writes
 
 TOKENIZER_VERSION = 1
@@ -258,6 +258,8 @@ class TokenState:
 
     def frame_tokens(self, writes: list[tuple[int, int, int]]) -> list[int]:
         """The tokens of one whole frame from its ``(chip, reg, val)`` writes, without feeding."""
+        if not writes:
+            return [FRAME]
         regs = self.regs.copy()
         segs: list[tuple[int, int, list[int]]] = []
         for chip, reg, val in writes:
@@ -424,30 +426,10 @@ def writes_to_tune(writes: list[tuple[int, int, int, int]], n_frames: int, heade
 
 
 # -- augmentation -----------------------------------------------------------------------------
-def rotate_voices(tune: Tune, k: int) -> Tune:
-    """Voice ``n`` becomes voice ``n + k`` (mod 3), filter routing bits with it.
-
-    Ring modulation and sync take voice ``n - 1`` as their source, a cyclic relation, so the
-    rotated tune sounds the same except where ``3off`` silences voice 3.
-    """
-    k %= VOICES
-    if k == 0:
-        return tune
-    w = tune.writes.copy()
-    reg = w["reg"].astype(np.int64)
-    voice = reg < FIRST_GLOBAL
-    reg[voice] = (reg[voice] // VOICE_STRIDE + k) % VOICES * VOICE_STRIDE + reg[voice] % VOICE_STRIDE
-    w["reg"] = reg
-    route = w["reg"] == 23
-    val = w["val"][route].astype(np.int64)
-    bits = val & 0x7
-    rotated = ((bits << k) | (bits >> (VOICES - k))) & 0x7
-    w["val"][route] = (val & 0xF8) | rotated
-    return tune.replace(writes=w)
-
-
+# Voice rotation and transposition are the shared transforms (sidlang.transforms.rotate_voices,
+# .transpose); rotation is also a fixed permutation of token ids, applied while training.
 def rotation_map(k: int, config: TokenizerConfig | None = None) -> np.ndarray:
-    """Token permutation equal to :func:`rotate_voices` by ``k``: ``encode(rotate(t)) == map[encode(t)]``.
+    """Token permutation equal to ``transforms.rotate_voices(t, k)``: ``encode(rotate(t)) == map[encode(t)]``.
 
     Group markers of voices move, the filter routing bits in ``res_route`` SET tokens rotate;
     voice-relative ops need no change. Training applies it per window for free.
@@ -465,41 +447,28 @@ def rotation_map(k: int, config: TokenizerConfig | None = None) -> np.ndarray:
     return m
 
 
-def transpose(tune: Tune, semitones: int) -> Tune:
-    """Every oscillator frequency times ``2 ** (semitones / 12)`` (clamped to 16 bits).
+def roundtrip_error(tune: Tune, tok: Tokenizer | None = None) -> dict:
+    """How far ``decode(encode(tune))`` is from ``tune``: exact fields and the quantized offsets.
 
-    A write to one byte of a frequency gets the matching byte of the transposed value; when
-    the other byte of the transposed value changes too, a write of it follows at the same
-    cycle, so the pitch is exact at every write.
+    ``writes_exact`` is the share of writes whose frame, chip, register and value come back
+    (1.0 by construction, measured anyway); ``offsets_exact`` the share whose cycle comes back
+    too; ``mean_cycle_error`` / ``max_cycle_error`` the in-frame timing lost, in cycles.
     """
-    if semitones == 0:
-        return tune
-    ratio = 2.0 ** (semitones / 12)
-    src = np.zeros((tune.header.chips, VOICES), np.int64)  # untransposed 16-bit frequency
-    out = np.zeros((tune.header.chips, VOICES), np.int64)  # what the new tune's registers hold
-    rows: list[tuple[int, int, int, int]] = []
-    w = tune.writes
-    for cyc, chip, reg, val in zip(w["cycle"].tolist(), w["chip"].tolist(), w["reg"].tolist(),
-                                   w["val"].tolist()):
-        rel = reg % VOICE_STRIDE
-        if reg >= FIRST_GLOBAL or rel > 1:
-            rows.append((cyc, chip, reg, val))
-            continue
-        v = reg // VOICE_STRIDE
-        shift = 8 * rel
-        src[chip, v] = (src[chip, v] & ~(0xFF << shift)) | (val << shift)
-        new = min(int(round(int(src[chip, v]) * ratio)), 0xFFFF)
-        rows.append((cyc, chip, reg, (new >> shift) & 0xFF))
-        other = 8 - shift
-        if (new >> other) & 0xFF != (int(out[chip, v]) >> other) & 0xFF:
-            rows.append((cyc, chip, reg + (1 if rel == 0 else -1), (new >> other) & 0xFF))
-        out[chip, v] = new
-    arr = np.array(rows, np.int64).reshape(-1, 4)
-    return tune.replace(writes=make_writes(arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3]))
-
-
-def gate_count(tune: Tune) -> int:
-    """Number of gate-on writes (a rough note count, used in corpus statistics)."""
-    w = tune.writes
-    ctrl = (w["reg"] < FIRST_GLOBAL) & (w["reg"] % VOICE_STRIDE == 4)
-    return int(np.count_nonzero(w["val"][ctrl] & WAVE_BITS["gate"]))
+    tok = tok or Tokenizer()
+    back = tok.decode(tok.encode(tune), tune.header)
+    a, b = tune.writes, back.writes
+    n = len(a)
+    if len(b) != n:
+        return {"writes": n, "writes_exact": 0.0, "offsets_exact": 0.0, "mean_cycle_error": None,
+                "max_cycle_error": None, "frames_exact": False}
+    same = (tune.frames.index == back.frames.index) & (a["chip"] == b["chip"]) & (a["reg"] == b["reg"]) & (
+        a["val"] == b["val"])
+    err = np.abs(a["cycle"] - b["cycle"])
+    return {
+        "writes": n,
+        "writes_exact": float(same.mean()) if n else 1.0,
+        "offsets_exact": float((err == 0).mean()) if n else 1.0,
+        "mean_cycle_error": float(err.mean()) if n else 0.0,
+        "max_cycle_error": int(err.max()) if n else 0,
+        "frames_exact": len(back.frames) == len(tune.frames),
+    }

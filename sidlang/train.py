@@ -126,6 +126,7 @@ def train(cfg: TrainConfig, log=print) -> dict:
     tok = Tokenizer()
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
+    n_parts = len(_parts(cfg.corpus))
     train_seqs, _ = load_split(cfg.corpus, "train")
     val_seqs, _ = load_split(cfg.corpus, "val")
     mc = cfg.model
@@ -165,6 +166,11 @@ def train(cfg: TrainConfig, log=print) -> dict:
         opt.step()
         step += 1
         out_of_time = cfg.max_minutes and (time.time() - t0) / 60 >= cfg.max_minutes
+        if step % cfg.eval_every == 0 and len(_parts(cfg.corpus)) != n_parts:
+            # The corpus grew (a build still running beside training): train on all of it.
+            n_parts = len(_parts(cfg.corpus))
+            windows = Windows(load_split(cfg.corpus, "train")[0], mc.block_size, tok.vocab_size, rotate=True)
+            info["train_tokens"] = int(len(windows.data))
         if rank == 0 and (step % cfg.eval_every == 0 or step == cfg.steps or out_of_time):
             metrics = {"step": step, "loss": loss.item(), "lr": _lr(cfg, step),
                        "minutes": round((time.time() - t0) / 60, 2), **evaluate(model, vx, vy, device)}
@@ -179,6 +185,10 @@ def train(cfg: TrainConfig, log=print) -> dict:
     if ddp:
         torch.distributed.destroy_process_group()
     return metrics
+
+
+def _parts(corpus: str) -> list[Path]:
+    return sorted(Path(corpus).glob("shard-*/part-*.npz"))
 
 
 def _save(path: Path, model: SidModel, opt, tok: Tokenizer, step: int, cfg: TrainConfig, info: dict) -> None:

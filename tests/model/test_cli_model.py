@@ -1,0 +1,56 @@
+"""``sidlang continue``, ``corpus``, ``train`` and ``eval`` run in-process: outputs, exit codes, errors."""
+
+import json
+
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("safetensors")
+
+from sidlang.cli import main  # noqa: E402
+from sidlang.io import load  # noqa: E402
+
+TUNE = "0 v1 freq=C-4 wave=pulse,gate ad=$09 sr=$a9 | vol=15\n1 v1 pw+=16\n2 v1 pw+=16\n8 v1 wave=pulse\n"
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_continue_writes_a_longer_tune(tmp_path, capsys):
+    (tmp_path / "a.sidl").write_text(TUNE)
+    code, _, err = run(capsys, "continue", tmp_path / "a.sidl", tmp_path / "b.sidl", "--frames", 20, "--seed", 1)
+    assert code == 0, err
+    assert len(load(tmp_path / "b.sidl").frames) == 9 + 20
+    code, _, err = run(capsys, "continue", tmp_path / "a.sidl", tmp_path / "b.sidl", "--frames", 20)
+    assert code == 1 and "already exists" in err
+
+
+@pytest.mark.parametrize("args", [["--frames", "0"], ["--frames", "5", "--keep-voices", "4"],
+                                  ["--frames", "5", "--top-p", "2"]])
+def test_continue_usage_errors(tmp_path, capsys, args):
+    (tmp_path / "a.sidl").write_text(TUNE)
+    code, _, err = run(capsys, "continue", tmp_path / "a.sidl", tmp_path / "b.sidl", *args)
+    assert code == 2 and err.count("\n") == 1
+
+
+def test_continue_bad_input_is_one_line(tmp_path, capsys):
+    code, _, err = run(capsys, "continue", tmp_path / "missing.sidl", tmp_path / "b.sidl", "--frames", 5)
+    assert code == 1 and "no such file" in err and err.count("\n") == 1
+
+
+def test_eval_json_on_files_without_corpus(tmp_path, capsys):
+    (tmp_path / "a.sidl").write_text(TUNE)
+    code, out, err = run(capsys, "eval", tmp_path / "a.sidl", "--json", "--samples", 2, "--frames", 5)
+    assert code == 0, err
+    result = json.loads(out)
+    for key in ("model_ppl", "ngram_ppl", "unigram_ppl", "repeat_ppl", "accuracy"):
+        assert key in result
+    assert result["validity"] == 1.0 and result["model_ppl"] > 1
+
+
+def test_corpus_shard_usage_error(tmp_path, capsys):
+    code, _, err = run(capsys, "corpus", "build", tmp_path / "c", "--shard", "3/2")
+    assert code == 2 and "--shard" in err

@@ -1,0 +1,139 @@
+"""The model: a tiny one trains and its loss falls; generation obeys length, seed, voices and grammar;
+the bundled weights load with no network."""
+
+import json
+import socket
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("safetensors")
+
+from sidlang.corpus.build import ShardWriter, load_split, split_for  # noqa: E402
+from sidlang.model import BUNDLED, ModelConfig, SidModel, continue_tune, load_model, save_model  # noqa: E402
+from sidlang.testing import player_log  # noqa: E402
+from sidlang.text import dumps, parse  # noqa: E402
+from sidlang.tokenizer import Tokenizer  # noqa: E402
+from sidlang.train import TrainConfig, train  # noqa: E402
+
+TOK = Tokenizer()
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """A two-split corpus of synthetic player logs, written the way the builder writes it."""
+    folder = tmp_path_factory.mktemp("corpus")
+    w = ShardWriter(folder / "shard-0-of-1", part_size=2)
+    for i in range(6):
+        split = "val" if i == 5 else "train"
+        w.add(TOK.encode(player_log(60, seed=i)), (f"p{i}", "synth", split, "", 0))
+        w.finish_item(f"p{i}")
+    w.flush()
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tiny(corpus, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    cfg = TrainConfig(corpus=str(corpus), out=str(out), model=ModelConfig.tiny(), batch_size=8, steps=40,
+                      lr=1e-2, warmup=5, eval_every=20, eval_windows=8, threads=1)
+    metrics = train(cfg, log=lambda *a: None)
+    return out, metrics
+
+
+def test_corpus_parts_and_splits(corpus):
+    train_seqs, metas = load_split(corpus, "train")
+    assert len(train_seqs) == 5 and {m["split"] for m in metas} == {"train"}
+    assert split_for("any", "x") in ("train", "val", "test")
+
+
+def test_tiny_model_loss_falls(tiny):
+    out, metrics = tiny
+    log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert log[-1]["val_loss"] < log[0]["val_loss"] < np.log(TOK.vocab_size)
+    assert 0 <= metrics["val_acc"] <= 1
+
+
+def test_resume_continues_the_step_count(tiny, corpus):
+    out, _ = tiny
+    cfg = TrainConfig(corpus=str(corpus), out=str(out), model=ModelConfig.tiny(), batch_size=4, steps=42,
+                      eval_every=2, eval_windows=4, threads=1, resume=True)
+    metrics = train(cfg, log=lambda *a: None)
+    assert metrics["step"] == 42
+
+
+@pytest.fixture(scope="module")
+def bundle(tiny):
+    return load_model(tiny[0] / "ckpt.safetensors")
+
+
+def test_generation_length_seed_and_validity(bundle):
+    tune = player_log(30, seed=9)
+    a = continue_tune(tune, 25, seed=3, model=bundle)
+    b = continue_tune(tune, 25, seed=3, model=bundle)
+    assert len(a.frames) == 55 and a == b
+    assert parse(dumps(a)) == a
+    assert np.array_equal(a.writes[: len(tune.writes)], tune.writes)  # the prompt is untouched
+    greedy = continue_tune(tune, 10, temperature=0, model=bundle)
+    assert greedy == continue_tune(tune, 10, temperature=0, seed=99, model=bundle)
+
+
+def test_top_k_and_top_p_still_valid(bundle):
+    tune = player_log(10, seed=1)
+    for kw in ({"top_k": 5}, {"top_p": 0.5}, {"temperature": 1.5, "top_k": 50, "top_p": 0.9}):
+        out = continue_tune(tune, 15, seed=1, model=bundle, **kw)
+        assert len(out.frames) == 25 and parse(dumps(out)) == out
+
+
+def test_keep_voices_copies_them_and_the_model_fills_the_rest(bundle):
+    tune = player_log(60, seed=4)
+    out = continue_tune(tune, 40, start=10, seed=2, keep_voices=(1,), model=bundle)
+
+    def voice1(t):
+        w, f = t.writes, t.frames.index
+        sel = (w["reg"] < 7) & (f < 50)
+        return list(zip(f[sel].tolist(), w["reg"][sel].tolist(), w["val"][sel].tolist()))
+
+    assert voice1(out) == voice1(tune)
+    assert len(out.frames) == 50 and parse(dumps(out)) == out
+
+
+def test_kv_cache_matches_full_forward():
+    torch.manual_seed(0)
+    m = SidModel(ModelConfig.tiny()).eval()
+    x = torch.randint(0, TOK.vocab_size, (1, 40))
+    full, _ = m(x)
+    caches = m.new_caches()
+    parts = [m(x[:, :30], caches=caches)[0]] + [m(x[:, i : i + 1], caches=caches, start=i)[0] for i in range(30, 40)]
+    assert torch.allclose(torch.cat(parts, 1), full, atol=1e-4)
+
+
+def test_bad_arguments_are_one_line_errors(bundle):
+    from sidlang.errors import SidlangError
+
+    with pytest.raises(SidlangError, match="frames"):
+        continue_tune(player_log(5), 0, model=bundle)
+    with pytest.raises(SidlangError, match="voices"):
+        continue_tune(player_log(5), 5, keep_voices=(4,), model=bundle)
+
+
+def test_save_load_round_trip(tmp_path, bundle):
+    model, tok, info = bundle
+    save_model(model, tmp_path / "w.safetensors", tok, {"note": "x"})
+    again, _, info2 = load_model(tmp_path / "w.safetensors")
+    assert info2 == {"note": "x"}
+    for (k, a), (_, b) in zip(model.state_dict().items(), again.state_dict().items()):
+        assert torch.equal(a, b), k
+
+
+def test_bundled_weights_load_without_network(monkeypatch):
+    def no_network(*args, **kwargs):
+        raise OSError("network disabled in this test")
+
+    monkeypatch.setattr(socket, "socket", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    assert BUNDLED.is_file() and BUNDLED.stat().st_size <= 25 * 2**20
+    model, tok, info = load_model()
+    out = continue_tune(player_log(20), 10, seed=0, model=(model, tok, info))
+    assert len(out.frames) == 30

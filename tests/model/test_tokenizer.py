@@ -1,0 +1,135 @@
+"""Tokenizer: exact round trips (hypothesis), the grammar, augmentation as token maps."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sidlang.errors import SidlangError
+from sidlang.testing import player_log
+from sidlang.text import dumps, parse
+from sidlang.tokenizer import (
+    AGAIN,
+    BOS,
+    EOS,
+    FLIP,
+    FRAME,
+    REPEAT,
+    Tokenizer,
+    TokenizerConfig,
+    rotation_map,
+)
+from sidlang.transforms import rotate_voices, transpose
+from tests.strategies import tunes
+
+TOK = Tokenizer()
+
+
+def key(tune):
+    """What the token form keeps exactly: frame, chip, register and value of every write, in order."""
+    w = tune.writes
+    return np.stack([tune.frames.index, w["chip"], w["reg"], w["val"]]), len(tune.frames)
+
+
+@settings(max_examples=40)
+@given(tunes(max_frames=30, max_writes=12))
+def test_round_trip_is_exact_but_for_offsets(tune):
+    back = TOK.decode(TOK.encode(tune), tune.header)
+    a, na = key(tune)
+    b, nb = key(back)
+    assert np.array_equal(a, b) and na == nb
+    assert parse(dumps(back)) == back  # every decoded tune is valid sidlang
+
+
+@settings(max_examples=25)
+@given(tunes(max_frames=20, max_writes=8, events=False))
+def test_grid_tunes_come_back_identical(tune):
+    h = tune.header.replace(gap=0)
+    w = tune.writes.copy()
+    w["cycle"] = h.start_cycle + tune.frames.index * h.frame_cycles  # on the decode grid
+    from sidlang.tune import Tune
+
+    t = Tune(h, w)
+    back = TOK.decode(TOK.encode(t), h)
+    assert np.array_equal(back.writes, t.writes)
+
+
+def test_player_log_uses_the_change_ops():
+    toks = TOK.encode(player_log(300, seed=2))
+    assert toks[0] == BOS and toks[-1] == EOS
+    assert REPEAT in toks and len(toks) < len(player_log(300, seed=2).writes)
+
+
+def test_flip_and_again():
+    from sidlang.tune import Header, Tune, make_writes
+
+    # Vibrato: freq_lo goes +5, -5, +5 … every frame; then ten identical frames.
+    vals = [100 + (5 if i % 2 else 0) for i in range(10)] + [100] * 10
+    h = Header()
+    t = Tune(h, make_writes([i * h.frame_cycles for i in range(20)], [0] * 20, [0] * 20, vals))
+    toks = TOK.encode(t)
+    assert FLIP in toks and AGAIN in toks
+    assert np.array_equal(TOK.decode(toks, h).writes["val"], t.writes["val"])
+
+
+def test_grammar_rejects_and_masks():
+    s = TOK.state(1)
+    assert s.allowed().sum() == 1 and s.allowed()[BOS]
+    s.feed(BOS)
+    with pytest.raises(SidlangError):
+        s.feed(REPEAT)  # nothing to repeat yet
+    s.feed(FRAME)
+    s.feed(TOK.vocab.marker(0, 0))
+    m = s.allowed()
+    assert not m[FRAME] and not m[REPEAT]  # a voice marker must be followed by a write
+    assert m[TOK.vocab.set_token(0, 4, 0x41)] and not m[TOK.vocab.set_token(3, 24, 15)]
+    with pytest.raises(SidlangError):
+        TOK.state(9)
+
+
+def test_every_allowed_token_keeps_the_state_valid():
+    rng = np.random.default_rng(0)
+    s = TOK.state(2)
+    s.feed(BOS)
+    for _ in range(3000):
+        allowed = np.flatnonzero(s.allowed() & (np.arange(TOK.vocab_size) != EOS))
+        s.feed(int(rng.choice(allowed)))
+    from sidlang.tune import Header
+
+    t = TOK.decode([BOS], Header())  # an empty sequence decodes too
+    assert len(t.writes) == 0
+    h = Header(sids=(0xD400, 0xD420))
+    from sidlang.tokenizer import writes_to_tune
+
+    tune = writes_to_tune(s.writes, s.frame + 1, h)
+    assert parse(dumps(tune)) == tune
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_rotation_is_a_token_permutation(k):
+    t = player_log(80, seed=k)
+    assert np.array_equal(np.array(TOK.encode(rotate_voices(t, k))), rotation_map(k)[TOK.encode(t)])
+    assert sorted(rotation_map(k)) == list(range(TOK.vocab_size))
+
+
+@settings(max_examples=15)
+@given(st.integers(-12, 12))
+def test_transpose_moves_every_pitch(semis):
+    t = player_log(20, seed=3)
+    moved = transpose(t, semis)
+    from sidlang.pitch import PAL_HZ, reg_to_hz
+
+    s0, s1 = t.frames.state(0), moved.frames.state(0)
+    f0 = s0[:, 0].astype(int) + 256 * s0[:, 1].astype(int)
+    f1 = s1[:, 0].astype(int) + 256 * s1[:, 1].astype(int)
+    sel = (f0 > 200) & (f1 < 0xFFFF)
+    ratio = np.array([reg_to_hz(b, PAL_HZ) / reg_to_hz(a, PAL_HZ) for a, b in zip(f0[sel], f1[sel])])
+    assert np.allclose(ratio, 2 ** (semis / 12), rtol=5e-3)
+
+
+def test_config_json_round_trip_and_version_check():
+    c = TokenizerConfig(diff_range=32)
+    assert TokenizerConfig.from_json(c.to_json()) == c
+    assert '"sidlang"' in c.to_json()
+    with pytest.raises(SidlangError):
+        TokenizerConfig.from_json('{"version": 99}')
