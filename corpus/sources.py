@@ -117,12 +117,28 @@ def _coarser_ticks(data: bytes, ticks_per_beat: int = 480) -> bytes:
     return out.getvalue()
 
 
+def _without_repeats(score):
+    """A copy of ``score`` with repeat barlines and repeat expressions taken out."""
+    music21 = _music21()
+    score = copy.deepcopy(score)
+    for m in score.recurse().getElementsByClass(music21.stream.Measure):
+        for side in ("leftBarline", "rightBarline"):
+            if isinstance(getattr(m, side), music21.bar.Repeat):
+                setattr(m, side, None)
+    for mark in list(score.recurse().getElementsByClass(music21.repeat.RepeatExpression)):
+        mark.activeSite.remove(mark)
+    return score
+
+
 def score_to_midi(score):
     """A PrettyMIDI from a music21 stream, through music21's MIDI translator."""
     music21 = _music21()
     score = _realize_chord_symbols(score)
     try:
         data = music21.midi.translate.streamToMidiFile(score).writestr()
+    except music21.repeat.ExpanderException:
+        # badly formed repeat marks (common in ABC collections): play it through once, as written
+        data = music21.midi.translate.streamToMidiFile(_without_repeats(score)).writestr()
     except Exception as e:  # music21 raises on streams it cannot translate
         raise SidlangError(f"music21 cannot write this score as MIDI: {_first_line(e)}") from None
     return midi_from_bytes(_coarser_ticks(data), "<music21>")
