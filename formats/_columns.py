@@ -69,14 +69,3 @@ def write_columns(*cols: np.ndarray) -> bytes:
     fmt = " ".join(["%d"] * len(cols)) + "\n"
     rows = zip(*(c.tolist() for c in cols))
     return "".join([fmt % r for r in rows]).encode("ascii")
-
-
-def modal_gap(cycles: np.ndarray, frame_index: np.ndarray, limit: int = 512) -> int:
-    """The most common distance between consecutive writes of one frame (0 if none)."""
-    if len(cycles) < 2:
-        return 0
-    d = np.diff(cycles)
-    same = (np.diff(frame_index) == 0) & (d < limit)
-    if not same.any():
-        return 0
-    return int(np.argmax(np.bincount(d[same])))

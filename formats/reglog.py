@@ -10,11 +10,11 @@ from __future__ import annotations
 import numpy as np
 
 from sidlang.errors import FormatError
-from sidlang.frames import infer_frame_timing
+from sidlang.frames import default_gap, infer_frame_timing
 from sidlang.tune import Header, Tune, make_writes
 
 from . import Format
-from ._columns import check_range, modal_gap, read_columns, write_columns
+from ._columns import check_range, read_columns, write_columns
 from .vice import SID_STRIDE, _require_rows, _sids
 
 
@@ -29,9 +29,10 @@ def read_reglog(data: bytes, file: str | None = None) -> Tune:
     if len(back):
         raise FormatError("clock goes backwards", file=file, line=int(numbers[back[0] + 1]))
     length, start, source = infer_frame_timing(clock)
-    gap = modal_gap(clock, (clock - start) // length)
+    writes = make_writes(clock, reg >> 5, reg & 0x1F, val)
+    gap = default_gap(writes, start, length)
     header = Header(frame_cycles=length, start_cycle=start, gap=gap, sids=_sids(int(reg.max() >> 5) + 1))
-    return Tune(header, make_writes(clock, reg >> 5, reg & 0x1F, val),
+    return Tune(header, writes,
                 meta={"skipped_lines": skipped, "comment_lines": comments, "frame_source": source})
 
 

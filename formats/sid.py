@@ -22,6 +22,7 @@ import numpy as np
 
 from sidlang.c64.player import Program, play
 from sidlang.errors import FormatError, UsageError
+from sidlang.frames import default_gap
 from sidlang.pitch import CLOCK_NAMES, NTSC_HZ, PAL_HZ
 from sidlang.tune import Header, Tune, make_writes
 
@@ -184,13 +185,13 @@ def read_sid(data: bytes, file: str | None = None, *, subtune: int | None = None
     frame, start, irq, timing = _grid(run, clock_hz)
     if irq is not None:
         meta["frame_source"] = "irq"
+    writes = make_writes(run.cycles[keep], chips[keep], regs[keep], run.vals[keep])
     header = Header(
         title=s.name, author=s.author, released=s.released, clock_hz=clock_hz, frame_cycles=frame,
         start_cycle=start, models=tuple(_model(s.model_bits(i)) for i in range(len(sids))), sids=sids,
         subtune=song, songs=s.songs, start_song=s.start_song, speed=s.speed,
-        frames=-(-(cycles - start) // frame), timing=timing,
+        frames=-(-(cycles - start) // frame), timing=timing, gap=default_gap(writes, start, frame),
     )
-    writes = make_writes(run.cycles[keep], chips[keep], regs[keep], run.vals[keep])
     return Tune(header, writes, irq=irq, meta=meta)
 
 

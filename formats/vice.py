@@ -17,12 +17,12 @@ from __future__ import annotations
 import numpy as np
 
 from sidlang.errors import FormatError
-from sidlang.frames import infer_frame_timing
+from sidlang.frames import default_gap, infer_frame_timing
 from sidlang.pitch import PAL_FRAME
 from sidlang.tune import Header, Tune, make_writes
 
 from . import Format
-from ._columns import check_range, modal_gap, read_columns, write_columns
+from ._columns import check_range, read_columns, write_columns
 
 SID_STRIDE = 0x20
 
@@ -46,9 +46,9 @@ def read_vice(data: bytes, file: str | None = None) -> Tune:
     cycles = np.cumsum(delta)
     chips = int(reg.max() >> 5) + 1
     length, start, source = infer_frame_timing(cycles)
-    gap = modal_gap(cycles, (cycles - start) // length)
-    header = Header(frame_cycles=length, start_cycle=start, gap=gap, sids=_sids(chips))
     writes = make_writes(cycles, reg >> 5, reg & 0x1F, val)
+    gap = default_gap(writes, start, length)
+    header = Header(frame_cycles=length, start_cycle=start, gap=gap, sids=_sids(chips))
     return Tune(header, writes, meta={"skipped_lines": skipped, "frame_source": source})
 
 
@@ -106,10 +106,10 @@ def read_vice6(data: bytes, file: str | None = None) -> Tune:
     length, source = _irq_frame_length(irq)
     earliest = min(int(cycles[0]), int(irq[0]), int(nmi[0]))
     start = int(irq[0]) - -(-(int(irq[0]) - earliest) // length) * length
-    gap = modal_gap(cycles, (cycles - start) // length)
+    writes = make_writes(cycles, chip, reg, val)
+    gap = default_gap(writes, start, length)
     header = Header(frame_cycles=length, start_cycle=start, gap=gap,
                     sids=_sids(int(chip.max()) + 1), timing="irq")
-    writes = make_writes(cycles, chip, reg, val)
     return Tune(header, writes, irq, nmi, meta={"skipped_lines": skipped, "frame_source": source})
 
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sidlang.pitch import NTSC_FRAME, PAL_FRAME
-from sidlang.registers import N_WRITABLE
+from sidlang.registers import FIELDS, N_WRITABLE, VOICE_STRIDE
 
 if TYPE_CHECKING:
     from sidlang.tune import Tune
@@ -156,3 +156,36 @@ def infer_frame_timing(cycles: np.ndarray, default: int = PAL_FRAME) -> tuple[in
     on_grid = centred[np.abs(centred) < length // 8]
     start = first + int(on_grid.min()) if len(on_grid) else first
     return length, min(start, first), "bursts"
+
+
+def _wide_low_registers() -> np.ndarray:
+    is_lo = np.zeros(256, dtype=bool)
+    for f in FIELDS.values():
+        if f.kind == "wide":
+            regs = [v * VOICE_STRIDE + f.regs[0] for v in range(3)] if f.voiced else [f.regs[0]]
+            is_lo[regs] = True
+    return is_lo
+
+
+_WIDE_LO = _wide_low_registers()
+
+
+def default_gap(writes: np.ndarray, start: int, length: int, limit: int = 512) -> int:
+    """The spacing between a frame's writes that lets the text omit the most ``@offsets``.
+
+    Each write whose distance from the previous write of its frame equals the gap needs no
+    offset; a two-byte field's low and high writes at that distance also fold into one token,
+    so they count twice. Readers of real logs store this as ``header.gap``.
+    """
+    if len(writes) < 2:
+        return 0
+    cyc = writes["cycle"]
+    d = np.diff(cyc)
+    same = (np.diff((cyc - start) // length) == 0) & (d < limit) & (d >= 0)
+    if not same.any():
+        return 0
+    counts = np.bincount(d[same], minlength=limit)
+    reg = writes["reg"]
+    pair = same & _WIDE_LO[reg[:-1]] & (reg[1:] == reg[:-1] + 1) & (writes["chip"][1:] == writes["chip"][:-1])
+    counts[: limit] += np.bincount(d[pair], minlength=limit)[:limit]
+    return int(np.argmax(counts))
