@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from sidlang.errors import FormatError
-from sidlang.frames import default_gap, infer_frame_timing
+from sidlang.frames import MAX_TICK, MIN_TICK, default_gap, infer_frame_timing
 from sidlang.pitch import PAL_FRAME
 from sidlang.tune import Header, Tune, make_writes
 
@@ -87,7 +87,7 @@ def _irq_frame_length(irq: np.ndarray) -> tuple[int, str]:
     if len(irq) >= 3:
         values, counts = np.unique(np.diff(irq), return_counts=True)
         best = int(np.argmax(counts))
-        if counts[best] >= 2 and 256 <= values[best] <= 4 * PAL_FRAME:
+        if counts[best] >= 2 and MIN_TICK <= values[best] <= MAX_TICK:
             return int(values[best]), "irq"
     return PAL_FRAME, "header"
 

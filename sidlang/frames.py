@@ -109,6 +109,9 @@ class Frames(Sequence):
         return out
 
 
+MIN_TICK, MAX_TICK = 256, 4 * PAL_FRAME  #: plausible player ticks, in cycles
+
+
 def _snap(spacing: int) -> int:
     """The video-frame tick (or a multispeed fraction of it) that ``spacing`` is a multiple of."""
     for speed in range(1, 17):
@@ -148,7 +151,7 @@ def infer_frame_timing(cycles: np.ndarray, default: int = PAL_FRAME) -> tuple[in
     mode = values[np.argmax(counts)]
     near = spacing[np.abs(coarse - mode) <= 1]
     length = _snap(int(round(float(np.median(near)))))
-    if length <= 0:
+    if not MIN_TICK <= length <= MAX_TICK:  # not a player tick: bursts of something else
         return default, first, "header"
     # Phase: put frame boundaries just before every burst start that sits on the grid.
     phase = (starts - first) % length

@@ -117,7 +117,7 @@ class Parser:
         _one(words)
         if name == "start" and words[0].startswith("-"):
             return -_int_in(words[0][1:], 1, 1 << 50, DIRECTIVES[name])
-        limits = {"frame": (1, 10_000_000), "start": (0, 1 << 50), "gap": (0, 100_000),
+        limits = {"frame": (1, 1 << 31), "start": (0, 1 << 50), "gap": (0, 100_000),
                   "subtune": (0, 256), "songs": (0, 256), "startsong": (0, 256),
                   "speed": (0, 0xFFFFFFFF), "frames": (0, MAX_FRAMES)}
         lo, hi = limits[name]
