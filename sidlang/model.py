@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass, fields
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -53,16 +54,20 @@ def _rope_table(d: int, n: int, device) -> tuple[torch.Tensor, torch.Tensor]:
     key = (d, str(device))
     if key not in _ROPE or len(_ROPE[key][0]) < n:
         size = max(n, 2 * len(_ROPE[key][0]) if key in _ROPE else 1024)
-        freq = 10000.0 ** (-torch.arange(0, d, 2, device=device, dtype=torch.float32) / d)  # (D/2,)
-        ang = torch.arange(size, device=device, dtype=torch.float32)[:, None] * freq[None, :]
-        _ROPE[key] = (ang.cos(), ang.sin())
+        # Built as ordinary tensors even during generation, so training may use them later.
+        with torch.inference_mode(False), torch.no_grad():
+            _ROPE[key] = _angles(d, size, device)
     return _ROPE[key]
 
 
-def _rope(x: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
-    """Rotate pairs of channels of ``x`` (B, H, T, D) by angles ``pos * freq``; ``pos`` is (T,)."""
-    cos, sin = _rope_table(x.shape[-1], int(pos[-1]) + 1, x.device)
-    cos, sin = cos[pos].to(x.dtype), sin[pos].to(x.dtype)  # (T, D/2)
+def _angles(d: int, size: int, device) -> tuple[torch.Tensor, torch.Tensor]:
+    freq = 10000.0 ** (-torch.arange(0, d, 2, device=device, dtype=torch.float32) / d)  # (D/2,)
+    ang = torch.arange(size, device=device, dtype=torch.float32)[:, None] * freq[None, :]  # (N, D/2)
+    return ang.cos(), ang.sin()
+
+
+def _rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """Rotate pairs of channels of ``x`` (B, H, T, D) by the angles whose cos/sin are (T, D/2)."""
     x1, x2 = x[..., 0::2], x[..., 1::2]
     return torch.stack((x1 * cos - x2 * sin, x1 * sin + x2 * cos), dim=-1).flatten(-2)
 
@@ -75,11 +80,11 @@ class Attention(nn.Module):
         self.proj = nn.Linear(cfg.n_embd, cfg.n_embd, bias=False)
         self.dropout = cfg.dropout
 
-    def forward(self, x: torch.Tensor, pos: torch.Tensor, cache: dict | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, rope: tuple, cache: dict | None = None) -> torch.Tensor:
         B, T, C = x.shape
         q, k, v = self.qkv(x).split(C, dim=2)
         q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))
-        q, k = _rope(q, pos), _rope(k, pos)  # (B, H, T, D)
+        q, k = _rope(q, *rope), _rope(k, *rope)  # (B, H, T, D)
         causal = True
         if cache is not None:
             if "k" in cache:
@@ -105,8 +110,8 @@ class Block(nn.Module):
             nn.Linear(4 * cfg.n_embd, cfg.n_embd, bias=False), nn.Dropout(cfg.dropout),
         )
 
-    def forward(self, x: torch.Tensor, pos: torch.Tensor, cache: dict | None = None) -> torch.Tensor:
-        x = x + self.attn(self.ln1(x), pos, cache)
+    def forward(self, x: torch.Tensor, rope: tuple, cache: dict | None = None) -> torch.Tensor:
+        x = x + self.attn(self.ln1(x), rope, cache)
         return x + self.mlp(self.ln2(x))
 
 
@@ -144,10 +149,11 @@ class SidModel(nn.Module):
         the call continues a sequence whose first token sits at position ``start``.
         """
         B, T = idx.shape
-        pos = torch.arange(start, start + T, device=idx.device)
         x = self.drop(self.wte(idx))  # (B, T, C)
+        cos, sin = _rope_table(self.cfg.n_embd // self.cfg.n_head, start + T, idx.device)
+        rope = (cos[start : start + T].to(x.dtype), sin[start : start + T].to(x.dtype))  # (T, D/2) each
         for i, block in enumerate(self.blocks):
-            x = block(x, pos, None if caches is None else caches[i])
+            x = block(x, rope, None if caches is None else caches[i])
         logits = self.head(self.ln_f(x))  # (B, T, V)
         if targets is None:
             return logits, None
@@ -173,6 +179,7 @@ def save_model(model: SidModel, path: str | Path, tokenizer: Tokenizer, info: di
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(path).with_suffix(".tmp")
     save_file(state, str(tmp), metadata=meta)
+    tmp.chmod(0o644)  # package data: readable by everyone, like any installed file
     tmp.replace(path)
 
 
@@ -200,6 +207,12 @@ def load_model(path: str | Path | None = None) -> tuple[SidModel, Tokenizer, dic
     return model, tok, json.loads(meta.get("info", "{}"))
 
 
+@lru_cache(maxsize=1)
+def bundled() -> tuple[SidModel, Tokenizer, dict]:
+    """The bundled model, loaded once per process (the REPL continues many times)."""
+    return load_model()
+
+
 # -- sampling ---------------------------------------------------------------------------------
 @dataclass
 class Sampling:
@@ -211,7 +224,7 @@ class Sampling:
     seed: int | None = None
     max_writes_per_frame: int = 64  #: keeps a runaway sample from filling one frame
 
-    def pick(self, logits: torch.Tensor, allowed: torch.Tensor, gen: torch.Generator) -> int:
+    def pick(self, logits: torch.Tensor, allowed: torch.Tensor, gen: np.random.Generator) -> int:
         logits = logits.float().masked_fill(~allowed, float("-inf"))  # (V,)
         if self.temperature <= 0:
             return int(logits.argmax())
@@ -224,7 +237,8 @@ class Sampling:
             sp, si = torch.sort(probs, descending=True)
             keep = torch.cumsum(sp, 0) - sp < self.top_p  # always keeps the most likely token
             probs = torch.zeros_like(probs).scatter_(0, si[keep], sp[keep])
-        return int(torch.multinomial(probs, 1, generator=gen))
+        cdf = np.cumsum(probs.numpy().astype(np.float64))  # numpy: far cheaper than multinomial per token
+        return int(min(np.searchsorted(cdf, gen.random() * cdf[-1], side="right"), len(cdf) - 1))
 
 
 def generate(model: SidModel, tok: Tokenizer, st: TokenState, context: list[int], frames: int,
@@ -236,8 +250,7 @@ def generate(model: SidModel, tok: Tokenizer, st: TokenState, context: list[int]
     ``st.blocked_groups`` so the model cannot add to them. Returns the number of tokens sampled.
     """
     sampling = sampling or Sampling()
-    gen = torch.Generator().manual_seed(sampling.seed if sampling.seed is not None else
-                                        int(torch.randint(0, 2**31, (1,))))
+    gen = np.random.default_rng(sampling.seed)
     st.max_writes = sampling.max_writes_per_frame
     st.allow_eos = False
     masks: dict[tuple, torch.Tensor] = {}
@@ -292,7 +305,7 @@ def continue_tune(tune: Tune, frames: int, *, start: int | None = None, temperat
         raise SidlangError(f"frames must be at least 1, got {frames}")
     if any(v not in (1, 2, 3) for v in keep_voices):
         raise SidlangError(f"voices to keep are 1, 2 or 3, got {list(keep_voices)}")
-    net, tok, _ = model or load_model()
+    net, tok, _ = model or bundled()
     n = len(tune.frames)
     start = n if start is None else start
     if not 0 <= start <= n:
@@ -325,5 +338,5 @@ def continue_tune(tune: Tune, frames: int, *, start: int | None = None, temperat
     return Tune(header, writes, irq=irq, nmi=tune.nmi[tune.nmi < cut], meta=dict(tune.meta))
 
 
-__all__ = ["BUNDLED", "ModelConfig", "SidModel", "Sampling", "continue_tune", "generate",
+__all__ = ["BUNDLED", "bundled", "ModelConfig", "SidModel", "Sampling", "continue_tune", "generate",
            "load_model", "save_model"]

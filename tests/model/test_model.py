@@ -107,6 +107,10 @@ def test_kv_cache_matches_full_forward():
     caches = m.new_caches()
     parts = [m(x[:, :30], caches=caches)[0]] + [m(x[:, i : i + 1], caches=caches, start=i)[0] for i in range(30, 40)]
     assert torch.allclose(torch.cat(parts, 1), full, atol=1e-4)
+    # Tables built while generating must not break training later in the same process.
+    continue_tune(player_log(5), 3, seed=0, model=(m, TOK, {}))
+    m.train()
+    m(x, x)[1].backward()
 
 
 def test_bad_arguments_are_one_line_errors(bundle):
