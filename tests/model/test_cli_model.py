@@ -54,3 +54,20 @@ def test_eval_json_on_files_without_corpus(tmp_path, capsys):
 def test_corpus_shard_usage_error(tmp_path, capsys):
     code, _, err = run(capsys, "corpus", "build", tmp_path / "c", "--shard", "3/2")
     assert code == 2 and "--shard" in err
+
+
+def test_corpus_build_from_a_folder_resumes(tmp_path, capsys):
+    from sidlang.corpus.build import load_split
+
+    src = tmp_path / "tunes" / "someone"
+    src.mkdir(parents=True)
+    for i in range(12):
+        (src / f"t{i}.sidl").write_text(TUNE.replace("pw+=16", f"pw+={i + 1}"))
+    out = tmp_path / "corpus"
+    code, stdout, err = run(capsys, "corpus", "build", out, "--source", tmp_path / "tunes", "--quiet")
+    assert code == 0, err
+    assert "items=12" in stdout and "failed=0" in stdout
+    seqs = sum(len(load_split(out, s)[0]) for s in ("train", "val", "test"))
+    assert seqs >= 12  # training pieces also get a transposed copy
+    code, stdout, _ = run(capsys, "corpus", "build", out, "--source", tmp_path / "tunes", "--quiet")
+    assert "skipped_done=12" in stdout and "sequences=0" in stdout
