@@ -15,7 +15,7 @@ from sidlang import __version__
 from sidlang.errors import SidlangError
 
 #: Subcommand modules of this package, in ``--help`` order. Each defines ``add_parser(sub)``.
-COMMANDS = ("convert", "info", "render", "play", "asid", "continue_", "corpus", "train", "evaluate")
+COMMANDS = ("convert", "info", "render", "play", "asid", "repl", "continue_", "corpus", "train", "evaluate")
 
 EPILOG = """\
 formats (by name, or from the file ending):
