@@ -158,11 +158,15 @@ def roll(tune: Tune, start: int, stop: int, width: int = 72, height: int = 24, c
         midi = lo + y * per_row
         label = f"{NOTE_NAMES[midi % 12]}{midi // 12 - 1}" if midi % 12 == 0 or y in (0, rows - 1) else ""
         out.append(f"{label:>4} ", style="dim")
-        for ch, colour in grid[y]:
-            if colour:
-                out.append(ch, style=colour)
-            else:
-                out.append("·" if midi % 12 == 0 else " ", style="dim")
+        blank = ("·" if midi % 12 == 0 else " ", "dim")
+        cells = [cell if cell[1] else blank for cell in grid[y]]
+        # One span per run of equal cells: rich renders a few long spans much faster.
+        run_start = 0
+        for x in range(1, len(cells) + 1):
+            if x == len(cells) or cells[x] != cells[run_start]:
+                ch, colour = cells[run_start]
+                out.append(ch * (x - run_start), style=colour)
+                run_start = x
         out.append("\n")
     per = f"{step} frames a column" if step > 1 else "a frame a column"
     out.append(f"     frames {start}–{stop - 1}, {per}   ", style="dim")
