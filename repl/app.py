@@ -19,6 +19,7 @@ from prompt_toolkit.history import FileHistory
 from prompt_toolkit.key_binding import KeyBindings
 from prompt_toolkit.styles import Style
 from rich.console import Console
+from rich.markup import escape
 
 import sidlang
 from sidlang.errors import SidlangError
@@ -89,7 +90,7 @@ class Repl:
             try:
                 old = Session.replay(journal.read(path))
             except (SidlangError, KeyError, ValueError) as e:
-                self.console.print(f"[yellow]a session journal could not be read ({e}); it stays at {path}[/]")
+                self.console.print(f"[yellow]a session journal could not be read ({escape(str(e))}); it stays at {escape(str(path))}[/]")
                 continue
             if not old.dirty:
                 path.unlink(missing_ok=True)  # everything in it was saved
@@ -113,23 +114,24 @@ class Repl:
     def start(self, path: str | None, offer_restore: bool = True) -> None:
         self.session = self.restore() if offer_restore else None
         if self.session is not None:
-            if path:
-                self.console.print(f"{path} was not loaded (the restored session is open): 'load {path}'")
+            if path and path != self.session.path:
+                self.console.print(f"{path} was not loaded (the restored session is open): 'load {path}'", markup=False)
             return
         self.session = Session(journal.Journal.create(self.folder / "journal"))
         if path is None:
             return
         if not Path(path).exists():
             self.session.path = path
-            self.console.print(f"{path} does not exist yet: 'save' will create it")
+            self.console.print(f"{path} does not exist yet: 'save' will create it", markup=False)
             return
         try:
             tune = sidlang.load(path)
         except SidlangError as e:
-            self.console.print(f"[red]cannot load[/] {e}\nstarting with an empty tune; the file is left alone")
+            self.console.print(f"[red]cannot load[/] {escape(str(e))}\nstarting with an empty tune; the file is left alone")
             return
         self.session.change(tune, f"load {path}", path=path, clean=True)
-        self.console.print(f"{path}: {len(tune.frames)} frames, {len(tune.writes)} writes — 'help' lists the commands")
+        self.console.print(f"{path}: {len(tune.frames)} frames, {len(tune.writes)} writes — 'help' lists the commands",
+                           markup=False)
 
     # -- the loop ----------------------------------------------------------------------------
     def _message(self) -> FormattedText:
@@ -173,11 +175,11 @@ class Repl:
                 ctx.quit_armed = False
             cmd.run(ctx, args)
         except (SidlangError, TypedError, ArgError) as e:
-            self.console.print(f"[red]error:[/] {e.message if isinstance(e, ArgError) else e}", highlight=False)
+            self.console.print(f"[red]error:[/] {escape(e.message if isinstance(e, ArgError) else str(e))}", highlight=False)
         except KeyboardInterrupt:
             self.console.print("interrupted")
         except Exception as e:  # a bug: say so in one line and keep the session (it is journaled)
-            self.console.print(f"[red]internal error[/] {type(e).__name__}: {e} — the session is kept; "
+            self.console.print(f"[red]internal error[/] {type(e).__name__}: {escape(str(e))} — the session is kept; "
                                "please report this", highlight=False)
 
     def apply(self, text: str) -> None:
@@ -191,7 +193,7 @@ class Repl:
                 line = styled(lines.get(f, ""))
                 self.console.print(f"[dim]{f:>5}[/]  ", line, sep="", highlight=False)
         else:
-            self.console.print(f"[green]✓[/] {edit.label}", highlight=False)
+            self.console.print(f"[green]✓[/] {escape(edit.label)}", highlight=False)
 
 
 def run(path: str | None = None, *, input=None, output=None, console: Console | None = None,

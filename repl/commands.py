@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 import sidlang
@@ -79,11 +80,11 @@ def span(ctx: Context, rng: tuple[int, int | None] | None, last: int | None = No
 def do(ctx: Context, new: Tune, label: str) -> None:
     """Make a transform's result current as one undoable step, and say what it did."""
     if ctx.session.change(new, label) is None:
-        ctx.console.print(f"{label}: nothing changed", style="dim")
+        ctx.console.print(f"{label}: nothing changed", style="dim", markup=False)
         return
     clipped = new.meta.get("clipped")
     note = f" — {clipped} frequencies clipped at $ffff" if clipped else ""
-    ctx.console.print(f"[green]✓[/] {label} ({len(new.frames)} frames, {len(new.writes)} writes){note}")
+    ctx.console.print(f"[green]✓[/] {escape(label)} ({len(new.frames)} frames, {len(new.writes)} writes){note}")
 
 
 def _voices(voices: list[int] | None) -> str:
@@ -116,7 +117,7 @@ KEEPING = ("sidl", "vice", "vice6", "reglog")
 def cmd_load(ctx: Context, a: dict) -> None:
     tune = sidlang.load(a["FILE"])
     ctx.session.change(tune, f"load {a['FILE']}", path=a["FILE"], clean=True)
-    ctx.console.print(f"[green]✓[/] loaded {a['FILE']}: {len(tune.frames)} frames, {len(tune.writes)} writes")
+    ctx.console.print(f"[green]✓[/] loaded {escape(a['FILE'])}: {len(tune.frames)} frames, {len(tune.writes)} writes")
 
 
 def cmd_save(ctx: Context, a: dict) -> None:
@@ -130,10 +131,10 @@ def cmd_save(ctx: Context, a: dict) -> None:
     sidlang.save(ctx.tune, path, force=True)
     if fmt.name in KEEPING:
         ctx.session.saved(path)
-        ctx.console.print(f"[green]✓[/] saved {path} ({len(ctx.tune.frames)} frames)")
+        ctx.console.print(f"[green]✓[/] saved {escape(path)} ({len(ctx.tune.frames)} frames)")
     else:
-        ctx.console.print(f"[green]✓[/] exported {path} as {fmt.name}; the session's file stays "
-                          f"{ctx.session.path or '(none)'}")
+        ctx.console.print(f"[green]✓[/] exported {escape(path)} as {fmt.name}; the session's file stays "
+                          f"{escape(ctx.session.path or '(none)')}")
 
 
 def cmd_new(ctx: Context, a: dict) -> None:
@@ -156,7 +157,8 @@ def cmd_show(ctx: Context, a: dict) -> None:
 
 def cmd_roll(ctx: Context, a: dict) -> None:
     start, stop = span(ctx, a["RANGE"])
-    ctx.console.print(views.roll(ctx.tune, start, stop, width=max(20, ctx.console.width - 8)))
+    height = min(36, max(12, ctx.console.height - 6))
+    ctx.console.print(views.roll(ctx.tune, start, stop, width=max(20, ctx.console.width - 8), height=height))
 
 
 def cmd_info(ctx: Context, a: dict) -> None:
@@ -164,7 +166,7 @@ def cmd_info(ctx: Context, a: dict) -> None:
 
     for line in describe(ctx.tune, ctx.session.path or "", sid_fit=a["sid"]):
         key, _, value = line.partition("  ")
-        ctx.console.print(f"[bold]{key}[/]  {value.strip()}")
+        ctx.console.print(f"[bold]{key}[/]  {escape(value.strip())}")
     if not a["sid"]:
         ctx.console.print("'info sid' also measures the tune as a .sid", style="dim")
 
@@ -242,12 +244,12 @@ def cmd_clock(ctx: Context, a: dict) -> None:
 
 def cmd_undo(ctx: Context, a: dict) -> None:
     p = ctx.session.undo()
-    ctx.console.print(f"undid: {p.label}" if p else "nothing to undo", style=None if p else "dim")
+    ctx.console.print(f"undid: {p.label}" if p else "nothing to undo", style=None if p else "dim", markup=False)
 
 
 def cmd_redo(ctx: Context, a: dict) -> None:
     p = ctx.session.redo()
-    ctx.console.print(f"redid: {p.label}" if p else "nothing to redo", style=None if p else "dim")
+    ctx.console.print(f"redid: {p.label}" if p else "nothing to redo", style=None if p else "dim", markup=False)
 
 
 def cmd_history(ctx: Context, a: dict) -> None:
@@ -255,9 +257,9 @@ def cmd_history(ctx: Context, a: dict) -> None:
     if not s.undo_stack and not s.redo_stack:
         ctx.console.print("no changes yet", style="dim")
     for p in s.undo_stack[-20:]:
-        ctx.console.print(f"  {p.label}")
+        ctx.console.print(f"  {p.label}", markup=False)
     for p in reversed(s.redo_stack[-5:]):
-        ctx.console.print(f"  {p.label}  (undone; redo brings it back)", style="dim")
+        ctx.console.print(f"  {p.label}  (undone; redo brings it back)", style="dim", markup=False)
 
 
 def cmd_play(ctx: Context, a: dict) -> None:
@@ -282,12 +284,12 @@ def cmd_help(ctx: Context, a: dict) -> None:
             "'help COMMAND' explains one.", highlight=False)
         return
     c = BY_NAME[a["COMMAND"]]
-    ctx.console.print(f"[bold yellow]{c.usage}[/]\n  {c.summary}", highlight=False)
+    ctx.console.print(f"[bold yellow]{escape(c.usage)}[/]\n  {c.summary}", highlight=False)
     if c.detail:
         ctx.console.print(f"  {c.detail}", highlight=False)
     ctx.console.print("examples:", style="bold")
     for ex in c.examples:
-        ctx.console.print(f"  {ex}", highlight=False)
+        ctx.console.print(f"  {ex}", highlight=False, markup=False)
 
 
 def cmd_quit(ctx: Context, a: dict) -> None:

@@ -13,14 +13,16 @@ from collections.abc import Iterable
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion, PathCompleter
 from prompt_toolkit.document import Document
 
-from sidlang.pitch import NOTE_NAMES
+from sidlang.pitch import NOTE_NAMES, midi_to_hz, parse_note
 from sidlang.registers import ALIASES, FIELDS, REGISTERS
 from sidlang.text.lexicon import DIRECTIVES, EVENTS, field_words
 
 from . import commands
 
 CONTEXTS = ("v1", "v2", "v3")
-NOTES = tuple(f"{name}{octave}" for octave in range(8) for name in NOTE_NAMES)
+#: Note names, middle octaves first: typing ``freq=A`` most often means A-4 or A-3.
+NOTES = tuple(f"{name}{octave}" for octave in sorted(range(8), key=lambda o: (abs(o - 4), o))
+              for name in NOTE_NAMES)
 _KIND_WORDS = {
     "voice": CONTEXTS, "voices": CONTEXTS, "model": ("6581", "8580"), "clock": ("pal", "ntsc"),
     "chip": ("s1", "s2", "s3"), "range": ("all",),
@@ -41,6 +43,8 @@ class SidlangCompleter(Completer):
     def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterable[Completion]:
         line = document.current_line_before_cursor
         word = line.split()[-1] if line and not line[-1].isspace() else ""
+        if not word and not complete_event.completion_requested:
+            return  # no menu at every space while typing; Tab still lists everything
         words_before = line.split()[:-1] if word else line.split()
         first_line = document.cursor_position_row == 0
         if first_line and words_before and words_before[0] in commands.BY_NAME:
@@ -85,7 +89,8 @@ class SidlangCompleter(Completer):
             low = value.lower()
             for n in NOTES:
                 if n.lower().startswith(low):
-                    yield Completion(n, start_position=-len(value), display_meta="note")
+                    midi, _ = parse_note(n)
+                    yield Completion(n, start_position=-len(value), display_meta=f"{midi_to_hz(midi):.1f} Hz")
         elif f.kind == "byte" and not value:
             reg = REGISTERS[f.regs[0]]
             yield Completion("$", display_meta=reg.doc)

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn
 
 from sidlang.errors import SidlangError, UsageError
@@ -48,7 +49,7 @@ def render_wav(console: Console, tune: Tune, path: str, force: bool) -> None:
     with bar:
         audio = render(tune, options, step)
     write_atomic(path, wav_bytes(audio, options.rate), force=True)
-    console.print(f"[green]✓[/] wrote {path}: {len(audio) / options.rate:.1f} s at {options.rate} Hz")
+    console.print(f"[green]✓[/] wrote {escape(str(path))}: {len(audio) / options.rate:.1f} s at {options.rate} Hz")
 
 
 def play(console: Console, tune: Tune, first_frame: int = 0) -> None:
@@ -86,6 +87,15 @@ def play(console: Console, tune: Tune, first_frame: int = 0) -> None:
         sd.stop()
 
 
+def _ports(fn):
+    """``fn()``, with the command line's advice in a MIDI error replaced by the REPL's."""
+    try:
+        return fn()
+    except SidlangError as e:
+        reason = e.message.split("; ")[0]
+        raise SidlangError(f"{reason}; 'asid FILE.syx' or 'asid FILE.mid' writes a file instead") from None
+
+
 def asid(console: Console, tune: Tune, target: str | None, force: bool) -> None:
     """ASID to a MIDI port (a name or unique part of one), a ``.syx`` or ``.mid`` file, or,
     without a target, the list of MIDI output ports."""
@@ -93,7 +103,7 @@ def asid(console: Console, tune: Tune, target: str | None, force: bool) -> None:
     from sidlang.formats import asid_midi
 
     if target is None:
-        names = asid_midi.output_names()
+        names = _ports(asid_midi.output_names)
         console.print("\n".join(names) if names else "no MIDI output ports")
         return
     kind = ASID_FILES.get(Path(target).suffix.lower())
@@ -102,9 +112,9 @@ def asid(console: Console, tune: Tune, target: str | None, force: bool) -> None:
             raise UsageError(f"{target} already exists; add --force to replace it")
         data = asid_format.encode(tune) if kind == "syx" else asid_midi.write_mid(tune)
         write_atomic(target, data, force=True)
-        console.print(f"[green]✓[/] wrote {target} ({len(data)} bytes, {len(tune.frames)} frames)")
+        console.print(f"[green]✓[/] wrote {escape(target)} ({len(data)} bytes, {len(tune.frames)} frames)")
         return
-    port = asid_midi.open_port(target)
+    port = _ports(lambda: asid_midi.open_port(target))
     fps = tune.header.frame_hz
     t0 = time.monotonic()
     try:
@@ -116,7 +126,8 @@ def asid(console: Console, tune: Tune, target: str | None, force: bool) -> None:
                 time.sleep(min(seconds, 0.05))
 
             worst = asid_midi.play_live(tune, port, sleep=sleep)
-        console.print(f"sent {len(tune.frames)} frames to {port.name!r}; worst lateness {worst * 1000:.2f} ms")
+        console.print(f"sent {len(tune.frames)} frames to {port.name!r}; worst lateness {worst * 1000:.2f} ms",
+                      markup=False)
     except KeyboardInterrupt:
         console.print("stopped (gates closed, volume 0)")
     finally:

@@ -155,10 +155,13 @@ def roll(tune: Tune, start: int, stop: int, width: int = 72, height: int = 24, c
             y = (int(pitch[x, v]) - lo) // per_row
             grid[y][x] = ("█", VOICE_COLOURS[v])
     for y in range(rows - 1, -1, -1):
-        midi = lo + y * per_row
-        label = f"{NOTE_NAMES[midi % 12]}{midi // 12 - 1}" if midi % 12 == 0 or y in (0, rows - 1) else ""
+        band = range(lo + y * per_row, lo + (y + 1) * per_row)  # the notes this row stands for
+        top = band[-1]
+        has_c = any(m % 12 == 0 for m in band)
+        named = next((m for m in band if m % 12 == 0), top)  # the C of the row if it has one
+        label = f"{NOTE_NAMES[named % 12]}{named // 12 - 1}" if has_c or y in (0, rows - 1) else ""
         out.append(f"{label:>4} ", style="dim")
-        blank = ("·" if midi % 12 == 0 else " ", "dim")
+        blank = ("·" if has_c else " ", "dim")
         cells = [cell if cell[1] else blank for cell in grid[y]]
         # One span per run of equal cells: rich renders a few long spans much faster.
         run_start = 0
@@ -204,6 +207,7 @@ def state_table(tune: Tune, frame: int, chip: int = 0) -> Table:
     for name, cell in rows.items():
         table.add_row(name, *[cell(v * VOICE_STRIDE) for v in range(VOICES)])
     cut = (s[22] << 3) | (s[21] & 7)
-    table.add_row("filter", f"cut=${cut:03x} res={s[23] >> 4} route={bits_to_names(s[23] & 15, ROUTE_BITS)}",
-                  f"mode={bits_to_names(s[24] >> 4, MODE_BITS)} vol={s[24] & 15}", "")
+    table.caption = (f"filter: cut=${cut:03x} res={s[23] >> 4} route={bits_to_names(s[23] & 15, ROUTE_BITS)}  "
+                     f"mode={bits_to_names(s[24] >> 4, MODE_BITS)} vol={s[24] & 15}")
+    table.caption_justify = "left"
     return table
