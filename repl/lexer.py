@@ -22,7 +22,7 @@ from sidlang.text.lexicon import DIRECTIVES, EVENTS, parse_int
 _WORD = re.compile(r"\S+")
 _COMMENT = re.compile(r"(?:^|\s)#")
 _CTX = re.compile(r"(?:s\d)?(?:\.?v[123])?")
-_OPS = ("+=", "-=", "=")
+_OPS = ("+=", "-=", "~=", "=")  #: as the parser reads them; ~= is FLIP
 _BIT_NAMES = set(WAVE_BITS) | set(ROUTE_BITS) | set(MODE_BITS)
 
 #: kind -> prompt_toolkit style class; also the names the rich view styles by.
@@ -61,8 +61,13 @@ def _write(tok: str) -> list[tuple[str, str]]:
     known = name.startswith("$") or ALIASES.get(name, name) in FIELDS
     out = [("field" if known else "unknown", name), ("op", op)]
     value, at, offset = rest.partition("@")
+    value, star, count = value.partition("*")  # a REPEAT/FLIP run: pw+=16*8
     if value:
         out.append((_value_kind(value), value))
+    if star:
+        out.append(("op", star))
+        if count:
+            out.append(("number" if count.isdigit() else "unknown", count))
     if at:
         out.append(("offset", at + offset))
     return out

@@ -48,6 +48,14 @@ def test_errors_point_into_the_typed_text():
     assert e.value.position("v1 freq=C-4\nv2 wave=pulze") == 12 + 8
 
 
+def test_a_run_typed_in_the_repl_reaches_later_frames():
+    edit = apply_text(BASE, "v1 pw+=16*4")
+    assert len(edit.tune.frames) == 6
+    pw = [int(edit.tune.frames.state(0)[f, 2]) | int(edit.tune.frames.state(0)[f, 3]) << 8 for f in range(2, 6)]
+    assert pw == [0x410, 0x420, 0x430, 0x440]
+    assert [k for k, _ in tokens("v1 freq~=24*6") if k] == ["context", "field", "op", "number", "op", "number"]
+
+
 def test_irq_timed_tunes_keep_their_interrupts():
     t = player_log(20, irq=True)
     edit = apply_text(t, "5 v1 freq=C-4")
