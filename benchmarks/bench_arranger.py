@@ -81,8 +81,8 @@ def measure(path: Path, style_name: str) -> dict:
     source = pitch_class_histogram(q for p in parts for q in p)
     return {
         "collection": collection(path),
-        "kept": melody_kept(ref, tune, plan.roles["melody"], style.melody.transpose),
-        "kept_base": melody_kept(ref, base, naive.roles["melody"], style.melody.transpose),
+        "kept": melody_kept(ref, tune, plan.roles.get("melody", style.melody.voice), style.melody.transpose),
+        "kept_base": melody_kept(ref, base, naive.roles.get("melody", style.melody.voice), style.melody.transpose),
         "pcs": cosine(source, tune_pitch_classes(tune)),
         "pcs_base": cosine(source, tune_pitch_classes(base)),
         "parts": len(parts),
