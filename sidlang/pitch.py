@@ -62,8 +62,13 @@ def parse_note(text: str) -> tuple[int, int] | None:
 
 
 def note_to_reg(midi: int, cents: int, clock_hz: int) -> int:
-    """The frequency register value for a note and cent offset at a clock."""
+    """The frequency register value for a note and cent offset at a clock (at most $ffff)."""
     return min(hz_to_reg(midi_to_hz(midi + cents / 100), clock_hz), 0xFFFF)
+
+
+def note_fits(midi: int, cents: int, clock_hz: int) -> bool:
+    """Whether the SID can play the note at this clock (its register value fits 16 bits)."""
+    return hz_to_reg(midi_to_hz(midi + cents / 100), clock_hz) <= 0xFFFF
 
 
 @lru_cache(maxsize=8)
@@ -76,6 +81,8 @@ def reg_to_note_table(clock_hz: int) -> dict[int, str]:
     table: dict[int, tuple[int, str]] = {}
     for midi in range(LOWEST_MIDI, HIGHEST_MIDI + 1):
         for cents in range(-50, 50):
+            if not note_fits(midi, cents, clock_hz):
+                continue
             reg = note_to_reg(midi, cents, clock_hz)
             best = table.get(reg)
             if best is None or abs(cents) < best[0]:

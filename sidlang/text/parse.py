@@ -15,7 +15,7 @@ import re
 import numpy as np
 
 from sidlang.errors import SidlangSyntaxError, TuneError
-from sidlang.pitch import CLOCK_NAMES, default_frame_cycles, note_to_reg, parse_note
+from sidlang.pitch import CLOCK_NAMES, default_frame_cycles, note_fits, note_to_reg, parse_note
 from sidlang.registers import ALIASES, FIELDS, N_REGS, VOICE_STRIDE, Field
 from sidlang.text.lexicon import (
     DIRECTIVES,
@@ -215,6 +215,9 @@ class Parser:
         if v is None and f.notes and op == "=":
             note = parse_note(text)
             if note is not None:
+                if not note_fits(note[0], note[1], self.h.clock_hz):
+                    raise _Fail(f"note {text} is above the SID's range at this clock",
+                                "the highest is about A#7 (PAL) or B-7 (NTSC)", col)
                 v = note_to_reg(note[0], note[1], self.h.clock_hz)
         if v is None:
             kinds = "a number ($hex, 0x hex, %binary)"

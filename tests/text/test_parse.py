@@ -102,6 +102,7 @@ def test_irq_timing_elides_the_frame_start_interrupt():
         ("0 v1 pw-=1", 1, 6, "out of range"),
         ("0 $d464=1", 1, 3, "no SID at $d460"),
         ("wait x", 1, 1, "wait takes one number"),
+        ("0 v1 freq=A-9", 1, 11, "above the SID's range"),
     ],
 )
 def test_errors_name_line_column_and_hint(text, line, col, needle):
