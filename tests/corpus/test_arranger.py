@@ -45,7 +45,9 @@ def check(tune, melody_ref=None, style="classic", minimum=0.95) -> None:
     """Renders with sound, one chip, and (given a reference) keeps the melody."""
     assert tune.header.chips == 1
     assert {n.voice for n in notes(tune)} <= {0, 1, 2}
-    audio = render(tune, RenderOptions(rate=8000, seconds=min(tune.seconds, 3.0)))
+    # 8580: reSIDfp keeps some 6581 state between SID objects in one process, and the exact
+    # onset checks of tests/formats/test_render.py fail after a 6581 render of a long tune
+    audio = render(tune, RenderOptions(rate=8000, seconds=min(tune.seconds, 3.0), chip=8580))
     assert np.sqrt(np.mean(audio.astype(float) ** 2)) > 100  # not silence
     if melody_ref is not None:
         voice = tune.meta["arrangement"]["roles"]["melody"]
