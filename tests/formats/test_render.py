@@ -87,9 +87,12 @@ def test_seconds_past_the_end_rings_on():
 
 def onset(samples: np.ndarray) -> int:
     """First sample after the volume click of frame 0 where the output leaves the chip's slow
-    idle drift (which moves under 4 a sample)."""
+    idle drift. The drift usually moves under 4 a sample, but a reSIDfp 6581 can carry more
+    after earlier renders in the same process, so the threshold follows the drift measured
+    in the idle stretch before any note (samples 100–300)."""
     d = np.abs(np.diff(samples[100:, 0].astype(float)))
-    return 100 + int(np.argmax(d > 8))
+    threshold = max(8.0, 3 * float(d[:200].max()))
+    return 100 + int(np.argmax(d > threshold))
 
 
 @pytest.mark.parametrize("shift", [1000, 4321, 19656])
