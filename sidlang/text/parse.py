@@ -184,8 +184,10 @@ class Parser:
         if op == "~=" or "*" in text:
             return self._compile_run(f, op, text, vcol)
         value = self._value(f, text, op, vcol)
-        kind = {"byte": _BYTE, "wide": _WIDE, "sub": _SUB}[f.kind]
+        if f.kind == "sub":  # bit fields carry their mask and shift
+            return (_SUB, f.regs[0], f.voiced, op, value, f, f.mask, f.shift, op != "=")
         # Wide fields carry their two bytes ready-made for the common '=' case.
+        kind = _WIDE if f.kind == "wide" else _BYTE
         return (kind, f.regs[0], f.voiced, op, value, f,
                 value & ((1 << f.lo_bits) - 1), value >> f.lo_bits, op != "=")
 
@@ -400,7 +402,7 @@ class Parser:
                         st[reg] = lo
                         st[r1] = hi
                     else:  # a bit field inside one register
-                        mask, shift = f.mask, f.shift
+                        mask, shift = lo, hi
                         if (group is not None and group[0] == chip and group[1] == reg
                                 and f.name not in group[2] and at < 0):
                             cur = out[-1][3]
