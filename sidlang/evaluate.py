@@ -190,7 +190,7 @@ def split_frames(tokens: np.ndarray) -> list[tuple]:
 
 def evaluate(model_bundle, corpus: str | None, tunes: list | None = None, *, samples: int = 10,
              sample_frames: int = 100, seed: int = 0, max_tokens: int = 200_000,
-             max_train_tokens: int = 3_000_000, log=lambda *a: None) -> dict:
+             max_train_tokens: int = 10_000_000, log=lambda *a: None) -> dict:
     """Every number ``sidlang eval`` prints, as one dict (see the module docstring).
 
     ``tunes`` are Tunes to score; without them the corpus' test split is used. Baselines need
@@ -225,7 +225,7 @@ def evaluate(model_bundle, corpus: str | None, tunes: list | None = None, *, sam
     if train is not None:
         log(f"fitting baselines on {len(train)} training tokens")
         best = None
-        for order in (2, 3, 4, 5):
+        for order in (2, 3, 4, 5, 6):
             for d in (0.75, 0.9):
                 ng = NGram(train, tok.vocab_size, order, d)
                 p = ppl(ng.prob(data))
