@@ -8,6 +8,7 @@ words are listed here once.
 from __future__ import annotations
 
 import difflib
+import re
 
 from sidlang.registers import ALIASES, FIELDS, WAVE_BITS
 
@@ -85,3 +86,12 @@ def all_words() -> list[str]:
         set(field_words()) | {"v1", "v2", "v3", "s1", "s2", "s3"} | set(EVENTS)
         | set(WAVE_BITS) | set(COMMANDS) | {f"@{d}" for d in DIRECTIVES}
     )
+
+
+_COMMENT_RE = re.compile(r"(?:^|\s)#")  # '#' opens a comment only at a word start (C#4 is a note)
+
+
+def strip_comment(line: str) -> str:
+    """``line`` without its comment: a ``#`` at the start of a word and what follows."""
+    m = _COMMENT_RE.search(line)
+    return line[: m.start()] if m else line

@@ -9,14 +9,14 @@ the column, the text and a hint.
 
 from __future__ import annotations
 
-import json
 import re
 
 import numpy as np
 
 from sidlang.errors import SidlangSyntaxError, TuneError
-from sidlang.pitch import CLOCK_NAMES, default_frame_cycles, note_fits, note_to_reg, parse_note
+from sidlang.pitch import note_fits, note_to_reg, parse_note
 from sidlang.registers import ALIASES, FIELDS, N_REGS, VOICE_STRIDE, Field
+from sidlang.text.directives import build_header, directive_value
 from sidlang.text.lexicon import (
     DIRECTIVES,
     EVENTS,
@@ -24,6 +24,7 @@ from sidlang.text.lexicon import (
     field_words,
     parse_bits,
     parse_int,
+    strip_comment,
     suggest,
 )
 from sidlang.text.runs import MAX_COUNT, Pending, RunQueue, deltas_for
@@ -34,16 +35,7 @@ _SEP, _CTX, _BYTE, _WIDE, _SUB, _RAW, _EVENT, _RUN = range(8)
 _OPS = ("+=", "-=", "~=", "=")
 _RAW_FIELD = Field("register", "byte", False, (0,))
 _TOKEN_RE = re.compile(r"\S+")
-_COMMENT_RE = re.compile(r"(?:^|\s)#")  # '#' opens a comment only at a word start (C#4 is a note)
-
-
-def strip_comment(line: str) -> str:
-    """``line`` without its comment: a ``#`` at the start of a word and what follows."""
-    m = _COMMENT_RE.search(line)
-    return line[: m.start()] if m else line
 _CTX_RE = re.compile(r"(?:s(\d))?(?:\.?v([123]))?")
-
-
 class _Fail(Exception):
     """Internal: a token that does not compile, with the column inside the token."""
 
@@ -88,59 +80,15 @@ class Parser:
             raise self.error(f"'@{name}' given twice", 1)
         col = len(self.line) - len(self.line.lstrip()) + len(name) + 3
         try:
-            self.directives[name] = self._directive_value(name, rest)
+            self.directives[name] = directive_value(name, rest)
         except ValueError_ as e:
             raise self.error(f"@{name}: {e.message}", col, e.hint) from None
 
-    def _directive_value(self, name: str, rest: str) -> object:
-        if name in ("title", "author", "released"):
-            value, _, tail = _split_string(rest)
-            _no_trailing(tail)
-            return value
-        words = strip_comment(rest).split()
-        if not words:
-            raise ValueError_("needs a value", DIRECTIVES[name])
-        if name == "clock":
-            _one(words)
-            if words[0] in CLOCK_NAMES:
-                return CLOCK_NAMES[words[0]]
-            return _int_in(words[0], 1, 100_000_000, "a clock in Hz, pal or ntsc")
-        if name == "timing":
-            _one(words)
-            if words[0] not in ("irq", "grid"):
-                raise ValueError_(f"expected irq or grid, got {words[0]!r}")
-            return words[0]
-        if name == "model":
-            return tuple(_int_in(w, 6581, 8580, "6581 or 8580", allowed=(6581, 8580)) for w in words)
-        if name == "sids":
-            return tuple(_int_in(w, 0xD400, 0xDFE0, "an address $d400–$dfe0") for w in words)
-        _one(words)
-        if name == "start" and words[0].startswith("-"):
-            return -_int_in(words[0][1:], 1, 1 << 50, DIRECTIVES[name])
-        limits = {"frame": (1, 1 << 31), "start": (0, 1 << 50), "gap": (0, 100_000),
-                  "subtune": (0, 256), "songs": (0, 256), "startsong": (0, 256),
-                  "speed": (0, 0xFFFFFFFF), "frames": (0, MAX_FRAMES)}
-        lo, hi = limits[name]
-        return _int_in(words[0], lo, hi, DIRECTIVES[name])
-
     def header(self) -> Header:
-        d = self.directives
-        clock = d.get("clock", CLOCK_NAMES["pal"])
-        sids = d.get("sids", (0xD400,))
-        models = d.get("model", (6581,) * len(sids))
-        if len(models) not in (1, len(sids)):
-            raise self.error(f"@model names {len(models)} chips but @sids names {len(sids)}", 1)
         try:
-            return Header(
-                title=d.get("title", ""), author=d.get("author", ""), released=d.get("released", ""),
-                clock_hz=clock, frame_cycles=d.get("frame", default_frame_cycles(clock)),
-                start_cycle=d.get("start", 0), gap=d.get("gap", 0), models=tuple(models),
-                sids=tuple(sids), subtune=d.get("subtune", 0), songs=d.get("songs", 0),
-                start_song=d.get("startsong", 0), speed=d.get("speed", 0),
-                timing=d.get("timing", "grid"), frames=d.get("frames", 0),
-            )
-        except TuneError as e:
-            raise self.error(str(e), 1) from None
+            return build_header(self.directives)
+        except ValueError_ as e:
+            raise self.error(e.message, 1) from None
 
     # -- tokens ------------------------------------------------------------------------
     def compile(self, tok: str) -> tuple:
@@ -572,37 +520,6 @@ class Parser:
             raise self.token_error(i, _Fail(
                 f"{f.name}{op}{delta} gives {v}, out of range 0–{f.max} (it was {current})"))
         return v
-
-
-def _split_string(rest: str) -> tuple[str, str, str]:
-    """A JSON-style double-quoted string at the start of ``rest`` -> (value, "", tail)."""
-    if not rest.startswith('"'):
-        raise ValueError_("expected a quoted string", 'e.g. @title "Starfish"')
-    try:
-        value, end = json.JSONDecoder().raw_decode(rest)
-    except json.JSONDecodeError:
-        raise ValueError_("unterminated or malformed string", 'quote with "…", escape " as \\"') from None
-    if not isinstance(value, str):
-        raise ValueError_("expected a quoted string")
-    return value, "", rest[end:]
-
-
-def _no_trailing(tail: str) -> None:
-    tail = tail.strip()
-    if tail and not tail.startswith("#"):
-        raise ValueError_(f"unexpected text after the value: {tail!r}")
-
-
-def _one(words: list[str]) -> None:
-    if len(words) != 1:
-        raise ValueError_(f"takes one value, got {len(words)}")
-
-
-def _int_in(word: str, lo: int, hi: int, what: str, allowed=None) -> int:
-    v = parse_int(word)
-    if v is None or not lo <= v <= hi or (allowed and v not in allowed):
-        raise ValueError_(f"bad value {word!r}", f"expected {what}")
-    return v
 
 
 def parse(text: str, file: str | None = None) -> Tune:
