@@ -311,18 +311,11 @@ class Parser:
                         raise self.token_error(i, _Fail(
                             f"offset {off} is before the previous write (at {prev})",
                             "writes of a frame are in time order"))
-                    if kind == 2:
-                        if rel:
-                            value = self._diff(i, f, st[reg], op, value)
-                        group = None
-                        if todo:
-                            self._flush(i, todo, off, base)
-                        append((base + off, chip, reg, value))
-                        st[reg] = value
-                        prev = off
-                    elif kind == 5:
-                        wchip = chip if voiced is None else voiced
-                        wst = state[wchip]
+                    if kind == 2 or kind == 5:  # one register
+                        if kind == 5 and voiced is not None:  # a raw address names its chip
+                            wchip, wst = voiced, state[voiced]
+                        else:
+                            wchip, wst = chip, st
                         if rel:
                             value = self._diff(i, f, wst[reg], op, value)
                         group = None
