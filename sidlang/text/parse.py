@@ -10,6 +10,7 @@ the column, the text and a hint.
 from __future__ import annotations
 
 import re
+from itertools import chain
 
 import numpy as np
 
@@ -415,7 +416,7 @@ class Parser:
             for m, entries in runs.take_before(MAX_FRAMES + MAX_COUNT):
                 for e in entries:
                     self._expand(e, self.h.start_cycle + m * self.h.frame_cycles)
-        writes = np.array(out, dtype=WRITE_DTYPE) if out else np.zeros(0, WRITE_DTYPE)
+        writes = _to_writes(out)
         h = self.h
         if "frames" not in self.directives and frame >= 0:
             natural = -1
@@ -513,6 +514,15 @@ class Parser:
             raise self.token_error(i, _Fail(
                 f"{f.name}{op}{delta} gives {v}, out of range 0–{f.max} (it was {current})"))
         return v
+
+
+def _to_writes(out: list[tuple[int, int, int, int]]) -> np.ndarray:
+    """The parser's (cycle, chip, reg, val) tuples as a write array (fromiter beats
+    np.array on a list of tuples by about half)."""
+    flat = np.fromiter(chain.from_iterable(out), dtype=np.int64, count=4 * len(out)).reshape(-1, 4)
+    writes = np.zeros(len(out), dtype=WRITE_DTYPE)
+    writes["cycle"], writes["chip"], writes["reg"], writes["val"] = flat.T
+    return writes
 
 
 def parse(text: str, file: str | None = None) -> Tune:
