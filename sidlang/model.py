@@ -50,7 +50,7 @@ _ROPE: dict[tuple, tuple[torch.Tensor, torch.Tensor]] = {}
 
 
 def _rope_table(d: int, n: int, device) -> tuple[torch.Tensor, torch.Tensor]:
-    """cos and sin (N, D/2) for positions 0…N-1, grown by doubling and kept between calls."""
+    """cos and signed sin (N, D) for positions 0…N-1, grown by doubling and kept between calls."""
     key = (d, str(device))
     if key not in _ROPE or len(_ROPE[key][0]) < n:
         size = max(n, 2 * len(_ROPE[key][0]) if key in _ROPE else 1024)
@@ -63,13 +63,40 @@ def _rope_table(d: int, n: int, device) -> tuple[torch.Tensor, torch.Tensor]:
 def _angles(d: int, size: int, device) -> tuple[torch.Tensor, torch.Tensor]:
     freq = 10000.0 ** (-torch.arange(0, d, 2, device=device, dtype=torch.float32) / d)  # (D/2,)
     ang = torch.arange(size, device=device, dtype=torch.float32)[:, None] * freq[None, :]  # (N, D/2)
-    return ang.cos(), ang.sin()
+    cos, sin = ang.cos(), ang.sin()
+    # Each angle twice, once per channel of its pair; sin negated for the pair's first channel.
+    return cos.repeat_interleave(2, dim=-1), torch.stack((-sin, sin), dim=-1).flatten(-2)  # (N, D)
 
 
 def _rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    """Rotate pairs of channels of ``x`` (B, H, T, D) by the angles whose cos/sin are (T, D/2)."""
-    x1, x2 = x[..., 0::2], x[..., 1::2]
-    return torch.stack((x1 * cos - x2 * sin, x1 * sin + x2 * cos), dim=-1).flatten(-2)
+    """Rotate pairs of channels of ``x`` (…, D) by the angles of ``_rope_table`` rows (broadcast to x).
+
+    ``(x1, x2)`` becomes ``(x1 cos - x2 sin, x2 cos + x1 sin)``: ``x`` times cos plus ``x`` with
+    each pair swapped times the signed sin, four element-wise ops and no gather.
+    """
+    swapped = x.unflatten(-1, (-1, 2)).flip(-1).flatten(-2)  # (x2, x1) per pair
+    return x * cos + swapped * sin
+
+
+def _extend(cache: dict, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Append keys and values (B, H, T, D) to ``cache``; return every entry to attend to.
+
+    The cache keeps the last ``cache["window"]`` entries (a sliding window: rotary keys stay
+    valid when the oldest go) in a buffer twice that long, moved to its front when full, so a
+    step copies one new entry instead of the whole cache.
+    """
+    B, H, T, D = k.shape
+    kv, (s, e) = cache.get("kv"), cache.get("span", (0, 0))
+    if kv is None or e + T > kv.size(3):
+        grown = k.new_empty(2, B, H, max(2 * cache["window"], e - s + T), D)  # (2, B, H, N, D)
+        if kv is not None:
+            grown[:, :, :, : e - s] = kv[:, :, :, s:e]
+        kv, s, e = grown, 0, e - s
+        cache["kv"] = kv
+    kv[0, :, :, e : e + T] = k
+    kv[1, :, :, e : e + T] = v
+    cache["span"] = (max(s, e + T - cache["window"]), e + T)
+    return kv[0, :, :, s : e + T], kv[1, :, :, s : e + T]
 
 
 class Attention(nn.Module):
@@ -82,17 +109,14 @@ class Attention(nn.Module):
 
     def forward(self, x: torch.Tensor, rope: tuple, cache: dict | None = None) -> torch.Tensor:
         B, T, C = x.shape
-        q, k, v = self.qkv(x).split(C, dim=2)
-        q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))
-        q, k = _rope(q, *rope), _rope(k, *rope)  # (B, H, T, D)
+        H = self.n_head
+        qkv = self.qkv(x).view(B, T, 3, H, C // H)
+        qk = _rope(qkv[:, :, :2], *rope)  # q and k rotated together: (B, T, 2, H, D)
+        q, k, v = qk[:, :, 0].transpose(1, 2), qk[:, :, 1].transpose(1, 2), qkv[:, :, 2].transpose(1, 2)
         causal = True
         if cache is not None:
-            if "k" in cache:
-                k = torch.cat((cache["k"], k), dim=2)
-                v = torch.cat((cache["v"], v), dim=2)
-                causal = T > 1  # one new token sees the whole cache
-            # A sliding window: rotary keys stay valid when the oldest entries go.
-            cache["k"], cache["v"] = k[:, :, -cache["window"]:], v[:, :, -cache["window"]:]
+            causal = T > 1 or "kv" not in cache  # one new token sees the whole cache
+            k, v = _extend(cache, k, v)  # (B, H, S, D): the cache and the new entries
         y = F.scaled_dot_product_attention(
             q, k, v, is_causal=causal, dropout_p=self.dropout if self.training else 0.0
         )  # (B, H, T, D)
@@ -112,7 +136,10 @@ class Block(nn.Module):
 
     def forward(self, x: torch.Tensor, rope: tuple, cache: dict | None = None) -> torch.Tensor:
         x = x + self.attn(self.ln1(x), rope, cache)
-        return x + self.mlp(self.ln2(x))
+        if self.training:
+            return x + self.mlp(self.ln2(x))
+        fc, act, proj, _ = self.mlp  # the same layers without the Sequential and Dropout calls,
+        return x + proj(act(fc(self.ln2(x))))  # a tenth of a block's time for one token
 
 
 class SidModel(nn.Module):
@@ -148,17 +175,33 @@ class SidModel(nn.Module):
         ``targets`` equal to -1 (padding) are ignored. With ``caches`` (one dict per block)
         the call continues a sequence whose first token sits at position ``start``.
         """
-        B, T = idx.shape
-        x = self.drop(self.wte(idx))  # (B, T, C)
-        cos, sin = _rope_table(self.cfg.n_embd // self.cfg.n_head, start + T, idx.device)
-        rope = (cos[start : start + T].to(x.dtype), sin[start : start + T].to(x.dtype))  # (T, D/2) each
-        for i, block in enumerate(self.blocks):
-            x = block(x, rope, None if caches is None else caches[i])
-        logits = self.head(self.ln_f(x))  # (B, T, V)
+        logits = self.head(self.features(idx, caches=caches, start=start))  # (B, T, V)
         if targets is None:
             return logits, None
         loss = F.cross_entropy(logits.view(-1, logits.size(-1)).float(), targets.view(-1), ignore_index=-1)
         return logits, loss
+
+    def features(self, idx: torch.Tensor, *, caches: list[dict] | None = None, start: int = 0) -> torch.Tensor:
+        """The final normed hidden states (B, T, C) that the head turns into logits."""
+        B, T = idx.shape
+        x = self.drop(self.wte(idx))  # (B, T, C)
+        cos, sin = _rope_table(self.cfg.n_embd // self.cfg.n_head, start + T, idx.device)
+        # (T, 1, 1, D): broadcast over batch, q/k and heads
+        rope = (cos[start : start + T, None, None].to(x.dtype), sin[start : start + T, None, None].to(x.dtype))
+        for i, block in enumerate(self.blocks):
+            x = block(x, rope, None if caches is None else caches[i])
+        return self.ln_f(x)
+
+    def logits_in(self, h: torch.Tensor, rows: tuple[tuple[int, int], ...]) -> torch.Tensor:
+        """Logits (V,) of one hidden state ``h`` (C,) for the token ``rows`` ranges only, -inf elsewhere.
+
+        Equal bit for bit to those rows of ``head(h)`` when the ranges start and end on
+        multiples of 8 (or at the vocabulary's end): the matrix kernel handles rows in blocks.
+        """
+        out = h.new_full((self.cfg.vocab_size,), float("-inf"))
+        for a, b in rows:
+            out[a:b] = F.linear(h, self.head.weight[a:b])
+        return out
 
     def new_caches(self) -> list[dict]:
         return [{"window": self.cfg.block_size} for _ in self.blocks]
@@ -266,22 +309,24 @@ def generate(model: SidModel, tok: Tokenizer, st: TokenState, context: list[int]
 
 def _sample_loop(model: SidModel, st: TokenState, context: list[int], frames: int, sampling: Sampling,
                  forced: list | None, gen: np.random.Generator) -> int:
-    masks: dict[tuple, torch.Tensor] = {}  # grammar masks as tensors, by the state's mask key
-    starters = torch.zeros(model.cfg.vocab_size, dtype=torch.bool)
-    starters[[FRAME, AGAIN]] = True  # the first new token must open a frame
+    # The grammar mask as a tensor and the head rows it needs, by the state's mask key (and
+    # whether this is the first token, which must open a frame): a few dozen distinct sets.
+    masks: dict[tuple, tuple[torch.Tensor, tuple[tuple[int, int], ...]]] = {}
+    starters = np.zeros(model.cfg.vocab_size, dtype=bool)
+    starters[[FRAME, AGAIN]] = True
     caches = model.new_caches()
     window = context[-model.cfg.block_size:]
     pos, sampled = len(window), 0
     with torch.inference_mode():
-        logits, _ = model(torch.tensor([window]), caches=caches)
-        logits = logits[0, -1]
+        h = model.features(torch.tensor([window]), caches=caches)[0, -1]  # (C,)
         made = 0
         while True:
-            key = st.mask_key()
+            key = (st.mask_key(), sampled == 0)
             if key not in masks:
-                masks[key] = torch.from_numpy(st.allowed().copy())
-            allowed = masks[key] & starters if sampled == 0 else masks[key]
-            t = sampling.pick(logits, allowed, gen)
+                allowed = st.allowed() & starters if sampled == 0 else st.allowed()
+                masks[key] = torch.from_numpy(allowed.copy()), _head_rows(allowed)
+            allowed, rows = masks[key]
+            t = sampling.pick(model.logits_in(h, rows), allowed, gen)
             sampled += 1
             if t in (FRAME, AGAIN, EOS):
                 if made == frames:
@@ -295,10 +340,26 @@ def _sample_loop(model: SidModel, st: TokenState, context: list[int], frames: in
                     st.feed(u, check=False)
                 feed += extra
             for u in feed:
-                logits, _ = model(torch.tensor([[u]]), caches=caches, start=pos)
-                logits = logits[0, -1]
+                h = model.features(torch.tensor([[u]]), caches=caches, start=pos)[0, -1]
                 pos += 1
     return sampled
+
+
+def _head_rows(allowed: np.ndarray, most: int = 6) -> tuple[tuple[int, int], ...]:
+    """Row ranges of the output head that cover the ``allowed`` tokens, on multiples of 8.
+
+    The grammar allows runs of tokens (the markers, a group's SET and DIFF ops), so a few
+    ranges skip most of the head; more than ``most`` ranges fall back to the whole head.
+    """
+    v = len(allowed)
+    edges = np.flatnonzero(np.diff(np.r_[0, allowed.astype(np.int8), 0]))  # run starts and ends
+    rows: list[tuple[int, int]] = []
+    for a, b in zip(edges[0::2] // 8 * 8, np.minimum(-(-edges[1::2] // 8) * 8, v)):
+        if rows and a <= rows[-1][1]:
+            rows[-1] = (rows[-1][0], max(rows[-1][1], int(b)))
+        else:
+            rows.append((int(a), int(b)))
+    return tuple(rows) if len(rows) <= most else ((0, v),)
 
 
 def continue_tune(tune: Tune, frames: int, *, start: int | None = None, temperature: float = 1.0,

@@ -113,6 +113,44 @@ def test_kv_cache_matches_full_forward():
     m(x, x)[1].backward()
 
 
+def test_sliding_cache_moves_without_changing_logits():
+    """Past its buffer (twice the window) the cache moves to the buffer's front; the logits
+    equal those of a cache whose buffer never fills, and each step sees the last window."""
+    torch.manual_seed(1)
+    m = SidModel(ModelConfig.tiny()).eval()  # block_size 64
+    x = torch.randint(0, TOK.vocab_size, (1, 200))
+    moving, roomy = m.new_caches(), m.new_caches()
+    with torch.inference_mode():
+        m(x[:, :64], caches=moving)
+        m(x[:, :64], caches=roomy)
+        for c in roomy:
+            kv = c["kv"]
+            c["kv"] = torch.cat((kv, kv.new_zeros(*kv.shape[:3], 400, kv.size(4))), dim=3)
+        for i in range(64, 200):
+            a, _ = m(x[:, i : i + 1], caches=moving, start=i)
+            b, _ = m(x[:, i : i + 1], caches=roomy, start=i)
+            assert torch.equal(a, b)
+    assert all(c["span"][1] - c["span"][0] == 64 for c in moving + roomy)
+
+
+def test_head_rows_give_the_same_logits_bit_for_bit(bundle):
+    from sidlang.model import _head_rows
+
+    net, tok, _ = bundle
+    st = tok.state(1)
+    st.feed(1)  # BOS
+    h = torch.randn(net.cfg.n_embd)
+    with torch.inference_mode():
+        full = net.head(h)
+        for t in [3, tok.vocab.marker(0, 0), tok.vocab.set_token(0, 4, 65), 3, tok.vocab.marker(0, 3)]:
+            st.feed(t)
+            allowed = st.allowed()
+            rows = _head_rows(allowed)
+            assert all(a % 8 == 0 and (b % 8 == 0 or b == len(allowed)) for a, b in rows)
+            part = net.logits_in(h, rows)
+            assert torch.equal(part[torch.from_numpy(allowed)], full[torch.from_numpy(allowed)])
+
+
 def test_bad_arguments_are_one_line_errors(bundle):
     from sidlang.errors import SidlangError
 
