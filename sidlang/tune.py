@@ -102,7 +102,8 @@ class Tune:
     """A SID tune: :class:`Header`, writes in time order and optional interrupt times.
 
     ``meta`` carries what a reader noticed (lines skipped, how frames were found); it is not
-    part of the tune's identity and is not compared.
+    part of the tune's identity and is not compared. Treat a Tune as a value: the frames view
+    is computed once and cached, so change a tune with :meth:`replace`, not in place.
     """
 
     def __init__(
