@@ -7,6 +7,9 @@ prints one line, never a traceback.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 
 class SidlangError(Exception):
     """Base class of every error sidlang raises on purpose."""
@@ -81,3 +84,12 @@ class SidlangSyntaxError(SidlangError):
 
 class TuneError(SidlangError):
     """A Tune whose contents break an invariant (unsorted cycles, bad chip index, …)."""
+
+
+@contextmanager
+def needs_model_extra(what: str) -> Iterator[None]:
+    """Turn a missing PyTorch/safetensors import into one line naming the extra to install."""
+    try:
+        yield
+    except ImportError as e:
+        raise SidlangError(f"{what} needs PyTorch and safetensors (pip install 'sidlang[model]'): {e}") from None

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sidlang.pitch import NTSC_FRAME, PAL_FRAME
-from sidlang.registers import FIELDS, N_WRITABLE, VOICE_STRIDE
+from sidlang.registers import N_WRITABLE, WIDE_LOW
 
 if TYPE_CHECKING:
     from sidlang.tune import Tune
@@ -161,16 +161,8 @@ def infer_frame_timing(cycles: np.ndarray, default: int = PAL_FRAME) -> tuple[in
     return length, min(start, first), "bursts"
 
 
-def _wide_low_registers() -> np.ndarray:
-    is_lo = np.zeros(256, dtype=bool)
-    for f in FIELDS.values():
-        if f.kind == "wide":
-            regs = [v * VOICE_STRIDE + f.regs[0] for v in range(3)] if f.voiced else [f.regs[0]]
-            is_lo[regs] = True
-    return is_lo
-
-
-_WIDE_LO = _wide_low_registers()
+_WIDE_LO = np.zeros(256, dtype=bool)
+_WIDE_LO[list(WIDE_LOW)] = True
 
 
 def default_gap(writes: np.ndarray, start: int, length: int, limit: int = 512) -> int:

@@ -150,6 +150,19 @@ PRINT_FIELDS: dict[int, tuple[str, ...]] = {23: ("res", "route"), 24: ("mode", "
 CONTEXT_WORDS = ("v1", "v2", "v3")  #: voice context tokens
 
 
+def _wide_low() -> dict[int, Field]:
+    out: dict[int, Field] = {}
+    for f in FIELDS.values():
+        if f.kind == "wide":
+            for base in ([v * VOICE_STRIDE for v in range(VOICES)] if f.voiced else [0]):
+                out[base + f.regs[0]] = f
+    return out
+
+
+#: Two-byte fields by the register of their low byte (its high byte is the next register).
+WIDE_LOW: dict[int, Field] = _wide_low()
+
+
 def register_name(offset: int) -> str:
     """Canonical name of register ``offset`` with its voice, e.g. ``v2.freq_hi``."""
     r = REGISTERS[offset]

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from sidlang.cli.readopts import add_read_options, read_options
-from sidlang.errors import SidlangError, UsageError
+from sidlang.errors import SidlangError, UsageError, needs_model_extra
 from sidlang.io import encode, load, write_atomic
 
 
@@ -59,10 +59,8 @@ def run(args: argparse.Namespace) -> int:
     voices = parse_voices(args.keep_voices)
     if Path(args.output).exists() and not args.force:
         raise SidlangError("already exists; add --force to replace it", file=args.output)
-    try:
+    with needs_model_extra("the model"):
         from sidlang.model import continue_tune, load_model
-    except ImportError as e:
-        raise SidlangError(f"the model needs PyTorch and safetensors (pip install 'sidlang[model]'): {e}") from None
     tune = load(args.input, args.from_format, **read_options(args))
     out = continue_tune(tune, args.frames, start=args.start, temperature=args.temperature, top_k=args.top_k,
                         top_p=args.top_p, seed=args.seed, keep_voices=voices, model=load_model(args.weights))

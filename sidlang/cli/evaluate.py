@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from sidlang.errors import SidlangError
+from sidlang.errors import needs_model_extra
 
 
 def add_parser(sub) -> None:
@@ -33,11 +33,9 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
+    with needs_model_extra("evaluation"):
         from sidlang.evaluate import evaluate
         from sidlang.model import load_model
-    except ImportError as e:
-        raise SidlangError(f"evaluation needs PyTorch and safetensors (pip install 'sidlang[model]'): {e}") from None
     from sidlang.io import load
 
     tunes = [load(f) for f in args.files]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 
-from sidlang.errors import SidlangError
+from sidlang.errors import needs_model_extra
 
 
 def add_parser(sub) -> None:
@@ -41,10 +41,8 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
+    with needs_model_extra("training"):
         from sidlang.train import PRESETS, TrainConfig, export, train
-    except ImportError as e:
-        raise SidlangError(f"training needs PyTorch and safetensors (pip install 'sidlang[model]'): {e}") from None
     model = PRESETS[args.preset]
     sizes = {"block_size": args.block_size, "n_layer": args.layers, "n_head": args.heads, "n_embd": args.embd}
     model = replace(model, **{k: v for k, v in sizes.items() if v})

@@ -17,7 +17,6 @@ import numpy as np
 
 from sidlang.pitch import CLOCK_NAMES, default_frame_cycles, reg_to_note_table
 from sidlang.registers import (
-    FIELDS,
     MODE_BITS,
     N_REGS,
     REGISTERS,
@@ -25,6 +24,7 @@ from sidlang.registers import (
     VOICE_STRIDE,
     WAVE_BITS,
     WAVE_PRINT_ORDER,
+    WIDE_LOW,
     bits_to_names,
 )
 from sidlang.text.runs import find_runs
@@ -63,11 +63,8 @@ def _tables() -> tuple[list[list[str]], list[list[str]], list[int], dict[int, tu
                 first[r.offset][v] = f"{r.name}=${v:02x}"
     # Wide fields, keyed by the register of their low byte: (field, digits).
     wide: dict[int, tuple] = {}
-    for name, digits in (("freq", 4), ("pw", 3)):
-        f = FIELDS[name]
-        for voice in range(3):
-            wide[voice * VOICE_STRIDE + f.regs[0]] = (f, digits)
-    wide[FIELDS["cut"].regs[0]] = (FIELDS["cut"], 3)
+    for reg, f in WIDE_LOW.items():
+        wide[reg] = (f, (f.bits + 3) // 4)  # hex digits: freq $1234, pw/cut $800
     return first, rest, voice_of, wide
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sidlang.registers import FIELDS, VOICE_STRIDE, Field
+from sidlang.registers import WIDE_LOW, Field
 
 MIN_RUN = 3  #: the printer folds runs of at least this many frames
 MAX_COUNT = 100_000  #: the largest frame count a run may have
@@ -92,16 +92,7 @@ def deltas_for(op: str, delta: int, count: int) -> tuple[int, list[int]]:
 
 # -- the printer's side --------------------------------------------------------------------
 
-_WIDE_FIELDS = [FIELDS["freq"], FIELDS["pw"]]
-
-
-def _wide_slots() -> dict[int, Field]:
-    slots = {v * VOICE_STRIDE + f.regs[0]: f for v in range(3) for f in _WIDE_FIELDS}
-    slots[FIELDS["cut"].regs[0]] = FIELDS["cut"]
-    return slots
-
-
-WIDE_SLOTS = _wide_slots()
+WIDE_SLOTS = WIDE_LOW  #: the two-byte fields runs are printed for
 
 
 def _segments(ok: np.ndarray) -> list[tuple[int, int]]:
