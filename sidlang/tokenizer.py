@@ -10,9 +10,12 @@ to a valid Tune. A token sequence reads::
   a group marker (``v1`` ``v2`` ``v3`` ``glob``, with ``s2.`` … for further chips) and then
   either explicit ops or one of the whole-segment ops ``REPEAT``/``FLIP``.
 * Explicit ops are one token per write. ``SET reg=val`` writes a byte. ``DIFF reg+=d`` writes
-  the register's last value plus ``d`` (modulo 256, ``|d| <= diff_range``); it exists for the
-  registers that slide (frequency, pulse width, cutoff), where the encoder prefers it, and
-  ``DIFF +0`` is a rewrite of an unchanged value. Voice registers are voice-relative: the
+  the register's last value plus ``d`` (``|d| <= diff_range``); it exists for the registers
+  that slide (frequency, pulse width, cutoff), where the encoder prefers it, and ``DIFF +0``
+  is a rewrite of an unchanged value. On a low byte the sum is modulo 256 (a slide carries
+  into the high byte); on a high byte (``freq_hi``, ``pw_hi``, ``cutoff_hi``) it must stay in
+  0–255: the grammar forbids a high-byte DIFF, REPEAT or FLIP that would wrap, since one such
+  token is a jump of octaves (a sampled continuation drifted out of range that way). Voice registers are voice-relative: the
   same token means ``freq_lo`` of whichever voice the marker named.
 * ``REPEAT`` (preframr's idea): this segment's ops are the previous frame's ops of the same
   group again (a PWM sweep is one token per frame). ``FLIP``: the same with every DIFF negated
@@ -55,6 +58,8 @@ N_GLOBAL = N_REGS - FIRST_GLOBAL  #: 11 registers, $15–$1f (read-only slots ke
 #: Registers written with DIFF where close enough: freq, pw (voice-relative), cutoff (global).
 DIFF_VOICE_REGS = (0, 1, 2, 3)
 DIFF_GLOBAL_REGS = (21, 22)
+#: DIFF slots of high bytes (freq_hi, pw_hi, cutoff_hi): their sums may not wrap around.
+NOWRAP_SLOTS = (1, 3, 5)
 
 
 @dataclass(frozen=True)
@@ -168,6 +173,8 @@ class TokenState:
         self.allow_again = True
         self.allow_eos = True
         self.max_writes = vocab.config.max_writes_per_frame
+        self.high_diffs = False  # this frame has a high-byte DIFF (AGAIN then needs a check)
+        self._again_memo: tuple[int, bool] = (-1, False)
 
     # -- feeding -------------------------------------------------------------------------
     def feed(self, t: int, check: bool = True) -> None:
@@ -213,7 +220,12 @@ class TokenState:
         if kind == "diff":
             rel = DIFF_VOICE_REGS[a] if a < 4 else DIFF_GLOBAL_REGS[a - 4]
             reg = rel + (VOICE_STRIDE * group if group != GLOBAL else 0)
-            val = (int(self.regs[chip, reg]) + b) & 0xFF
+            val = int(self.regs[chip, reg]) + b
+            if a in NOWRAP_SLOTS:
+                if not 0 <= val <= 255:
+                    raise SidlangError(f"{self.v.name(t)} wraps {REGISTERS[reg].name} (now {val - b})")
+                self.high_diffs = True
+            val &= 0xFF
         else:
             reg = a + VOICE_STRIDE * group if kind == "setv" else a
             val = b
@@ -233,6 +245,7 @@ class TokenState:
 
     def _close_frame(self) -> None:
         self._close_segment()
+        self.high_diffs, self._again_memo = False, (-1, False)
         self.prev_body, self.body = self.body, []
         self.prev_last, self.last = self.last, {}
 
@@ -241,7 +254,8 @@ class TokenState:
         """The canonical op for writing ``val`` to ``reg``: DIFF where in range, else SET."""
         slot = self.v.diff_slot(group, reg)
         if slot is not None:
-            d = ((val - int(regs[chip, reg]) + 128) & 0xFF) - 128
+            old = int(regs[chip, reg])
+            d = val - old if slot in NOWRAP_SLOTS else ((val - old + 128) & 0xFF) - 128
             if abs(d) <= self.v.config.diff_range:
                 return self.v.diff_token(slot, d)
         return self.v.set_token(group, reg, val)
@@ -304,10 +318,73 @@ class TokenState:
         g = self.group
         prev = self.prev_last.get(g) if g else None
         full = self.n_writes >= self.max_writes
+        opening = self.phase == "open"
         return (
-            self.phase, self.chips, g, prev is not None, bool(prev) and self._flippable(prev),
-            full, bool(self.body) and self.allow_again, self.blocked_groups, self.allow_eos,
+            self.phase, self.chips, g, prev is not None and not (opening and self._wraps(prev, 1)),
+            bool(prev) and self._flippable(prev) and not (opening and self._wraps(prev, -1)),
+            full, bool(self.body) and self.allow_again and not self._again_wraps(), self.blocked_groups,
+            self.allow_eos, self._room() if self.phase in ("open", "ops") else (),
         )
+
+    def _high(self, slot: int) -> int:
+        """The register of a high-byte DIFF slot in the open group."""
+        chip, group = self.group
+        return DIFF_GLOBAL_REGS[slot - 4] if slot >= 4 else DIFF_VOICE_REGS[slot] + VOICE_STRIDE * group
+
+    def _room(self) -> tuple:
+        """``(slot, lowest d, highest d)`` for the open group's high bytes near 0 or 255."""
+        if self.group is None:
+            return ()
+        chip, group = self.group
+        r, out = self.v.config.diff_range, []
+        for slot in NOWRAP_SLOTS:
+            if (slot >= 4) == (group == GLOBAL):
+                now = int(self.regs[chip, self._high(slot)])
+                if now < r or now > 255 - r:
+                    out.append((slot, max(-r, -now), min(r, 255 - now)))
+        return tuple(out)
+
+    def _again_wraps(self) -> bool:
+        """Whether ``AGAIN`` now (this frame's body once more) would wrap a high byte."""
+        if not self.high_diffs:
+            return False
+        n = len(self.body)
+        if self._again_memo[0] != n:
+            final = {**self.last, **({self.group: self.seg} if self.group else {})}
+            vals: dict[tuple[int, int], int] = {}
+            group, wraps = None, False
+            for u in self.body:
+                kind, a, b = self.v.describe(u)
+                if kind == "mark":
+                    group = (a, b)
+                elif u in (REPEAT, FLIP):
+                    wraps = self._wraps(final.get(group, []), 1 if u == REPEAT else -1, group, vals)
+                else:
+                    wraps = self._wraps([u], 1, group, vals)
+                if wraps:
+                    break
+            self._again_memo = (n, wraps)
+        return self._again_memo[1]
+
+    def _wraps(self, ops: list[int], sign: int, group: tuple[int, int] | None = None,
+               vals: dict | None = None) -> bool:
+        """Whether applying ``ops`` (negated DIFFs for ``sign`` -1) now would wrap a high byte.
+
+        ``vals`` carries values already changed by earlier ops, keyed ``(chip, reg)``.
+        """
+        chip, g = group or self.group
+        vals = {} if vals is None else vals
+        for u in ops:
+            kind, a, b = self.v.describe(u)
+            if kind == "diff" and a in NOWRAP_SLOTS:
+                reg = DIFF_GLOBAL_REGS[a - 4] if a >= 4 else DIFF_VOICE_REGS[a] + VOICE_STRIDE * g
+                now = vals.get((chip, reg), int(self.regs[chip, reg])) + sign * b
+                if not 0 <= now <= 255:
+                    return True
+                vals[chip, reg] = now
+            elif kind != "diff":
+                vals[chip, a + VOICE_STRIDE * g if kind == "setv" else a] = b
+        return False
 
     def allowed(self) -> np.ndarray:
         return _mask(self.v, self.mask_key())
@@ -315,7 +392,7 @@ class TokenState:
 
 @lru_cache(maxsize=4096)
 def _mask(v: Vocab, key: tuple) -> np.ndarray:
-    phase, chips, g, has_prev, flippable, full, again_ok, blocked, eos_ok = key
+    phase, chips, g, has_prev, flippable, full, again_ok, blocked, eos_ok, room = key
     m = np.zeros(v.size, bool)
     if phase == "start":
         m[BOS] = True
@@ -341,6 +418,10 @@ def _mask(v: Vocab, key: tuple) -> np.ndarray:
         else:
             m[v.setv0 : v.setg0] = True
             m[v.diff0 : v.diff0 + 4 * v.n_diff] = True
+        for slot, lo, hi in room:  # high bytes near an end: no DIFF past 0 or 255
+            first = v.diff_token(slot, -v.config.diff_range)
+            m[first : v.diff_token(slot, lo)] = False
+            m[v.diff_token(slot, hi) + 1 : first + v.n_diff] = False
     if phase == "open":
         m[REPEAT] = has_prev
         m[FLIP] = flippable

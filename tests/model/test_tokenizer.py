@@ -105,6 +105,44 @@ def test_every_allowed_token_keeps_the_state_valid():
     assert parse(dumps(tune)) == tune
 
 
+def test_high_bytes_never_wrap():
+    """A DIFF on freq_hi/pw_hi/cutoff_hi stays in 0-255: the encoder sets, the grammar forbids."""
+    v = TOK.vocab
+    s = TOK.state(1)
+    s.feed(BOS)
+    s.feed(FRAME)
+    s.feed(v.marker(0, 0))
+    s.feed(v.set_token(0, 1, 2))  # freq_hi = 2
+    m = s.allowed()
+    assert m[v.diff_token(1, -2)] and not m[v.diff_token(1, -3)]  # 2 - 3 would wrap to 255
+    assert m[v.diff_token(0, -64)]  # the low byte carries, so it may wrap
+    with pytest.raises(SidlangError):
+        s.feed(v.diff_token(1, -3))
+    # The encoder writes 2 -> 250 as a SET, not as DIFF -8 modulo 256.
+    tune = parse("0 v1 freq_hi=2\n1 v1 freq_hi=250\n")
+    toks = TOK.encode(tune)
+    assert v.set_token(0, 1, 250) in toks and v.diff_token(1, -8) not in toks
+    assert TOK.decode(toks, tune.header).writes["val"].tolist() == [2, 250]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_walk_heavy_on_high_diffs_repeat_flip_again_stays_valid(seed):
+    """Sampling that favours high-byte DIFFs near the ends, REPEAT, FLIP and AGAIN never wraps."""
+    v, rng = TOK.vocab, np.random.default_rng(seed)
+    weight = np.ones(TOK.vocab_size)
+    for slot in (1, 3, 5):
+        weight[v.diff_token(slot, -64) : v.diff_token(slot, 64) + 1] = 40.0
+    weight[[REPEAT, FLIP, AGAIN]] = 400.0
+    weight[EOS] = 0
+    s = TOK.state(1)
+    s.feed(BOS)
+    for _ in range(4000):
+        p = weight * s.allowed()
+        s.feed(int(rng.choice(TOK.vocab_size, p=p / p.sum())))  # feed raises on a wrap
+    hi = [val for _, _, reg, val in s.writes if reg in (1, 3, 8, 10, 15, 17, 22)]
+    assert len(hi) > 500 and all(0 <= x <= 255 for x in hi)
+
+
 @pytest.mark.parametrize("k", [1, 2])
 def test_rotation_is_a_token_permutation(k):
     t = player_log(80, seed=k)
