@@ -1,0 +1,117 @@
+"""The NumPy decode step: the same logits as the PyTorch forward (to float32 rounding), past the
+context length too, and the same sampled tokens as generation through PyTorch."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("safetensors")
+
+import sidlang.fastdecode as fastdecode  # noqa: E402
+from sidlang.fastdecode import FastDecoder  # noqa: E402
+from sidlang.model import ModelConfig, Sampling, SidModel, continue_tune, load_model  # noqa: E402
+from sidlang.testing import player_log  # noqa: E402
+from sidlang.tokenizer import Tokenizer  # noqa: E402
+
+TOK = Tokenizer()
+ALL = ((0, TOK.vocab_size),)
+
+
+def random_model(seed: int, **cfg) -> SidModel:
+    """A model with every weight random, LayerNorm gains and biases included (folding them must matter)."""
+    torch.manual_seed(seed)
+    m = SidModel(ModelConfig(**{**vars(ModelConfig.tiny()), **cfg})).eval()
+    with torch.no_grad():
+        for name, p in m.named_parameters():
+            if "ln" in name:
+                p.copy_((1.0 if name.endswith("weight") else 0.0) + 0.3 * torch.randn_like(p))
+    return m
+
+
+def fast_logits(m: SidModel, tokens: list[int]) -> np.ndarray:
+    dec = FastDecoder.for_model(m)
+    cache = dec.new_cache()
+    out = np.full(m.cfg.vocab_size, -np.inf, np.float32)
+    return np.stack([dec.logits_in(dec.step(cache, t), ALL, out).copy() for t in tokens])
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_logits_equal_the_plain_forward(seed):
+    m = random_model(seed)
+    x = torch.randint(0, TOK.vocab_size, (1, m.cfg.block_size))
+    with torch.inference_mode():
+        full = m(x)[0][0].numpy()  # (T, V): one causal forward, no cache
+    fast = fast_logits(m, x[0].tolist())
+    assert np.abs(fast - full).max() < 1e-4
+    assert (fast.argmax(1) == full.argmax(1)).all()
+
+
+def test_logits_past_the_context_equal_the_sliding_cache():
+    """Past block_size (64 here) the buffer fills and moves twice; each step still matches the
+    PyTorch KV cache, which keeps the last block_size entries."""
+    m = random_model(2)
+    n, w = 200, m.cfg.block_size
+    x = torch.randint(0, TOK.vocab_size, (1, n))
+    caches = m.new_caches()
+    with torch.inference_mode():
+        ref = [m(x[:, :w], caches=caches)[0][0]]
+        ref += [m(x[:, i : i + 1], caches=caches, start=i)[0][0] for i in range(w, n)]
+    ref = torch.cat(ref).numpy()
+    fast = fast_logits(m, x[0].tolist())
+    assert np.abs(fast - ref).max() < 1e-4
+    # And the window really slides: a plain forward over all 200 tokens differs at the end.
+    with torch.inference_mode():
+        assert np.abs(m(x)[0][0, -1].numpy() - fast[-1]).max() > 1e-3
+
+
+def test_bundled_model_logits_and_erf_fallback(monkeypatch):
+    m, tok, _ = load_model()
+    x = torch.tensor([TOK.encode(player_log(40, seed=3))[:200]])
+    with torch.inference_mode():
+        full = m(x)[0][0].numpy()
+    assert np.abs(fast_logits(m, x[0].tolist()) - full).max() < 1e-4
+    monkeypatch.setattr(fastdecode, "_erf", None)  # without scipy: torch's erf on the same buffer
+    m.__dict__.pop("_fast_decoder", None)
+    assert np.abs(fast_logits(m, x[0].tolist()) - full).max() < 1e-4
+
+
+def test_decoder_follows_changed_weights():
+    m = random_model(3)
+    x = [5, 9, 200, 3]
+    before = fast_logits(m, x)
+    with torch.no_grad():
+        m.blocks[0].mlp[0].weight.mul_(2)  # in place, as an optimizer step does
+    after = fast_logits(m, x)
+    with torch.inference_mode():
+        full = m(torch.tensor([x]))[0][0].numpy()
+    assert np.abs(after - before).max() > 1e-3
+    assert np.abs(after - full).max() < 1e-4
+
+
+@pytest.mark.parametrize("kw", [{}, {"temperature": 0}, {"top_k": 5}, {"temperature": 0.8, "top_p": 0.9}])
+def test_fast_and_torch_generation_sample_the_same_tokens(kw, monkeypatch):
+    from sidlang import model as model_mod
+
+    bundle = load_model()
+    tune = player_log(40, seed=5)
+    seen = []
+    real = model_mod.generate
+
+    def spy(*args, fast=None, **kwargs):
+        seen.append(fast)
+        return real(*args, fast=fast, **kwargs)
+
+    monkeypatch.setattr(model_mod, "generate", spy)
+    fast = continue_tune(tune, 30, start=20, seed=4, model=bundle, **kw)
+    monkeypatch.setattr(model_mod, "generate", lambda *a, **k: real(*a, **{**k, "fast": False}))
+    slow = continue_tune(tune, 30, start=20, seed=4, model=bundle, **kw)
+    assert seen == [None] and fast == slow  # the default took the fast path, and agreed
+
+
+def test_pick_keeps_to_top_k_and_top_p():
+    gen = np.random.default_rng(0)
+    logits = np.array([0.0, 3.0, 1.0, 2.9, -1.0], np.float32)
+    assert Sampling(temperature=0).pick(logits, gen) == 1
+    assert {Sampling(top_k=2).pick(logits, gen) for _ in range(200)} == {1, 3}
+    assert {Sampling(top_p=0.3).pick(logits, gen) for _ in range(200)} == {1}
+    assert len({Sampling().pick(logits, gen) for _ in range(400)}) == 5
