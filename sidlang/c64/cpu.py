@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from sidlang.c64 import bus
-from sidlang.c64.jit import njit
+from sidlang.c64.jit import njit, njit_inline
 from sidlang.c64.opcodes import CYCLES, EXTRA, MODE, MODES, OP, op_code
 
 # cpu[] layout
@@ -63,7 +63,7 @@ for _o in (ASL, LSR, ROL, ROR, INC, DEC, SLO, RLA, SRE, RRA, DCP, ISC):
     _RMW[_o] = 1
 
 
-@njit
+@njit_inline
 def _rd(addr, t, ram, rom, pmap, io, dev) -> int:
     k = pmap[addr >> 8]
     if k == bus.P_RAM:
@@ -79,7 +79,7 @@ def _rd(addr, t, ram, rom, pmap, io, dev) -> int:
     return bus.io_read(addr, t, io, dev)
 
 
-@njit
+@njit_inline
 def _wr(addr, v, t, ram, pmap, io, dev, log_clk, log_addr, log_val) -> None:
     if addr < 2:
         if addr == 0:
@@ -135,6 +135,44 @@ def _sbc(a, v, c, d):
     return t & 0xFF, carry, 1 if r == 0 else 0, r >> 7, ov
 
 
+#: Opcodes of an absolute read whose only effect is on registers or flags, the same for the
+#: same value read: LDA LDX LDY CMP CPX CPY BIT.
+_POLL_READ = np.zeros(256, dtype=np.int64)
+for _c in (0xAD, 0xAE, 0xAC, 0xCD, 0xEC, 0xCC, 0x2C):
+    _POLL_READ[_c] = 1
+
+
+@njit_inline
+def _raster_poll_skip(dest, clk, cyc, until, ram, pmap, dev) -> int:
+    """Cycles of whole iterations a raster-poll loop can skip: 0 if it is not one.
+
+    The loop is an absolute read of ``$D011``/``$D012`` at ``dest`` (4 cycles, just executed,
+    reading at ``clk - 1``) and the taken branch back to it at ``clk`` (``cyc`` cycles). Until
+    the raster line changes, or a device event may interrupt, each iteration reads the same
+    value and changes nothing, so the result is exactly that of running them.
+    """
+    if pmap[dest >> 8] != bus.P_RAM or not _POLL_READ[ram[dest]] or not dev[bus.IO_ON]:
+        return 0
+    addr = np.int64(ram[(dest + 1) & 0xFFFF]) | (np.int64(ram[(dest + 2) & 0xFFFF]) << 8)
+    r = addr & 0x3F
+    if addr < 0xD000 or addr >= 0xD400 or (r != 0x11 and r != 0x12):
+        return 0
+    cpl = dev[bus.CPL]
+    line_end = clk - 1 - (clk - 1) % cpl + cpl  # the read at clk - 1 saw this line
+    period = 4 + cyc
+    first_read = clk + cyc + 3
+    if first_read >= line_end:
+        return 0
+    n = (line_end - 1 - first_read) // period + 1
+    lim = dev[bus.NEXT_EV]
+    if lim > until:
+        lim = until
+    k = (lim - clk - 1) // period
+    if k < n:
+        n = k
+    return n * period if n > 0 else 0
+
+
 @njit
 def execute(cpu, ram, rom, pmap, io, dev, log_clk, log_addr, log_val, irqlog, nmilog,
             free, stop_sp, until) -> int:
@@ -151,6 +189,8 @@ def execute(cpu, ram, rom, pmap, io, dev, log_clk, log_addr, log_val, irqlog, nm
     fc, fz, fi, fd, fv, fn = p & 1, (p >> 1) & 1, (p >> 2) & 1, (p >> 3) & 1, (p >> 6) & 1, p >> 7
     logmax = dev[bus.LOGCAP] - 8
     status = ST_UNTIL
+    at = -1
+    at_clk = -1
     while True:
         if clk >= until:
             status = ST_UNTIL
@@ -167,7 +207,10 @@ def execute(cpu, ram, rom, pmap, io, dev, log_clk, log_addr, log_val, irqlog, nm
             if clk >= dev[bus.NEXT_EV]:
                 bus.update(dev, clk)
         else:
+            prev_at = at  # the instruction before this one, for the raster-poll skip
+            prev_clk = at_clk
             at = pc
+            at_clk = clk
             op = _rd(pc, clk, ram, rom, pmap, io, dev)
             o = _OP[op]
             m = _MODE[op]
@@ -276,6 +319,8 @@ def execute(cpu, ram, rom, pmap, io, dev, log_clk, log_addr, log_val, irqlog, nm
                             nxt = until
                         if nxt > clk + cyc:
                             clk += ((nxt - clk) // cyc) * cyc - cyc
+                    elif dest == prev_at and dest + 3 == at and prev_clk == clk - 4:
+                        clk += _raster_poll_skip(dest, clk, cyc, until, ram, pmap, dev)
                     pc = dest
             elif o == ADC or o == SBC or o == RRA or o == ISC:
                 if o == RRA:
@@ -523,6 +568,7 @@ def execute(cpu, ram, rom, pmap, io, dev, log_clk, log_addr, log_val, irqlog, nm
                 fi = 1
                 pc = _rd(vec, clk, ram, rom, pmap, io, dev) | (_rd(vec + 1, clk, ram, rom, pmap, io, dev) << 8)
                 clk += 7
+                at = -1
     cpu[A] = a
     cpu[X] = x
     cpu[Y] = y

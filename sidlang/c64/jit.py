@@ -29,4 +29,16 @@ def njit(fn: Callable[..., Any]) -> Callable[..., Any]:
     """``numba.njit(cache=True)`` when numba is there; the function unchanged otherwise."""
     if numba is None:
         return fn
-    return numba.njit(cache=True, nogil=True)(fn)
+    return numba.njit(cache=True, nogil=True, _nrt=False)(fn)
+
+
+def njit_inline(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Like :func:`njit`, but inlined into its callers at numba's IR level.
+
+    A call between separately compiled numba functions that passes arrays costs atomic
+    reference-count updates for every array on every call; for the memory access of each
+    emulated instruction that is most of the time spent, so the hot helpers are inlined.
+    """
+    if numba is None:
+        return fn
+    return numba.njit(cache=True, nogil=True, inline="always", _nrt=False)(fn)
