@@ -10,13 +10,14 @@ Devices are lazy: a timer is stored as "counter ``C0`` at cycle ``T0``", so read
 subtraction, and the CPU loop only calls :func:`update` when the clock passes ``dev[NEXT_EV]``,
 the earliest underflow or raster compare. Writes to a SID's address range are appended to the
 log with the exact cycle they land on; reads of the SID give what a tune can rely on without a
-SID model (POTs `$ff`, OSC3 a pseudo-random byte so that "random" loops end, ENV3 zero).
+SID model: POTs `$ff`, OSC3 the first SID's voice-3 waveform (:mod:`sidlang.c64.voice3`), ENV3 zero.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from sidlang.c64 import voice3
 from sidlang.c64.jit import njit
 
 INF = 1 << 62
@@ -37,7 +38,7 @@ RASTER_CMP = 11
 VIC_LATCH = 12  #: $D019 bits
 VIC_MASK = 13  #: $D01A bits
 RASTER_NEXT = 14
-RNG = 15
+RNG = 15  #: unused (OSC3 was once a pseudo-random byte)
 UNSUPPORTED = 16  #: code of the first feature a tune used that is not emulated (0 = none)
 NIRQ = 17
 NNMI = 18
@@ -56,7 +57,8 @@ C_ICR_MASK = 13
 C_CRA = 14
 C_CRB = 15
 C_OUT = 16
-DEV_SIZE = CIA_BASE + 2 * CIA_SIZE
+assert voice3.V3_BASE == CIA_BASE + 2 * CIA_SIZE
+DEV_SIZE = voice3.V3_BASE + voice3.V3_SIZE  #: the first SID's voice 3 (:mod:`voice3`) comes last
 
 # Features a tune may need that this machine does not have (dev[UNSUPPORTED]).
 NEED_CNT = 1  #: a CIA timer counting CNT pulses or timer A underflows
@@ -267,8 +269,7 @@ def io_read(addr, t, io, dev) -> int:
         if r == 0x19 or r == 0x1A:
             return 0xFF
         if r == 0x1B:
-            dev[RNG] = (dev[RNG] * 1103515245 + 12345) & 0x7FFFFFFF
-            return (dev[RNG] >> 16) & 0xFF
+            return voice3.osc3(dev, t)
         return 0
     if page < 0xDC:
         return np.int64(io[addr - 0xD000]) | 0xF0  # colour RAM is four bits wide
@@ -289,6 +290,8 @@ def io_write(addr, v, t, io, dev, log_clk, log_addr, log_val) -> None:
         log_addr[n] = addr
         log_val[n] = v
         dev[NLOG] = n + 1
+        if page == 0xD4 and addr < 0xD420:
+            voice3.write(dev, addr & 0x1F, v, t)
         if page >= 0xDE:
             io[addr - 0xD000] = v
         return

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sidlang.c64 import bus, cpu
+from sidlang.c64 import bus, cpu, voice3
 from sidlang.errors import FormatError
 
 KERNAL_STUBS: dict[int, bytes] = {
@@ -84,7 +84,7 @@ class C64:
         d[bus.LINES], d[bus.CPL], d[bus.FRAME] = lines, cpl, lines * cpl
         d[bus.LOGCAP] = log_capacity
         d[bus.EVCAP] = event_capacity
-        d[bus.RNG] = 0x1234
+        d[voice3.V3_LFSR] = voice3.LFSR_RESET
         d[bus.PORT_DDR], d[bus.PORT_DATA] = 0x2F, 0x37
         self.pmap[0] = bus.P_ZERO
         bus.set_banks(self.pmap, d)
