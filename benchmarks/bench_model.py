@@ -12,12 +12,16 @@ without it only the speed and validity goals are measured, on synthetic prompts)
 from __future__ import annotations
 
 import argparse
+import contextlib
+import statistics
 import sys
 import time
 
 import torch
 
+from sidlang import model as model_mod
 from sidlang.evaluate import evaluate
+from sidlang.fastdecode import FastDecoder
 from sidlang.model import continue_tune, load_model
 from sidlang.testing import player_log
 from sidlang.text import dumps, parse
@@ -30,11 +34,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--samples", type=int, default=100, help="continuations checked for validity")
     ap.add_argument("--sample-frames", type=int, default=16, help="frames per validity sample")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--runs", type=int, default=3, help="timed 500-frame continuations per decoder (seeds 0…)")
+    ap.add_argument("--speed-only", action="store_true",
+                    help="skip perplexity, baselines and validity (the slow parts); time continuation only")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     bundle = load_model(args.weights)
     prompt = None
-    if args.corpus:
+    if args.corpus and not args.speed_only:
         r = evaluate(bundle, args.corpus, samples=0, max_tokens=100_000)
         print(f"held-out tokens {r['tokens']}: model ppl {r['model_ppl']:.3f}, accuracy {r['accuracy']:.3f}")
         print(f"  unigram ppl {r['unigram_ppl']:.3f}, repeat-last-bar ppl {r['repeat_ppl']:.3f} "
@@ -42,31 +49,67 @@ def main(argv: list[str] | None = None) -> int:
               f"(order {r['ngram_order']})")
         print(f"  ratio model/n-gram {r['ratio_to_ngram']:.3f}  (goal <= 0.7: "
               f"{'met' if r['ratio_to_ngram'] <= 0.7 else 'NOT met'})")
+    if args.corpus:
         from sidlang.corpus.build import load_split
 
         seqs, _ = load_split(args.corpus, "test")
         prompt = bundle[1].decode(seqs[0][:3000]) if seqs else None
     prompt = prompt or player_log(200, seed=1)  # without a corpus: a dense synthetic player log
+    if not args.speed_only:
+        validity(bundle, prompt, args.samples, args.sample_frames)
+    speed(bundle, prompt, args.runs)
+    return 0
+
+
+def validity(bundle, prompt, samples: int, frames: int) -> None:
     valid = 0
     t0 = time.perf_counter()
-    for i in range(args.samples):
+    for i in range(samples):
         start = 1 + (37 * i) % max(1, len(prompt.frames) - 1)
-        out = continue_tune(prompt, args.sample_frames, start=start, seed=i, model=bundle)
-        valid += parse(dumps(out)) == out and len(out.frames) == start + args.sample_frames
-    print(f"validity: {valid}/{args.samples} continuations of {args.sample_frames} frames valid "
-          f"({time.perf_counter() - t0:.1f} s) (goal 100%: {'met' if valid == args.samples else 'NOT met'})")
-    times, tokens = [], []
-    for seed in range(3):
-        t0 = time.perf_counter()
-        out = continue_tune(prompt, 500, seed=seed, model=bundle)
-        times.append(time.perf_counter() - t0)
-        tok = bundle[1]
-        tokens.append(len(tok.encode(out)) - len(tok.encode(prompt)))
-    best = min(times)
-    per = best / max(tokens[times.index(best)], 1) * 1000
-    print(f"continue 500 frames: best {best:.2f} s of 3, {tokens[times.index(best)]} tokens, {per:.2f} ms/token "
-          f"(goal <= 2 s: {'met' if best <= 2 else 'NOT met'}, ratio {best / 2:.2f}x)")
-    return 0
+        out = continue_tune(prompt, frames, start=start, seed=i, model=bundle)
+        valid += parse(dumps(out)) == out and len(out.frames) == start + frames
+    print(f"validity: {valid}/{samples} continuations of {frames} frames valid "
+          f"({time.perf_counter() - t0:.1f} s) (goal 100%: {'met' if valid == samples else 'NOT met'})")
+
+
+def speed(bundle, prompt, runs: int) -> None:
+    """500 frames continued per seed by the NumPy decoder and, alternating with it on the same
+    seeds, by the model's PyTorch forward (the baseline); the tokens must be the same."""
+    tok = bundle[1]
+    times: dict[bool, list[float]] = {True: [], False: []}
+    tokens, same = [], 0
+    t0 = time.perf_counter()
+    FastDecoder(bundle[0])  # what a process's first continuation adds: the weights rearranged
+    build = time.perf_counter() - t0
+    for seed in range(runs):
+        outs = {}
+        for fast in (True, False):
+            with decoder(fast):
+                t0 = time.perf_counter()
+                outs[fast] = continue_tune(prompt, 500, seed=seed, model=bundle)
+                times[fast].append(time.perf_counter() - t0)
+        tokens.append(len(tok.encode(outs[True])) - len(tok.encode(prompt)))
+        same += outs[True] == outs[False]
+    for fast, name in ((False, "PyTorch forward (baseline)"), (True, "NumPy decoder")):
+        t = times[fast]
+        best = min(t)
+        print(f"continue 500 frames, {name}: best {best:.2f} s, median {statistics.median(t):.2f} s of {runs}, "
+              f"{tokens[t.index(best)]} tokens, {best / max(tokens[t.index(best)], 1) * 1000:.2f} ms/token")
+    best = min(times[True])
+    print(f"  speed-up {min(times[False]) / best:.2f}x (best), {statistics.median(times[False]) / statistics.median(times[True]):.2f}x "
+          f"(median); same tunes for {same}/{runs} seeds; decoder build {build * 1000:.0f} ms (once per process)")
+    print(f"  goal <= 2 s: {'met' if best <= 2 else 'NOT met'}, ratio {best / 2:.2f}x")
+
+
+@contextlib.contextmanager
+def decoder(fast: bool):
+    """Make ``continue_tune`` generate with the NumPy decoder or the PyTorch forward."""
+    real = model_mod.generate
+    model_mod.generate = lambda *a, **k: real(*a, **{**k, "fast": fast})
+    try:
+        yield
+    finally:
+        model_mod.generate = real
 
 
 if __name__ == "__main__":

@@ -1,20 +1,22 @@
-"""A generation-only decode step for :class:`sidlang.model.SidModel` in NumPy.
+"""A generation-only decode step for :class:`sidlang.model.SidModel`, outside PyTorch.
 
 Sampling feeds one token at a time, and at this model's size (width 128) every PyTorch op
-costs more in dispatch (5–30 µs) than in arithmetic; a NumPy op on preallocated float32
-buffers costs about 1 µs. :class:`FastDecoder` reads the weights of a model once, folds what
-can be folded, and runs the same arithmetic as ``SidModel.features`` with a KV cache:
+costs more in dispatch (5–30 µs) than in arithmetic. :class:`FastDecoder` reads the weights
+of a model once, folds what can be folded, and runs the arithmetic of ``SidModel.features``
+with a KV cache on float32 arrays:
 
 * each LayerNorm's gain and bias are folded into the matrix that follows it, the attention
   scale ``1/sqrt(D)`` into the query columns and GELU's ``0.5`` into the MLP's output matrix;
 * q, k and v come from one matrix product that also yields q and k with each channel pair
-  swapped, so rotary positions cost three element-wise ops (``a cos + a_swapped sin``);
+  swapped, so rotary positions cost one multiply-add per channel (``a cos + a_swapped sin``);
 * keys and values go into a buffer twice the context long (the sliding window of
   ``sidlang.model._extend``: the oldest entries drop when the window is full, and the buffer
   moves to its front when it runs out).
 
-The result equals the PyTorch forward up to float32 rounding (tested to 1e-4 on the logits).
-Training and scoring keep using PyTorch; this module never changes the weights.
+The step runs as one numba-compiled call (:mod:`sidlang.decodekernel`) or, without numba,
+as ~30 NumPy calls a layer on the same arrays. Either equals the PyTorch forward up to
+float32 rounding (tested to 1e-4 on the logits). Training and scoring keep using PyTorch;
+this module never changes the weights.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ except ImportError:  # pragma: no cover - scipy is not a dependency of the [mode
 class FastDecoder:
     """The weights of one ``SidModel``, rearranged for single-token steps (see the module doc)."""
 
-    def __init__(self, model) -> None:
+    def __init__(self, model, jit: bool | None = None) -> None:
         import torch
 
         cfg = model.cfg
@@ -44,7 +46,7 @@ class FastDecoder:
               for k, v in model.state_dict().items()}
         # A channel pair (2i, 2i+1) becomes (2i+1, 2i): the rotary partner of every channel.
         swap = np.arange(2 * C).reshape(-1, 2)[:, ::-1].ravel()
-        self.layers = []
+        layers = []
         for i in range(cfg.n_layer):
             p = f"blocks.{i}."
             w = sd[p + "attn.qkv.weight"].T.copy()  # (C, 3C): x @ w = [q | k | v]
@@ -53,17 +55,16 @@ class FastDecoder:
             big = np.concatenate([qk, qk[:, swap], w[:, 2 * C :]], axis=1)  # (C, 5C): q k q' k' v
             w1, b1 = self._fold_norm(sd, p + "ln1", big)
             fc, bfc = self._fold_norm(sd, p + "ln2", sd[p + "mlp.0.weight"].T)
-            self.layers.append((
-                w1, b1,
-                _f32(sd[p + "attn.proj.weight"].T),
-                fc, bfc,
-                _f32(0.5 * sd[p + "mlp.2.weight"].T),  # GELU's 0.5 folded in
-            ))
+            layers.append((w1, b1, sd[p + "attn.proj.weight"].T, fc, bfc, 0.5 * sd[p + "mlp.2.weight"].T))
+        # Stacked by layer (L, …), float32: the layout the compiled step reads.
+        self.w1, self.b1, self.wo, self.fc, self.bfc, self.w2 = (_f32(np.stack(a)) for a in zip(*layers))
+        self.n_layer = cfg.n_layer
+        self.jit = _kernel() if jit is None else (_kernel() if jit else None)
         self.wte = _f32(sd["wte.weight"])  # (V, C)
         # The final norm folded into the (tied) head: logits = head_w @ norm(x) + head_b.
         self.head_w = _f32(sd["wte.weight"] * sd["ln_f.weight"][None, :])
         self.head_b = _f32(sd["wte.weight"] @ sd["ln_f.bias"])
-        self.eps = [model.blocks[0].ln1.eps]  # LayerNorm's epsilon (the same everywhere)
+        self.eps = float(model.blocks[0].ln1.eps)  # LayerNorm's epsilon (the same everywhere)
         self._rope = np.zeros((0, D), np.float32), np.zeros((0, D), np.float32)
         self._stamp = _stamp(model)
 
@@ -71,7 +72,7 @@ class FastDecoder:
     def _fold_norm(sd: dict, name: str, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``norm(x) @ w`` as ``unit(x) @ (g w) + b @ w`` for the LayerNorm ``name`` (gain g, bias b)."""
         g, b = sd[name + ".weight"], sd[name + ".bias"]
-        return _f32(g[:, None] * w), _f32(b @ w)
+        return g[:, None] * w, b @ w
 
     @classmethod
     def for_model(cls, model) -> FastDecoder:
@@ -91,39 +92,49 @@ class FastDecoder:
 
         The returned array is the cache's own buffer, overwritten by the next step.
         """
-        C, H, D = self.C, self.H, self.D
-        pos = cache.pos
-        cos, sin = self._rope_rows(pos)
-        x, u, big, qk, tmp, hid, act = cache.x, cache.u, cache.big, cache.qk, cache.tmp, cache.hid, cache.act
-        x[:] = self.wte[token]
+        cos, sin = self._rope_rows(cache.pos)
         s, e = cache.advance()
-        for (w1, b1, wo, fc, bfc, w2), k_buf, v_buf in zip(self.layers, cache.k, cache.v):
+        c = cache
+        if self.jit is not None:
+            self.jit(token, s, e, self.eps, cos, sin, self.wte, self.w1, self.b1, self.wo, self.fc, self.bfc,
+                     self.w2, c.k, c.v, c.x, c.u, c.big, c.att, c.hid, c.y, c.h)
+            return c.h
+        return self._step_numpy(c, token, s, e, cos, sin)
+
+    def _step_numpy(self, c: DecodeCache, token: int, s: int, e: int, cos: np.ndarray,
+                    sin: np.ndarray) -> np.ndarray:
+        """The step as NumPy calls on the same arrays (where numba is missing)."""
+        C, H, D = self.C, self.H, self.D
+        x, u, big, qk, tmp, hid, act = c.x, c.u, c.big, c.qk, c.tmp, c.hid, c.act
+        x[:] = self.wte[token]
+        for i in range(self.n_layer):
+            k_buf, v_buf = c.k[i], c.v[i]  # (H, D, N) and (H, N, D)
             self._unit(x, u)
-            np.matmul(u, w1, out=big)
-            big += b1
+            np.matmul(u, self.w1[i], out=big)
+            big += self.b1[i]
             # Rotary: q and k (2H, D) times cos, plus their swapped copies times signed sin.
             np.multiply(big[: 2 * C].reshape(2 * H, D), cos, out=qk)
             np.multiply(big[2 * C : 4 * C].reshape(2 * H, D), sin, out=tmp)
             qk += tmp
-            k_buf[:, e - 1] = qk[H:]
+            k_buf[:, :, e - 1] = qk[H:]
             v_buf[:, e - 1] = big[4 * C :].reshape(H, D)
-            att = np.matmul(k_buf[:, s:e], qk[:H, :, None])  # (H, S, 1) scores, already scaled
-            att -= att.max(axis=1, keepdims=True)
+            att = np.matmul(qk[:H, None, :], k_buf[:, :, s:e])  # (H, 1, S) scores, already scaled
+            att -= att.max(axis=2, keepdims=True)
             np.exp(att, out=att)
-            att /= att.sum(axis=1, keepdims=True)
-            y = np.matmul(att.transpose(0, 2, 1), v_buf[:, s:e])  # (H, 1, D)
-            x += np.matmul(y.reshape(C), wo)
+            att /= att.sum(axis=2, keepdims=True)
+            y = np.matmul(att, v_buf[:, s:e])  # (H, 1, D)
+            x += np.matmul(y.reshape(C), self.wo[i])
             self._unit(x, u)
-            np.matmul(u, fc, out=hid)
-            hid += bfc
+            np.matmul(u, self.fc[i], out=hid)
+            hid += self.bfc[i]
             # Exact GELU: x (1 + erf(x / sqrt 2)), the 0.5 being in w2.
             np.multiply(hid, 1 / math.sqrt(2), out=act)
-            _erf_inplace(act, cache)
+            _erf_inplace(act, c)
             act += 1
             act *= hid
-            x += np.matmul(act, w2)
-        self._unit(x, cache.h)
-        return cache.h
+            x += np.matmul(act, self.w2[i])
+        self._unit(x, c.h)
+        return c.h
 
     def logits_in(self, h: np.ndarray, rows: tuple[tuple[int, int], ...], out: np.ndarray) -> np.ndarray:
         """The head's logits for ``h`` into ``out`` (V,), on the ``rows`` ranges only."""
@@ -135,7 +146,7 @@ class FastDecoder:
     def _unit(self, x: np.ndarray, out: np.ndarray) -> None:
         """``(x - mean) / sqrt(var + eps)`` into ``out``: LayerNorm without gain and bias."""
         np.subtract(x, np.add.reduce(x) / self.C, out=out)
-        out *= 1 / math.sqrt(float(np.dot(out, out)) / self.C + self.eps[0])
+        out *= 1 / math.sqrt(float(np.dot(out, out)) / self.C + self.eps)
 
     def _rope_rows(self, pos: int) -> tuple[np.ndarray, np.ndarray]:
         """cos and signed sin (D,) of position ``pos``, from the model's own table."""
@@ -154,15 +165,17 @@ class DecodeCache:
         C, H, D = fast.C, fast.H, fast.D
         self.window = fast.window
         n = 2 * self.window
-        self.k = [np.zeros((H, n, D), np.float32) for _ in fast.layers]  # rotated keys
-        self.v = [np.zeros((H, n, D), np.float32) for _ in fast.layers]
+        L = fast.n_layer
+        self.k = np.zeros((L, H, D, n), np.float32)  # rotated keys, transposed: time is the last axis
+        self.v = np.zeros((L, H, n, D), np.float32)
         self.pos = 0  # position of the next token (rotary angle), grows without bound
         self.span = (0, 0)  # the entries attended to: buffer[s:e]
         f32 = np.float32
-        self.x, self.u, self.h = np.zeros(C, f32), np.zeros(C, f32), np.zeros(C, f32)
+        self.x, self.u, self.h, self.y = (np.zeros(C, f32) for _ in range(4))
         self.big = np.zeros(5 * C, f32)
         self.qk, self.tmp = np.zeros((2 * H, D), f32), np.zeros((2 * H, D), f32)
         self.hid, self.act = np.zeros(4 * C, f32), np.zeros(4 * C, f32)
+        self.att = np.zeros(n, f32)
         self.act_t = None  # a torch view of ``act`` where scipy's erf is missing
 
     def advance(self) -> tuple[int, int]:
@@ -172,10 +185,10 @@ class DecodeCache:
         it and itself; then the oldest drops.
         """
         s, e = self.span
-        n = self.k[0].shape[1]
+        n = self.v.shape[2]
         if e == n:  # full: move the live entries to the front (one copy per window)
-            for buf in self.k + self.v:
-                buf[:, : e - s] = buf[:, s:e]
+            self.k[..., : e - s] = self.k[..., s:e]
+            self.v[:, :, : e - s] = self.v[:, :, s:e]
             s, e = 0, e - s
         self.span = (max(s, e + 1 - self.window), e + 1)
         self.pos += 1
@@ -191,6 +204,12 @@ def _erf_inplace(a: np.ndarray, cache: DecodeCache) -> None:
     if cache.act_t is None:
         cache.act_t = torch.from_numpy(cache.act)
     torch.special.erf(cache.act_t, out=cache.act_t)
+
+
+def _kernel():
+    from sidlang.decodekernel import STEP
+
+    return STEP
 
 
 def _f32(a: np.ndarray) -> np.ndarray:

@@ -28,25 +28,31 @@ def random_model(seed: int, **cfg) -> SidModel:
     return m
 
 
-def fast_logits(m: SidModel, tokens: list[int]) -> np.ndarray:
-    dec = FastDecoder.for_model(m)
+def fast_logits(m: SidModel, tokens: list[int], jit: bool | None = None) -> np.ndarray:
+    dec = FastDecoder.for_model(m) if jit is None else FastDecoder(m, jit=jit)
     cache = dec.new_cache()
     out = np.full(m.cfg.vocab_size, -np.inf, np.float32)
     return np.stack([dec.logits_in(dec.step(cache, t), ALL, out).copy() for t in tokens])
 
 
+JIT = [False, pytest.param(True, marks=pytest.mark.skipif(
+    fastdecode._kernel() is None, reason="numba missing or SIDLANG_NO_JIT set"))]
+
+
+@pytest.mark.parametrize("jit", JIT)
 @pytest.mark.parametrize("seed", [0, 1])
-def test_logits_equal_the_plain_forward(seed):
+def test_logits_equal_the_plain_forward(seed, jit):
     m = random_model(seed)
     x = torch.randint(0, TOK.vocab_size, (1, m.cfg.block_size))
     with torch.inference_mode():
         full = m(x)[0][0].numpy()  # (T, V): one causal forward, no cache
-    fast = fast_logits(m, x[0].tolist())
+    fast = fast_logits(m, x[0].tolist(), jit)
     assert np.abs(fast - full).max() < 1e-4
     assert (fast.argmax(1) == full.argmax(1)).all()
 
 
-def test_logits_past_the_context_equal_the_sliding_cache():
+@pytest.mark.parametrize("jit", JIT)
+def test_logits_past_the_context_equal_the_sliding_cache(jit):
     """Past block_size (64 here) the buffer fills and moves twice; each step still matches the
     PyTorch KV cache, which keeps the last block_size entries."""
     m = random_model(2)
@@ -57,7 +63,7 @@ def test_logits_past_the_context_equal_the_sliding_cache():
         ref = [m(x[:, :w], caches=caches)[0][0]]
         ref += [m(x[:, i : i + 1], caches=caches, start=i)[0][0] for i in range(w, n)]
     ref = torch.cat(ref).numpy()
-    fast = fast_logits(m, x[0].tolist())
+    fast = fast_logits(m, x[0].tolist(), jit)
     assert np.abs(fast - ref).max() < 1e-4
     # And the window really slides: a plain forward over all 200 tokens differs at the end.
     with torch.inference_mode():
@@ -69,10 +75,10 @@ def test_bundled_model_logits_and_erf_fallback(monkeypatch):
     x = torch.tensor([TOK.encode(player_log(40, seed=3))[:200]])
     with torch.inference_mode():
         full = m(x)[0][0].numpy()
-    assert np.abs(fast_logits(m, x[0].tolist()) - full).max() < 1e-4
+    assert np.abs(fast_logits(m, x[0].tolist()) - full).max() < 1e-4  # the default decoder
+    assert np.abs(fast_logits(m, x[0].tolist(), jit=False) - full).max() < 1e-4
     monkeypatch.setattr(fastdecode, "_erf", None)  # without scipy: torch's erf on the same buffer
-    m.__dict__.pop("_fast_decoder", None)
-    assert np.abs(fast_logits(m, x[0].tolist()) - full).max() < 1e-4
+    assert np.abs(fast_logits(m, x[0].tolist(), jit=False) - full).max() < 1e-4
 
 
 def test_decoder_follows_changed_weights():
