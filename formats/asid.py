@@ -18,7 +18,7 @@ the frame differs from what the receiver holds (every register in the first fram
 receiver's state is unknown). A control register's writes in a frame are reduced to their
 transitions; one transition is sent at 22–24, two as 22–24 then 25–27. ASID has no room for a
 third, so three or more changes in a frame keep the final value and the latest earlier value
-that is still a change (see :func:`_two_writes`).
+that is still a change (see :func:`update_matrix`).
 
 A ``.syx`` stream carries no times, so the encoder writes one update per SID for every frame,
 empty ones included, and the ``31`` speed message gives the frame length; the decoder counts
@@ -141,60 +141,94 @@ def write_order(order: list[int], waits: list[int]) -> bytes:
 # -- frames -> updates ---------------------------------------------------------------------
 
 
+def update_matrix(tune: Tune, chip: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Every frame's update for one SID at once: ``(sent, value)``, two ``(frames, 28)`` arrays
+    by ASID index, ``sent`` (bool) saying which indices the frame's update carries.
+
+    The rules are those of the module docstring, over arrays: a register is sent where its
+    value after the frame differs from the frame before's (all of them in frame 0); a control
+    register's writes count where they differ from the write before (the held value at a
+    frame's start), and a frame with two or more such changes sends two: the final value, and before it the latest
+    earlier value that differs from both the held and the final value (a gate-off before a
+    gate-on survives; a test-bit pulse before them is what gets dropped); where there is no
+    such value (off-on-off), only the final one.
+    """
+    fr = tune.frames
+    n = len(fr)
+    sent = np.zeros((n, N_INDEX), dtype=bool)
+    value = np.zeros((n, N_INDEX), dtype=np.uint8)
+    if n == 0:
+        return sent, value
+    st = fr.state(chip)  # (n, 25): what the receiver holds after each frame
+    plain = np.array(ASID_TO_REG[:FIRST_CONTROL])
+    value[:, :FIRST_CONTROL] = st[:, plain]
+    sent[0, :FIRST_CONTROL] = True
+    sent[1:, :FIRST_CONTROL] = st[1:, plain] != st[:-1, plain]
+    w = tune.writes
+    for c, reg in enumerate(CONTROL):
+        sel = np.flatnonzero((w["chip"] == chip) & (w["reg"] == reg))
+        frame = fr.index[sel]
+        vals = w["val"][sel].astype(np.int64)
+        if len(sel) == 0 or frame[0] > 0:  # frame 0 without a write: the reset value, sent
+            sent[0, FIRST_CONTROL + c] = True
+        if len(sel) == 0:
+            continue
+        before_write = np.concatenate(([-1], vals[:-1]))  # -1: unknown (frame 0's start)
+        before_write[0] = -1 if frame[0] == 0 else 0
+        step = vals != before_write
+        sf, sv = frame[step], vals[step]
+        if len(sf) == 0:
+            continue
+        held = np.where(sf > 0, st[np.maximum(sf - 1, 0), reg].astype(np.int64), -1)
+        last = np.r_[sf[1:] != sf[:-1], True]  # the last change of its frame
+        group = np.cumsum(np.r_[True, last[:-1]]) - 1
+        final = sv[last][group]
+        # The second and later changes: send the latest earlier one that is still a change.
+        cand = np.flatnonzero(~last & (sv != held) & (sv != final))
+        latest = cand[np.r_[group[cand][1:] != group[cand][:-1], True]] if len(cand) else cand
+        gf = sf[last]
+        value[gf, FIRST_CONTROL + c] = sv[last]
+        sent[gf, FIRST_CONTROL + c] = True
+        two = sf[latest]
+        value[two, SECOND_CONTROL + c] = value[two, FIRST_CONTROL + c]
+        sent[two, SECOND_CONTROL + c] = True
+        value[two, FIRST_CONTROL + c] = sv[latest]
+    return sent, value
+
+
 def frame_updates(tune: Tune, chip: int = 0) -> list[Update]:
     """One :data:`Update` per frame for one SID: what changed, retriggers as second writes."""
-    fr = tune.frames
-    w = tune.writes
-    sel = np.flatnonzero((w["chip"] == chip) & (w["reg"] < N_WRITABLE))
-    frame_of = fr.index[sel].tolist()
-    regs, vals = w["reg"][sel].tolist(), w["val"][sel].tolist()
-    held: list[int | None] = [None] * N_WRITABLE  # what the receiver holds; None = unknown
+    sent, value = update_matrix(tune, chip)
     out: list[Update] = []
-    pos = 0
-    for n in range(len(fr)):
-        last = [0] * N_WRITABLE if n == 0 else list(held)  # frame 0: the reset state
-        controls: dict[int, list[int]] = {}
-        while pos < len(regs) and frame_of[pos] == n:
-            reg, val = regs[pos], vals[pos]
-            last[reg] = val
-            if reg in REG_TO_ASID and REG_TO_ASID[reg] >= FIRST_CONTROL:
-                controls.setdefault(reg, []).append(val)
-            pos += 1
-        update: Update = {}
-        for reg, index in REG_TO_ASID.items():
-            if index < FIRST_CONTROL and last[reg] != held[reg]:
-                update[index] = last[reg]
-        for c, reg in enumerate(CONTROL):
-            steps = _transitions(held[reg], controls.get(reg, [last[reg]] if held[reg] is None else []))
-            if len(steps) == 1:
-                update[FIRST_CONTROL + c] = steps[0]
-            elif steps:
-                update.update(_two_writes(held[reg], steps, FIRST_CONTROL + c, SECOND_CONTROL + c))
-        held = last
-        out.append(update)
+    for row, vals in zip(sent.tolist(), value.tolist()):
+        out.append({i: v for i, (s, v) in enumerate(zip(row, vals)) if s})
     return out
 
 
-def _two_writes(before: int | None, steps: list[int], first: int, second: int) -> Update:
-    """Two or more changes of a control register in one frame as at most two ASID writes.
-
-    The second write is the final value; the first is the latest earlier value that differs
-    from both what the register held and the final value, so that it is still a change (a
-    gate-off before a gate-on survives; a test-bit pulse before them is what gets dropped).
-    Where no such value exists (off-on-off), only the final value is sent.
-    """
-    final = steps[-1]
-    middle = [v for v in steps[:-1] if v != before and v != final]
-    return {first: middle[-1], second: final} if middle else {first: final}
-
-
-def _transitions(before: int | None, values: list[int]) -> list[int]:
-    """The values in ``values`` that change what the register holds, in order."""
-    steps = []
-    for v in values:
-        if v != (steps[-1] if steps else before):
-            steps.append(v)
-    return steps
+def pack_updates(sent: np.ndarray, value: np.ndarray, commands: np.ndarray) -> bytes:
+    """Register update messages for the rows of ``sent``/``value`` (see :func:`update_matrix`),
+    row ``i`` with command ``commands[i]``: what :func:`encode_update` makes, for all at once."""
+    rows = len(sent)
+    if rows == 0:
+        return b""
+    count = sent.sum(axis=1)
+    length = 12 + count  # F0 2D cmd, 4 mask, 4 MSB, data, F7
+    start = np.concatenate(([0], np.cumsum(length)[:-1]))
+    buf = np.zeros(int(length.sum()), dtype=np.uint8)
+    bit = (1 << (np.arange(N_INDEX) % 7)).astype(np.int64)
+    k = np.arange(N_INDEX) // 7
+    mask = np.zeros((rows, 4), dtype=np.int64)
+    msb = np.zeros((rows, 4), dtype=np.int64)
+    for j in range(4):
+        mask[:, j] = (sent[:, k == j] * bit[k == j]).sum(axis=1)
+        msb[:, j] = ((sent & (value >= 0x80))[:, k == j] * bit[k == j]).sum(axis=1)
+    head = np.column_stack((np.full(rows, SYSEX_START), np.full(rows, ASID_ID), commands, mask, msb))
+    buf[start[:, None] + np.arange(11)] = head
+    r, i = np.nonzero(sent)  # row-major: ascending ASID index within a message
+    rank = np.cumsum(sent, axis=1)[r, i] - 1
+    buf[start[r] + 11 + rank] = value[r, i] & 0x7F
+    buf[start + 11 + count] = SYSEX_END
+    return buf.tobytes()
 
 
 # -- stream encode / decode ------------------------------------------------------------------
@@ -235,11 +269,13 @@ def order_recipe(tune: Tune) -> tuple[list[int], list[int]]:
     return order, waits
 
 
-def encode_stream(tune: Tune, *, every_frame: bool = True, classic: bool = False) -> Iterator[tuple[int, bytes]]:
+def encode_stream(tune: Tune, *, every_frame: bool = True, classic: bool = False,
+                  updates: bool = True) -> Iterator[tuple[int, bytes]]:
     """``(frame, message)`` pairs: setup at frame 0, the updates, ``stop`` after the last frame.
 
     ``every_frame`` sends empty updates too (a ``.syx`` stream counts frames by them);
-    ``classic`` leaves out the ``30``/``31``/``32`` extensions for receivers that predate them.
+    ``classic`` leaves out the ``30``/``31``/``32`` extensions for receivers that predate them;
+    ``updates=False`` leaves out the updates (:func:`encode` packs them itself).
     """
     h = tune.header
     if classic and h.chips > 1:
@@ -255,8 +291,8 @@ def encode_stream(tune: Tune, *, every_frame: bool = True, classic: bool = False
         for chip, model in enumerate(h.models):
             yield 0, chip_type(chip, model)
         yield 0, write_order(*order_recipe(tune))
-    per_chip = [frame_updates(tune, chip) for chip in range(h.chips)]
-    for n in range(len(tune.frames)):
+    per_chip = [frame_updates(tune, chip) for chip in range(h.chips)] if updates else []
+    for n in range(len(tune.frames) if updates else 0):
         for chip, updates in enumerate(per_chip):
             if updates[n] or every_frame:
                 yield n, encode_update(chip, updates[n])
@@ -264,8 +300,19 @@ def encode_stream(tune: Tune, *, every_frame: bool = True, classic: bool = False
 
 
 def encode(tune: Tune, *, classic: bool = False) -> bytes:
-    """A raw SysEx stream (``.syx``) of the whole tune."""
-    return b"".join(m for _, m in encode_stream(tune, classic=classic))
+    """A raw SysEx stream (``.syx``) of the whole tune: :func:`encode_stream`'s messages, the
+    updates packed for all frames at once."""
+    chips = tune.header.chips
+    setup = []
+    for frame, message in encode_stream(tune, classic=classic, updates=False):
+        setup.append(message)
+    stop = setup.pop()
+    per_chip = [update_matrix(tune, chip) for chip in range(chips)]
+    n = len(tune.frames)
+    sent = np.stack([m[0] for m in per_chip], axis=1).reshape(n * chips, N_INDEX)
+    value = np.stack([m[1] for m in per_chip], axis=1).reshape(n * chips, N_INDEX)
+    commands = np.tile([update_command(c) for c in range(chips)], n)
+    return b"".join(setup) + pack_updates(sent, value, commands) + stop
 
 
 def split_sysex(data: bytes) -> list[tuple[int, bytes]]:

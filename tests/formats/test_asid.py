@@ -303,3 +303,73 @@ def test_live_stream_cut_short_still_silences():
     with pytest.raises(KeyboardInterrupt):
         asid_midi.play_live(sidlang.parse(RETRIGGER), port, clock=clock, sleep=clock.sleep)
     assert port.received[-1] == asid.sysex(asid.STOP)
+
+
+# -- the array encoder against the frame-by-frame rules it replaced ---------------------------
+
+
+from tests.strategies import tunes as any_tunes  # noqa: E402
+
+
+def reference_frame_updates(tune: Tune, chip: int = 0) -> list[dict[int, int]]:
+    """The encoder's rules written out frame by frame (the encoder computes them over arrays)."""
+    fr, w = tune.frames, tune.writes
+    sel = np.flatnonzero((w["chip"] == chip) & (w["reg"] < N_WRITABLE))
+    frame_of = fr.index[sel].tolist()
+    regs, vals = w["reg"][sel].tolist(), w["val"][sel].tolist()
+    held: list[int | None] = [None] * N_WRITABLE
+    out, pos = [], 0
+    for n in range(len(fr)):
+        last = [0] * N_WRITABLE if n == 0 else list(held)
+        controls: dict[int, list[int]] = {}
+        while pos < len(regs) and frame_of[pos] == n:
+            reg, val = regs[pos], vals[pos]
+            last[reg] = val
+            if asid.REG_TO_ASID[reg] >= asid.FIRST_CONTROL:
+                controls.setdefault(reg, []).append(val)
+            pos += 1
+        update = {i: last[r] for r, i in asid.REG_TO_ASID.items()
+                  if i < asid.FIRST_CONTROL and last[r] != held[r]}
+        for c, reg in enumerate(asid.CONTROL):
+            steps = []
+            for v in controls.get(reg, [last[reg]] if held[reg] is None else []):
+                if v != (steps[-1] if steps else held[reg]):
+                    steps.append(v)
+            first, second = asid.FIRST_CONTROL + c, asid.SECOND_CONTROL + c
+            middle = [v for v in steps[:-1] if v != held[reg] and v != steps[-1]]
+            if len(steps) == 1 or (steps and not middle):
+                update[first] = steps[-1]
+            elif steps:
+                update[first], update[second] = middle[-1], steps[-1]
+        held = last
+        out.append(update)
+    return out
+
+
+def reference_encode(tune: Tune) -> bytes:
+    """``encode`` as one message at a time."""
+    out = [m for _, m in asid.encode_stream(tune, updates=False)]
+    per_chip = [reference_frame_updates(tune, c) for c in range(tune.header.chips)]
+    for n in range(len(tune.frames)):
+        for chip, updates in enumerate(per_chip):
+            out.insert(-1, asid.encode_update(chip, updates[n]))
+    return b"".join(out)
+
+
+@settings(max_examples=100)
+@given(st.one_of(tunes(), any_tunes(max_writes=14)))
+def test_array_encoder_follows_the_frame_rules(tune):
+    for chip in range(tune.header.chips):
+        assert asid.frame_updates(tune, chip) == reference_frame_updates(tune, chip)
+    assert asid.encode(tune) == reference_encode(tune)
+
+
+def test_array_encoder_on_a_player_log():
+    from sidlang.testing import player_log
+
+    tune = player_log(300, chips=2)
+    assert asid.encode(tune) == reference_encode(tune)
+    w = make_writes([0, 19656, 19666, 19676, 19686, 39312, 39322, 39332], [0] * 8, [4] * 8,
+                    [0x41, 0x08, 0x40, 0x41, 0x08, 0x40, 0x41, 0x40])
+    retrig = Tune(Header(), w)
+    assert asid.encode(retrig) == reference_encode(retrig)
