@@ -18,6 +18,7 @@ from sidlang.errors import SidlangSyntaxError, TuneError
 from sidlang.pitch import note_fits, note_to_reg, parse_note
 from sidlang.registers import ALIASES, FIELDS, N_REGS, VOICE_STRIDE, Field
 from sidlang.text.directives import build_header, directive_value
+from sidlang.text.fastparse import parse_fast
 from sidlang.text.lexicon import (
     DIRECTIVES,
     EVENTS,
@@ -529,5 +530,8 @@ def parse(text: str, file: str | None = None) -> Tune:
     """Parse sidlang text into a :class:`~sidlang.tune.Tune`.
 
     Raises :class:`~sidlang.errors.SidlangSyntaxError` with line and column on any mistake.
+    Plain frame lines (what the printer writes) take a bulk path,
+    :func:`sidlang.text.fastparse.parse_fast`; anything else, and every mistake, this parser.
     """
-    return Parser(text, file).parse()
+    tune = parse_fast(Parser(text, file))
+    return tune if tune is not None else Parser(text, file).parse()

@@ -1,0 +1,277 @@
+"""The parser's fast path: plain frame lines parsed in bulk, with NumPy.
+
+Most sidlang text is what the printer writes, or close to it: every line starts with its frame
+number, writes are absolute (``=``), bit fields come in whole-register pairs (``res=15
+route=v1``), and there are no comments, ``wait`` lines or runs. For such a text the result
+depends on no register state, so it can be computed for all tokens at once: the text is split
+once, each *distinct* token is compiled once (by the exact parser's own :meth:`Parser.compile`,
+or a shortcut for ``name=$hex`` and note names that gives the same values), and offsets,
+voices, chips and cycles are computed over arrays.
+
+:func:`parse_fast` returns None for anything else (and for every mistake), and the exact parser
+in :mod:`sidlang.text.parse` then parses the text from the start: it alone reports errors,
+with their line and column, and it defines the results; tests check that both paths agree.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from functools import lru_cache
+from itertools import count
+
+import numpy as np
+
+from sidlang.errors import TuneError
+from sidlang.pitch import reg_to_note_table
+from sidlang.registers import ALIASES, FIELDS, VOICE_STRIDE
+from sidlang.text.lexicon import parse_int
+from sidlang.tune import MAX_FRAMES, WRITE_DTYPE, Tune
+
+# Token kinds of the fast path (column 0 of a token's row).
+_LINE, _SEP, _CTX, _ONE, _WIDE, _SUB, _IRQ, _NMI, _NOIRQ, _RUN = range(10)
+# Columns of a token's row: kind, register (voice-relative when voiced), voiced, chip of a raw
+# address (-1: the context's), first value (a wide field's low byte; for _CTX the chip it sets),
+# second value (the high byte; for _CTX the voice), bit-field mask, shift, field id. A run
+# (``pw+=16*8``) keeps its field in the last column and its first value 0 (see fastruns).
+_ROW = 9
+_ODD_SPACE = ("\t", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f", "\x00")
+#: Whole-register and two-byte fields by every name they are typed as (bit fields go the slow way).
+_PLAIN = {name: FIELDS[ALIASES.get(name, name)] for name in list(FIELDS) + list(ALIASES)
+          if FIELDS[ALIASES.get(name, name)].kind != "sub"}
+_FIELD_ID = {name: i for i, name in enumerate(FIELDS)}
+
+
+@lru_cache(maxsize=8)
+def note_regs(clock_hz: int) -> dict[str, int]:
+    """Note names the printer writes -> their register value (each parses back to it exactly)."""
+    return {name: reg for reg, name in reg_to_note_table(clock_hz).items()}
+
+
+def _row(parser, body: str, notes: dict[str, int], runs: list) -> tuple | None:
+    """One token body as a row (see ``_ROW``), or None where the fast path does not apply.
+
+    A run's compiled tuple goes to ``runs``; its row holds the index there.
+    """
+    name, eq, text = body.partition("=")
+    f = _PLAIN.get(name)
+    if f is not None and text:
+        v = parse_int(text) if text[0] == "$" else (notes.get(text) if f.notes else None)
+        if v is not None:
+            if not 0 <= v <= f.max:
+                return None
+            if f.kind == "wide":
+                return (_WIDE, f.regs[0], int(f.voiced), -1, v & ((1 << f.lo_bits) - 1), v >> f.lo_bits, 0, 0, 0)
+            return (_ONE, f.regs[0], int(f.voiced), -1, v, 0, 0, 0, 0)
+    from sidlang.text.parse import _Fail
+
+    try:
+        c = parser.compile(body)
+    except _Fail:
+        return None
+    kind = c[0]
+    if kind == 7:  # a run: (7, reg, voiced, op, delta, field, first, later)
+        runs.append(c)
+        return (_RUN, c[1], int(c[2]), -1, len(runs) - 1, int(c[5].kind == "wide"), 0, 0, 0)
+    if kind == 0:
+        return (_SEP, 0, 0, -1, 0, 0, 0, 0, 0)
+    if kind == 1:
+        return (_CTX, 0, 0, -1, -1 if c[1] is None else c[1], -1 if c[2] is None else c[2], 0, 0, 0)
+    if kind == 6:
+        return ((_IRQ, _NMI, _NOIRQ)[("irq", "nmi", "noirq").index(c[1])], 0, 0, -1, 0, 0, 0, 0, 0)
+    if not 2 <= kind <= 5 or c[8] or c[4] < 0:  # runs and relative changes need register state
+        return None
+    _, reg, voiced, _, value, f, lo, hi, _ = c
+    if kind == 5:  # a raw register: ``voiced`` holds the chip an address names, or None
+        return (_ONE, reg, 0, -1 if voiced is None else voiced, value, 0, 0, 0, 0)
+    if kind == 4:
+        return (_SUB, reg, int(voiced), -1, value, 0, lo, hi, _FIELD_ID[f.name])
+    if kind == 3:
+        return (_WIDE, reg, int(voiced), -1, lo, hi, 0, 0, 0)
+    return (_ONE, reg, int(voiced), -1, value, 0, 0, 0, 0)
+
+
+def _body_start(parser) -> int | None:
+    """Read the header lines (directives, comments, blank) into ``parser``; where frames begin."""
+    text = parser.text
+    pos = 0
+    lineno = 0
+    while pos < len(text):
+        end = text.find("\n", pos)
+        if end < 0:
+            end = len(text)
+        lineno += 1
+        raw = text[pos:end]
+        line = raw.strip()
+        if line and line[0] != "#":
+            if line[0] != "@":
+                parser.lineno, parser.line = lineno, raw
+                parser.h = parser.header()
+                return pos
+            parser.lineno, parser.line = lineno, raw
+            parser.directive(line[1:])
+        pos = end + 1
+    return None
+
+
+def parse_fast(parser) -> Tune | None:
+    """The Tune of ``parser.text`` where every frame line is plain, else None (see above)."""
+    try:
+        return _parse(parser)
+    except Exception:  # the exact parser decides what any mistake is
+        return None
+
+
+def _parse(parser) -> Tune | None:
+    start = _body_start(parser)
+    if start is None:
+        return None
+    text = parser.text[start:]
+    if (not text.isascii() or any(c in text for c in _ODD_SPACE)
+            or " #" in text or "\n#" in text or " @" in text):
+        return None
+    h = parser.h
+    S, L, G = h.start_cycle, h.frame_cycles, h.gap
+
+    # Lines: the frame number, then the rest. Blank lines are skipped, as by the exact parser.
+    parts = [line.partition(" ") for line in text.split("\n") if line]
+    heads = [p[0] for p in parts]
+    if not all(heads) or not "".join(heads).isdigit():
+        return None  # a line without its frame number, a wait, an indented line …
+    frames = np.array(list(map(int, heads)), dtype=np.int64)
+    if (len(frames) and frames[-1] >= MAX_FRAMES) or (np.diff(frames) <= 0).any():
+        return None
+
+    # Tokens, with "\0" ending each line; every distinct token gets an id.
+    ids_of: defaultdict[str, int] = defaultdict(count().__next__)
+    ids_of["\0"]  # id 0 ends a line
+    toks = " \0 ".join([p[2] for p in parts]).split()
+    ids = np.array(list(map(ids_of.__getitem__, toks)), dtype=np.int64)
+    keys = list(ids_of)[1:]
+    split = [k.partition("@") for k in keys]
+    offs_text = [p[2] for p in split]
+    if sum(map(len, [p[1] for p in split])) != sum(1 for o in offs_text if o) or (
+            any(offs_text) and not "".join(offs_text).isdigit()):
+        return None  # an empty or odd @offset
+    key_off = np.array([-1] + [int(o) if o else -1 for o in offs_text], dtype=np.int64)
+    body_of: defaultdict[str, int] = defaultdict(count().__next__)
+    key_body = np.array([-1] + list(map(body_of.__getitem__, [p[0] for p in split])), dtype=np.int64) + 1
+    notes = note_regs(h.clock_hz)
+    rows = [(_LINE,) + (0,) * (_ROW - 1)]
+    runs: list[tuple] = []
+    for body in body_of:
+        row = _row(parser, body, notes, runs)
+        if row is None:
+            return None
+        rows.append(row)
+    table = np.array(rows, dtype=np.int64)  # (bodies + 1, _ROW)
+
+    # Per token (line ends included, separators dropped: '|' changes nothing).
+    tb = key_body[ids]
+    kind = table[tb, 0]
+    keep = kind != _SEP
+    tb, kind, off = tb[keep], kind[keep], key_off[ids[keep]]
+    ends = kind == _LINE
+    line = np.cumsum(ends) - ends  # line index of each token
+    t = table[tb]  # (tokens, _ROW)
+    n = len(kind)
+    idx = np.arange(n)
+    # Context: chip 0 and no voice at each line start; ctx tokens set them for what follows.
+    first = np.ones(n, dtype=bool)
+    first[1:] = ends[:-1]
+    is_ctx = kind == _CTX
+    sets_chip = is_ctx & (t[:, 4] >= 0)
+    sets_voice = is_ctx & (t[:, 5] >= 0)
+    chip = np.where(sets_chip, t[:, 4], 0)[np.maximum.accumulate(np.where(sets_chip | first, idx, 0))]
+    voice = np.where(sets_voice, t[:, 5], -1)[np.maximum.accumulate(np.where(sets_voice | first, idx, 0))]
+
+    # Bit fields: only whole-register pairs (res=15 route=v1), the second without an offset.
+    sub = kind == _SUB
+    if sub.any():
+        nxt = np.zeros(n, dtype=bool)
+        nxt[:-1] = (sub[:-1] & sub[1:] & (t[:-1, 1] == t[1:, 1]) & (t[:-1, 8] != t[1:, 8])
+                    & ((t[:-1, 6] | t[1:, 6]) == 0xFF) & ((t[:-1, 6] & t[1:, 6]) == 0) & (off[1:] < 0))
+        closer = np.zeros(n, dtype=bool)
+        closer[1:] = nxt[:-1]
+        if (nxt & closer).any() or ((nxt | closer) != sub).any():
+            return None
+        opener = np.flatnonzero(nxt)
+        t[opener, 4] = (t[opener, 4] << t[opener, 7]) | (t[opener + 1, 4] << t[opener + 1, 7])
+        wr = (kind == _ONE) | (kind == _WIDE) | (kind == _RUN) | nxt
+    else:
+        wr = (kind == _ONE) | (kind == _WIDE) | (kind == _RUN)
+
+    # Writes: voices resolved, then offsets (default: @gap after the previous write).
+    w = np.flatnonzero(wr)
+    wt = t[w]
+    voiced = wt[:, 2] == 1
+    wvoice = voice[w]
+    if (voiced & (wvoice < 0)).any():
+        return None
+    reg = wt[:, 1] + np.where(voiced, wvoice * VOICE_STRIDE, 0)
+    wchip = np.where(wt[:, 3] >= 0, wt[:, 3], chip[w])
+    is_run = kind[w] == _RUN
+    wide = ((kind[w] == _WIDE) | (is_run & (wt[:, 5] == 1))).astype(np.int64)
+    wline = line[w]
+    woff = off[w]
+    lead = np.ones(len(w), dtype=bool)  # the first write of its line
+    lead[1:] = wline[1:] != wline[:-1]
+    anchor = lead | (woff >= 0)
+    step = G + G * wide  # from one write's offset to the default offset of the next
+    acc = np.concatenate(([0], np.cumsum(step)[:-1]))
+    a = np.maximum.accumulate(np.where(anchor, np.arange(len(w)), 0))
+    start = np.where(woff >= 0, woff, 0)[a] + acc - acc[a]
+    last = start + G * wide  # offset of the write's last byte
+    if len(w) and ((~lead[1:] & (start[1:] < last[:-1])).any() or (last >= L).any()):
+        return None  # offsets going back, or past the frame: the exact parser says where
+    base = S + frames[wline] * L
+    rep = np.repeat(np.arange(len(w)), 1 + wide)
+    hi = np.zeros(len(rep), dtype=bool)
+    hi[1:] = rep[1:] == rep[:-1]
+    writes = np.zeros(len(rep), dtype=WRITE_DTYPE)
+    writes["cycle"] = base[rep] + start[rep] + G * hi
+    writes["chip"] = wchip[rep]
+    writes["reg"] = reg[rep] + hi
+    writes["val"] = np.where(hi, wt[rep, 5], wt[rep, 4])
+    if is_run.any():  # the runs' writes, placed among the typed ones, values from the state
+        from sidlang.text.fastruns import expand_runs
+
+        writes = expand_runs(writes, rep, hi, frames[wline], start, np.flatnonzero(is_run),
+                             [runs[k] for k in wt[is_run, 4]], frames, h)
+        if writes is None:
+            return None
+
+    # Interrupts: irq@N, nmi@N, noirq; under @timing irq a line with writes and neither has
+    # an IRQ at its start.
+    ev = np.flatnonzero((kind >= _IRQ))
+    ekind, eoff, eline = kind[ev], off[ev], line[ev]
+    if ((ekind == _NOIRQ) & (eoff >= 0)).any() or (eoff >= L).any():
+        return None
+    eoff = np.maximum(eoff, 0)
+    is_irq = ekind == _IRQ
+    irq_line, irq_off = eline[is_irq], eoff[is_irq]
+    if h.timing == "irq":
+        has_writes = np.zeros(len(frames), dtype=bool)
+        has_writes[wline[~is_run]] = True  # a run's first write does not count
+        has_writes[eline[ekind != _NMI]] = False  # irq or noirq said otherwise
+        implicit = np.flatnonzero(has_writes)
+        irq_line = np.concatenate((irq_line, implicit))
+        irq_off = np.concatenate((irq_off, np.zeros(len(implicit), np.int64)))
+        order = np.argsort(irq_line, kind="stable")
+        irq_line, irq_off = irq_line[order], irq_off[order]
+    irqs = S + frames[irq_line] * L + irq_off
+    nmi = ekind == _NMI
+    nmis = S + frames[eline[nmi]] * L + eoff[nmi]
+    if (np.diff(irqs) <= 0).any() or (np.diff(nmis) <= 0).any():
+        return None
+    last_event = int(frames[eline[ekind != _NOIRQ]].max()) if (ekind != _NOIRQ).any() else -1
+
+    if "frames" not in parser.directives and len(frames):
+        frame = int(frames[-1])
+        natural = (int(writes["cycle"][-1]) - S) // L if len(writes) else -1
+        natural = max(natural, last_event, (int(irqs[-1]) - S) // L if len(irqs) else -1)
+        if frame > natural:
+            h = h.replace(frames=frame + 1)
+    try:
+        return Tune(h, writes, irqs.astype(np.int64), nmis.astype(np.int64))
+    except TuneError:
+        return None
