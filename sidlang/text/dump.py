@@ -31,6 +31,7 @@ from sidlang.text.runs import find_runs
 from sidlang.tune import Tune
 
 MAGIC = "# sidlang 1"
+_LO_BITS = np.array([WIDE_LOW[r].lo_bits if r in WIDE_LOW else 0 for r in range(N_REGS)], dtype=np.int64)
 _CLOCK_WORD = {hz: name for name, hz in CLOCK_NAMES.items()}
 
 
@@ -138,100 +139,156 @@ def _foldable(tune: Tune, wide: dict[int, tuple]) -> np.ndarray:
     return out
 
 
-def dumps(tune: Tune) -> str:
-    """Print a Tune as canonical sidlang text (``parse(dumps(t)) == t``)."""
+@lru_cache(maxsize=1)
+def _object_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_tables` as NumPy object arrays indexed by ``reg * 256 + val``, and voice by reg."""
+    first, rest, voice_of, _ = _tables()
+    return (np.array([s for row in first for s in row], dtype=object),
+            np.array([s for row in rest for s in row], dtype=object),
+            np.array(voice_of, dtype=np.int64))
+
+
+def _heads(tune: Tune, frames: list[int], printed: list[int]) -> list[str]:
+    """``"\n12 irq@3"``: each printed frame's number and interrupt events, a new line first."""
     h = tune.header
-    first, rest, voice_of, wide = _tables()
-    notes = reg_to_note_table(h.clock_hz)
+    irqs = _events_by_frame(tune.irq, h.start_cycle, h.frame_cycles)
+    nmis = _events_by_frame(tune.nmi, h.start_cycle, h.frame_cycles)
+    irq_timing = h.timing == "irq"
+    if not (irq_timing or irqs or nmis):
+        return [f"\n{f}" for f in frames]
+    out = []
+    for f in frames:
+        parts = [f"\n{f}"]
+        ev = irqs.get(f)
+        if irq_timing and printed[f]:
+            if ev is None:
+                parts.append("noirq")
+            elif ev != [0]:
+                parts.extend("irq" if o == 0 else f"irq@{o}" for o in ev)
+        elif ev:
+            parts.extend("irq" if o == 0 else f"irq@{o}" for o in ev)
+        parts.extend(f"nmi@{o}" for o in nmis.get(f, ()))
+        out.append(" ".join(parts))
+    return out
+
+
+def _event_frames(tune: Tune) -> set[int]:
+    h = tune.header
+    times = np.concatenate((tune.irq, tune.nmi))
+    return set(((times - h.start_cycle) // h.frame_cycles).tolist()) if len(times) else set()
+
+
+def dumps(tune: Tune) -> str:
+    """Print a Tune as canonical sidlang text (``parse(dumps(t)) == t``).
+
+    All writes at once: each printed token is ``" "``, the context words before it (``| v2``),
+    its text from a string table, its offset where not the default, and the rest of a
+    bit-field pair; every piece is picked with NumPy and the text is one join.
+    """
+    h = tune.header
+    _, _, _, wide = _tables()
+    first_s, rest_s, voice_of = _object_tables()
     L, G = h.frame_cycles, h.gap
     fr = tune.frames
-    off = fr.offset.tolist()
     w = tune.writes
-    ch = w["chip"].tolist()
-    rg = w["reg"].tolist()
-    vl = w["val"].tolist()
     fold_mask = _foldable(tune, wide)
     skip_mask, starts = find_runs(tune, fold_mask)
-    fold = fold_mask.tolist()
-    skip = skip_mask.tolist() if starts else None
-    printed = (np.bincount(fr.index[~skip_mask], minlength=len(fr)).tolist()
-               if starts else fr.counts.tolist())
-    irqs = _events_by_frame(tune.irq, h.start_cycle, L)
-    nmis = _events_by_frame(tune.nmi, h.start_cycle, L)
-    irq_timing = h.timing == "irq"
-    if irqs or nmis:
-        frames_to_print = sorted({f for f, c in enumerate(printed) if c} | set(irqs) | set(nmis))
-    else:
-        frames_to_print = [f for f, c in enumerate(printed) if c]
+    printed = (np.bincount(fr.index[~skip_mask], minlength=len(fr)) if starts else fr.counts)
 
-    lines = dumps_header(tune)
-    lines.append("")
-    bounds = fr.bounds.tolist()
-    for f in frames_to_print:
-        i, j = bounds[f], bounds[f + 1]
-        parts = [str(f)]
-        if irq_timing or irqs:
-            ev = irqs.get(f)
-            if irq_timing and printed[f]:
-                if ev is None:
-                    parts.append("noirq")
-                elif ev != [0]:
-                    parts.extend("irq" if o == 0 else f"irq@{o}" for o in ev)
-            elif ev:
-                parts.extend("irq" if o == 0 else f"irq@{o}" for o in ev)
-        if nmis:
-            parts.extend(f"nmi@{o}" for o in nmis.get(f, ()))
-        prev = -1
-        cchip = 0
-        cvoice = -1
-        seg = None
-        while i < j:
-            if skip is not None and skip[i]:
-                i += 1
-                continue
-            r = rg[i]
-            c = ch[i]
-            v = vl[i]
-            o = off[i]
-            default = 0 if prev < 0 else prev + G
-            if fold[i]:
-                fld, digits = wide[r]
-                if starts and i in starts:
-                    tok = fld.name + starts[i]
-                else:
-                    value = vl[i + 1] << fld.lo_bits | v
-                    if fld.notes:
-                        text = notes.get(value) or f"${value:04x}"
+    # One token per write, but for skipped writes (a run stands for them) and the high byte
+    # of a two-byte field folded into its low byte's token.
+    second = np.zeros(len(w), dtype=bool)
+    second[1:] = fold_mask[:-1] & ~skip_mask[:-1]
+    it = np.flatnonzero(~skip_mask & ~second)
+    reg = w["reg"][it].astype(np.int64)
+    val = w["val"][it].astype(np.int64)
+    chip = w["chip"][it].astype(np.int64)
+    frame = fr.index[it]
+    off = fr.offset[it]
+    fold = fold_mask[it]
+    last = off.copy()  # offset of the token's last write
+    last[fold] = fr.offset[it[fold] + 1]
+    body = first_s[reg * 256 + val]
+    tail = rest_s[reg * 256 + val]
+    if fold.any():
+        value = w["val"][it[fold] + 1].astype(np.int64) << _LO_BITS[reg[fold]] | val[fold]
+        keys, inv = np.unique(reg[fold] * 65536 + value, return_inverse=True)
+        notes = reg_to_note_table(h.clock_hz)
+        texts = []
+        for k in keys.tolist():
+            fld, digits = wide[k >> 16]
+            v = k & 0xFFFF
+            text = (notes.get(v) or f"${v:04x}") if fld.notes else f"${v:0{digits}x}"
+            texts.append(f"{fld.name}={text}")
+        body[np.flatnonzero(fold)] = np.array(texts, dtype=object)[inv.reshape(-1)]
+    if starts:
+        pos = np.searchsorted(it, list(starts))
+        body[pos] = np.array([wide[int(reg[p])][0].name + op for p, op in zip(pos.tolist(), starts.values())],
+                             dtype=object)
+
+    # Context words: from the token before in the same line (chip, voice and group).
+    n = len(it)
+    lead = np.ones(n, dtype=bool)  # the first token of its line
+    lead[1:] = frame[1:] != frame[:-1]
+    vo = voice_of[reg]
+    pc = np.zeros(n, dtype=np.int64)
+    pc[1:] = chip[:-1]
+    pc[lead] = 0
+    pvo = np.full(n, -1, dtype=np.int64)
+    pvo[1:] = vo[:-1]
+    voiced_at = np.maximum.accumulate(np.where(vo >= 0, np.arange(n), -1)) if n else np.zeros(0, np.int64)
+    before = np.full(n, -1, dtype=np.int64)
+    before[1:] = voiced_at[:-1]
+    line_start = np.maximum.accumulate(np.where(lead, np.arange(n), 0)) if n else np.zeros(0, np.int64)
+    lv = np.where(before >= line_start, vo[np.maximum(before, 0)], -1)  # voice in force
+    # case 0: chip (and voice) word, 1: voice word, 2: '|' alone, 3: nothing
+    case = np.where(
+        chip != pc, 0,
+        np.where(vo >= 0, np.where(vo != lv, 1, np.where(pvo != vo, 2, 3)),
+                 np.where(~lead & (pvo != -1), 2, 3)))
+    chips = max(h.chips, 1)
+    table = []
+    for ld in (0, 1):
+        for cs in range(4):
+            for c in range(chips):
+                for v in range(-1, 3):
+                    bar = "" if ld else "| "
+                    if cs == 0:
+                        word = f"s{c + 1}.v{v + 1}" if v >= 0 else f"s{c + 1}"
+                        table.append(f" {bar}{word} ")
+                    elif cs == 1:
+                        table.append(f" {bar}v{v + 1} ")
+                    elif cs == 2:
+                        table.append(" | ")
                     else:
-                        text = f"${value:0{digits}x}"
-                    tok = f"{fld.name}={text}"
-                tail = ""
-                step = 2
-            else:
-                tok, tail, step = first[r][v], rest[r][v], 1
-            vo = voice_of[r]
-            if vo >= 0:
-                if c != cchip:
-                    parts.append(f"| s{c + 1}.v{vo + 1}" if seg is not None else f"s{c + 1}.v{vo + 1}")
-                    cchip, cvoice = c, vo
-                elif vo != cvoice:
-                    parts.append(f"| v{vo + 1}" if seg is not None else f"v{vo + 1}")
-                    cvoice = vo
-                elif seg != (c, vo):
-                    parts.append("|")
-                seg = (c, vo)
-            else:
-                if c != cchip:
-                    parts.append(f"| s{c + 1}" if seg is not None else f"s{c + 1}")
-                    cchip = c
-                elif seg is not None and seg != (c, -1):
-                    parts.append("|")
-                seg = (c, -1)
-            if o != default:
-                tok = f"{tok}@{o}"
-            parts.append(tok + tail if tail else tok)
-            prev = off[i + step - 1]
-            i += step
-        lines.append(" ".join(parts))
-    lines.append("")
-    return "\n".join(lines)
+                        table.append(" ")
+    prefix = np.array(table, dtype=object)[((lead * 4 + case) * chips + chip) * 4 + vo + 1]
+
+    # Offsets: printed where not @gap after the token before (0 for a line's first).
+    default = np.zeros(n, dtype=np.int64)
+    default[1:] = last[:-1] + G
+    default[lead] = 0
+    need = np.flatnonzero(off != default)
+    tok = body
+    if len(need):
+        u, inv = np.unique(off[need], return_inverse=True)
+        tok[need] = tok[need] + np.array([f"@{o}" for o in u.tolist()], dtype=object)[inv.reshape(-1)]
+    pair = np.flatnonzero(tail != "")
+    if len(pair):
+        tok[pair] = tok[pair] + tail[pair]
+
+    # Lines: each frame with tokens or events, its number (and events) first.
+    frames = np.unique(frame)
+    extra = _event_frames(tune) - set(frames.tolist())
+    if extra:
+        frames = np.union1d(frames, np.array(sorted(extra), dtype=np.int64))
+    heads = np.array(_heads(tune, frames.tolist(), printed.tolist()), dtype=object)
+    if n:
+        prefix[lead] = heads[np.searchsorted(frames, frame[lead])] + prefix[lead]
+    pieces = np.empty(2 * n, dtype=object)
+    pieces[0::2], pieces[1::2] = prefix, tok
+    if extra:  # frames with events alone: their heads in place
+        alone = np.searchsorted(frames, sorted(extra))
+        pieces = np.insert(pieces, 2 * np.searchsorted(frame, frames[alone]), heads[alone])
+    return "\n".join(dumps_header(tune)) + "\n" + "".join(pieces.tolist()) + "\n"
+
