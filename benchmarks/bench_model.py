@@ -73,7 +73,7 @@ def validity(bundle, prompt, samples: int, frames: int) -> None:
 
 
 def speed(bundle, prompt, runs: int) -> None:
-    """500 frames continued per seed by the NumPy decoder and, alternating with it on the same
+    """500 frames continued per seed by the fast decoder (sidlang.fastdecode) and, alternating with it on the same
     seeds, by the model's PyTorch forward (the baseline); the tokens must be the same."""
     tok = bundle[1]
     times: dict[bool, list[float]] = {True: [], False: []}
@@ -90,7 +90,7 @@ def speed(bundle, prompt, runs: int) -> None:
                 times[fast].append(time.perf_counter() - t0)
         tokens.append(len(tok.encode(outs[True])) - len(tok.encode(prompt)))
         same += outs[True] == outs[False]
-    for fast, name in ((False, "PyTorch forward (baseline)"), (True, "NumPy decoder")):
+    for fast, name in ((False, "PyTorch forward (baseline)"), (True, "fast decoder")):
         t = times[fast]
         best = min(t)
         print(f"continue 500 frames, {name}: best {best:.2f} s, median {statistics.median(t):.2f} s of {runs}, "
@@ -103,7 +103,7 @@ def speed(bundle, prompt, runs: int) -> None:
 
 @contextlib.contextmanager
 def decoder(fast: bool):
-    """Make ``continue_tune`` generate with the NumPy decoder or the PyTorch forward."""
+    """Make ``continue_tune`` generate with the fast decoder or the PyTorch forward."""
     real = model_mod.generate
     model_mod.generate = lambda *a, **k: real(*a, **{**k, "fast": fast})
     try:

@@ -15,8 +15,6 @@ from __future__ import annotations
 import math
 import os
 
-import numpy as np
-
 try:
     if os.environ.get("SIDLANG_NO_JIT"):
         raise ImportError("disabled by SIDLANG_NO_JIT")

@@ -25,10 +25,9 @@ import math
 
 import numpy as np
 
-try:  # GELU's exact erf: scipy's ufunc writes in place; torch's works on a shared buffer.
-    from scipy.special import erf as _erf
-except ImportError:  # pragma: no cover - scipy is not a dependency of the [model] extra
-    _erf = None
+#: GELU's exact erf for the NumPy step: scipy's ufunc (imported on first use: a second's
+#: import the compiled step does not need), else torch's on the same buffer.
+_erf = "scipy"
 
 
 class FastDecoder:
@@ -196,6 +195,12 @@ class DecodeCache:
 
 
 def _erf_inplace(a: np.ndarray, cache: DecodeCache) -> None:
+    global _erf
+    if _erf == "scipy":
+        try:
+            from scipy.special import erf as _erf
+        except ImportError:  # pragma: no cover - scipy is not a dependency of the [model] extra
+            _erf = None
     if _erf is not None:
         _erf(a, out=a)
         return
