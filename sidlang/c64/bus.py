@@ -10,7 +10,8 @@ Devices are lazy: a timer is stored as "counter ``C0`` at cycle ``T0``", so read
 subtraction, and the CPU loop only calls :func:`update` when the clock passes ``dev[NEXT_EV]``,
 the earliest underflow or raster compare. Writes to a SID's address range are appended to the
 log with the exact cycle they land on; reads of the SID give what a tune can rely on without a
-SID model: POTs `$ff`, OSC3 the first SID's voice-3 waveform (:mod:`sidlang.c64.voice3`), ENV3 zero.
+SID model: POTs `$ff`, OSC3 and ENV3 the first SID's voice-3 waveform and envelope
+(:mod:`sidlang.c64.voice3`), the other registers zero.
 """
 
 from __future__ import annotations
@@ -270,6 +271,8 @@ def io_read(addr, t, io, dev) -> int:
             return 0xFF
         if r == 0x1B:
             return voice3.osc3(dev, t)
+        if r == 0x1C:
+            return voice3.env3(dev, t)
         return 0
     if page < 0xDC:
         return np.int64(io[addr - 0xD000]) | 0xF0  # colour RAM is four bits wide

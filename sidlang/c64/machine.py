@@ -84,7 +84,7 @@ class C64:
         d[bus.LINES], d[bus.CPL], d[bus.FRAME] = lines, cpl, lines * cpl
         d[bus.LOGCAP] = log_capacity
         d[bus.EVCAP] = event_capacity
-        d[voice3.V3_LFSR] = voice3.LFSR_RESET
+        voice3.reset(d)
         d[bus.PORT_DDR], d[bus.PORT_DATA] = 0x2F, 0x37
         self.pmap[0] = bus.P_ZERO
         bus.set_banks(self.pmap, d)

@@ -1,4 +1,4 @@
-"""The first SID's voice-3 oscillator, so that reads of OSC3 (`$D41B`) give what the chip gives.
+"""The first SID's voice 3, so that reads of OSC3 (`$D41B`) and ENV3 (`$D41C`) give what the chip gives.
 
 Tunes read OSC3 as a random source (voice 3 on noise) and, in sample players such as
 SID-Wizard's echo test, as a signal: the IRQ reads voice 3's waveform every ~100 cycles and
@@ -10,7 +10,15 @@ into white noise, so the oscillator is modelled the way reSID/reSIDfp do it:
 * sawtooth ``acc >> 12``, triangle ``acc >> 11`` folded at bit 23, pulse ``acc >> 12 >= pw``
   (high while testing), noise from the 23-bit LFSR (taps 22 and 17) clocked when accumulator
   bit 19 rises, its eight output bits as in reSID;
-* combined waveforms as the AND of their parts (real chips differ in detail), no waveform as 0.
+* combined waveforms as the AND of their parts (real chips differ in detail), no waveform as 0;
+* the envelope generator as reSID has it: a 15-bit rate counter against the period of the
+  current attack, decay or release rate (with the ADSR delay bug: a period set below the
+  counter waits for it to wrap at `$8000`), the exponential counter that slows decay and
+  release below `$5D`, `$36`, `$1A`, `$0E`, `$06`, attack to `$FF`, decay to the sustain level
+  (`S * $11`), release to 0 where the counter freezes until the next attack. ENV3 is that
+  counter. SID-Wizard's echo test reads it once a frame and uses its top two bits to choose
+  the echo's amplitude table, so with ENV3 at 0 the echo was silent. reSIDfp adds a few
+  cycles of pipeline delay to state changes, which this model leaves out.
 
 Not modelled: sync and ring modulation (they need voice 2), the noise register's write-back
 under combined waveforms, the DAC's fade of a floating waveform. Like everything on the bus the
@@ -29,19 +37,112 @@ V3_FREQ = V3_BASE + 2
 V3_PW = V3_BASE + 3
 V3_CTRL = V3_BASE + 4
 V3_LFSR = V3_BASE + 5
-V3_SIZE = 6
+V3_AD = V3_BASE + 6  #: attack/decay register
+V3_SR = V3_BASE + 7  #: sustain/release register
+V3_ENV = V3_BASE + 8  #: envelope counter, 0–255: what ENV3 reads
+V3_RATE = V3_BASE + 9  #: rate counter, 15 bits
+V3_PERIOD = V3_BASE + 10  #: the rate counter's period for the current state
+V3_EXP = V3_BASE + 11  #: exponential counter
+V3_EXP_PERIOD = V3_BASE + 12
+V3_STATE = V3_BASE + 13  #: ATTACK, DECAY or RELEASE
+V3_HOLD = V3_BASE + 14  #: 1 while the counter is frozen at zero
+V3_SIZE = 15
+ATTACK, DECAY, RELEASE = 0, 1, 2
+#: Cycles per envelope step for the 16 rate settings (reSID's table: 2 ms … 8 s per 256 steps).
+RATE_PERIODS = (9, 32, 63, 95, 149, 220, 267, 313, 392, 977, 1954, 3126, 3907, 11720, 19532, 31251)
 LFSR_RESET = 0x7FFFF8  #: the noise register after power-on (reSID)
 _LFSR_PERIOD = (1 << 23) - 1
 _BIT19 = 1 << 19
 
 
+def reset(dev) -> None:
+    """Power-on state: noise register full, envelope released and held at zero."""
+    dev[V3_LFSR] = LFSR_RESET
+    dev[V3_STATE] = RELEASE
+    dev[V3_PERIOD] = RATE_PERIODS[0]
+    dev[V3_EXP_PERIOD] = 1
+    dev[V3_HOLD] = 1
+
+
+@njit
+def _rate_period(i) -> int:
+    # A tuple indexed by a runtime value is not compiled; a chain of tests is cheap enough.
+    if i < 8:
+        if i < 4:
+            return 9 if i == 0 else 32 if i == 1 else 63 if i == 2 else 95
+        return 149 if i == 4 else 220 if i == 5 else 267 if i == 6 else 313
+    if i < 12:
+        return 392 if i == 8 else 977 if i == 9 else 1954 if i == 10 else 3126
+    return 3907 if i == 12 else 11720 if i == 13 else 19532 if i == 14 else 31251
+
+
+@njit
+def _envelope(dev, dt) -> None:
+    """Clock the envelope generator ``dt`` cycles, one rate-counter period at a time."""
+    rate = dev[V3_RATE]
+    left = dt
+    while left > 0:
+        period = dev[V3_PERIOD]
+        # Cycles until the counter next equals the period; past it, it first wraps at $8000
+        # (to 1, as reSID counts) -- the ADSR delay bug.
+        if rate < period:
+            need = period - rate
+        else:
+            need = 0x8000 - rate + period - 1
+        if need > left:
+            rate += left
+            if rate >= 0x8000:
+                rate -= 0x7FFF
+            left = 0
+            break
+        left -= need
+        rate = 0
+        state = dev[V3_STATE]
+        if state != ATTACK:
+            dev[V3_EXP] += 1
+            if dev[V3_EXP] != dev[V3_EXP_PERIOD]:
+                continue
+        dev[V3_EXP] = 0
+        if dev[V3_HOLD]:
+            continue
+        env = dev[V3_ENV]
+        if state == ATTACK:
+            env = (env + 1) & 0xFF
+            if env == 0xFF:
+                dev[V3_STATE] = DECAY
+                dev[V3_PERIOD] = _rate_period(dev[V3_AD] & 0x0F)
+        elif state == DECAY:
+            if env != (dev[V3_SR] >> 4) * 0x11:
+                env -= 1
+        else:
+            env = (env - 1) & 0xFF
+        dev[V3_ENV] = env
+        if env == 0xFF:
+            dev[V3_EXP_PERIOD] = 1
+        elif env == 0x5D:
+            dev[V3_EXP_PERIOD] = 2
+        elif env == 0x36:
+            dev[V3_EXP_PERIOD] = 4
+        elif env == 0x1A:
+            dev[V3_EXP_PERIOD] = 8
+        elif env == 0x0E:
+            dev[V3_EXP_PERIOD] = 16
+        elif env == 0x06:
+            dev[V3_EXP_PERIOD] = 30
+        elif env == 0:
+            dev[V3_EXP_PERIOD] = 1
+            dev[V3_HOLD] = 1
+    dev[V3_RATE] = rate
+
+
 @njit
 def _advance(dev, t) -> None:
-    """Bring accumulator and noise register from dev[V3_T0] to cycle ``t``."""
+    """Bring accumulator, noise register and envelope from dev[V3_T0] to cycle ``t``."""
     dt = t - dev[V3_T0]
     if dt <= 0:
         return
     dev[V3_T0] = t
+    _envelope(dev, dt)
     if dev[V3_CTRL] & 0x08:  # test bit: the accumulator is held at zero
         return
     acc = dev[V3_ACC]
@@ -60,7 +161,7 @@ def _advance(dev, t) -> None:
 @njit
 def write(dev, reg, v, t) -> None:
     """A write to register ``reg`` (0x00–0x1F) of the first SID at cycle ``t``."""
-    if reg < 0x0E or reg > 0x12:
+    if reg < 0x0E or reg > 0x14:
         return
     _advance(dev, t)
     if reg == 0x0E:
@@ -71,11 +172,29 @@ def write(dev, reg, v, t) -> None:
         dev[V3_PW] = (dev[V3_PW] & 0xF00) | v
     elif reg == 0x11:
         dev[V3_PW] = (dev[V3_PW] & 0x0FF) | ((v & 0x0F) << 8)
-    else:
+    elif reg == 0x12:
         if v & 0x08:
             dev[V3_ACC] = 0
             dev[V3_LFSR] = LFSR_RESET  # held in test long enough, the register refills with ones
+        gate = dev[V3_CTRL] & 1
+        if v & 1 and not gate:
+            dev[V3_STATE] = ATTACK
+            dev[V3_PERIOD] = _rate_period(dev[V3_AD] >> 4)
+            dev[V3_HOLD] = 0
+        elif gate and not v & 1:
+            dev[V3_STATE] = RELEASE
+            dev[V3_PERIOD] = _rate_period(dev[V3_SR] & 0x0F)
         dev[V3_CTRL] = v
+    elif reg == 0x13:
+        dev[V3_AD] = v
+        if dev[V3_STATE] == ATTACK:
+            dev[V3_PERIOD] = _rate_period(v >> 4)
+        elif dev[V3_STATE] == DECAY:
+            dev[V3_PERIOD] = _rate_period(v & 0x0F)
+    else:
+        dev[V3_SR] = v
+        if dev[V3_STATE] == RELEASE:
+            dev[V3_PERIOD] = _rate_period(v & 0x0F)
 
 
 @njit
@@ -102,3 +221,10 @@ def osc3(dev, t) -> int:
                 | ((s & 0x002000) >> 5) | ((s & 0x000800) >> 4) | ((s & 0x000080) >> 1)
                 | ((s & 0x000010) << 1) | ((s & 0x000004) << 2))
     return out >> 4
+
+
+@njit
+def env3(dev, t) -> int:
+    """What `$D41C` reads at cycle ``t``: voice 3's envelope counter."""
+    _advance(dev, t)
+    return dev[V3_ENV]
