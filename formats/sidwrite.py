@@ -17,11 +17,15 @@ takes about 60 cycles, so a frame's writes land at its start in that spacing rat
 their original offsets.
 
 **Capacity**: :data:`CAPACITY` bytes of stream. A tune whose stream is longer is refused with
-a :class:`FormatError` that says how long the tune is and how much of it would fit.
+a :class:`FormatError` that says how long the tune is and exactly how much of its start would
+fit (found while encoding: the stream's end after each frame), not a guess from the average
+density; a tune that is sparse at first and dense later (echo-test) fits far less than its
+average suggests.
 """
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -167,8 +171,14 @@ def frame_streams(tune: Tune) -> list[bytes]:
     return out
 
 
-def encode_stream(frames: list[bytes], start: int) -> bytearray:
-    """The whole stream from address ``start``: literals, references, jumps, the end mark."""
+def encode_stream(frames: list[bytes], start: int, ends: list[int] | None = None) -> bytearray:
+    """The whole stream from address ``start``: literals, references, jumps, the end mark.
+
+    ``ends``, if given, receives the address just past each frame's encoding (a frame inside a
+    reference ends where the reference does), so ``ends[k - 1]`` is where the end mark of a
+    tune cut after ``k`` frames would go: the stream is greedy and only looks back, so cutting
+    the tune never changes the encoding of the frames before the cut.
+    """
     ids: dict[bytes, int] = {}
     seq = [ids.setdefault(f, len(ids)) for f in frames]
     where: list[int] = [-1] * len(frames)  # address of a frame stored literally, else -1
@@ -201,9 +211,13 @@ def encode_stream(frames: list[bytes], start: int) -> bytearray:
             target = where[best_i]
             emit(bytes((REF, target & 0xFF, (target >> 8) & 0xFF, best_len)))  # past $ffff only when too long
             j += best_len
+            if ends is not None:
+                ends.extend([addr] * best_len)
             continue
         emit_at = addr if not (addr < LOW_END <= addr + len(frames[j]) + 3) else HIGH_START
         emit(frames[j])
+        if ends is not None:
+            ends.append(addr)
         where[j] = emit_at
         if j + 1 - MIN_REF_FRAMES >= 0:
             k = j + 1 - MIN_REF_FRAMES
@@ -254,12 +268,34 @@ CAPACITY = capacity()
 
 
 def fit(tune: Tune) -> tuple[int, int]:
-    """(bytes of stream this tune needs, bytes available)."""
-    code, _ = replay(tuple(tune.header.sids), 0)
-    start = ORIGIN + len(code)
-    stream = encode_stream(frame_streams(tune), start)
-    used = len(stream) - (HIGH_START - LOW_END if len(stream) + start > LOW_END else 0)
-    return used, CAPACITY
+    """(bytes of stream this tune needs, bytes available), when the whole tune fits.
+
+    When it does not, the :class:`FormatError` :func:`encode_sid` raises, which says how many
+    of the tune's first seconds do fit.
+    """
+    h = tune.header
+    _clock_frame(tune)
+    _sid_bytes(h.sids)
+    code, _ = replay(tuple(h.sids), 0)
+    return _encode(tune, ORIGIN + len(code))[1], CAPACITY
+
+
+def _encode(tune: Tune, start: int) -> tuple[bytearray, int]:
+    """(the stream from ``start``, bytes of it outside the I/O hole); too long is an error."""
+    frames = frame_streams(tune)
+    ends: list[int] = []
+    stream = encode_stream(frames, start, ends)
+    used = len(stream) - (HIGH_START - LOW_END if start + len(stream) > LOW_END else 0)
+    if start + len(stream) <= HIGH_END:
+        return stream, used
+    h = tune.header
+    fitting = sum(1 for e in ends if e + 1 <= HIGH_END)  # + 1: the end mark
+    seconds = len(frames) * h.frame_cycles / h.clock_hz
+    first = fitting * h.frame_cycles / h.clock_hz
+    raise FormatError(
+        f"too long for a .sid: the tune ({seconds:.1f} s, {len(frames)} frames) needs {used} bytes "
+        f"of frame data, C64 memory holds {CAPACITY}; its first {first:.1f} s ({fitting} frames) "
+        f"fit, cut it there (--seconds {math.floor(first * 10) / 10:g})")
 
 
 def encode_sid(tune: Tune) -> bytes:
@@ -269,15 +305,7 @@ def encode_sid(tune: Tune) -> bytes:
     second, third = _sid_bytes(h.sids)
     code, names = replay(tuple(h.sids), latch)
     start = ORIGIN + len(code)
-    frames = frame_streams(tune)
-    stream = encode_stream(frames, start)
-    if start + len(stream) > HIGH_END:
-        used = len(stream) - (HIGH_START - LOW_END)
-        seconds = len(frames) * h.frame_cycles / h.clock_hz
-        raise FormatError(
-            f"too long for a .sid: the tune ({seconds:.1f} s, {len(frames)} frames) needs "
-            f"{used} bytes of frame data, C64 memory holds {CAPACITY}; cut it shorter "
-            f"(about {seconds * CAPACITY / used:.0f} s of it would fit)")
+    stream, _ = _encode(tune, start)
     image = bytearray(code + stream)
     if start + len(stream) > HIGH_START:
         image += bytes(HIGH_END - (ORIGIN + len(image)))

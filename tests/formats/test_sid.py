@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sidlang.formats.sid import SidFile, build, parse
-from sidlang.formats.sidwrite import CAPACITY, encode_sid
+from sidlang.formats.sidwrite import CAPACITY, encode_sid, fit
 
 import sidlang
 from sidlang.c64.asm import assemble
@@ -243,6 +243,40 @@ def test_too_long_is_a_clear_error():
     tune = Tune(Header(), make_writes(cyc, np.zeros(len(cyc)), np.tile(np.arange(12), n), rng.integers(0, 256, len(cyc))))
     with pytest.raises(FormatError, match="too long for a .sid.*C64 memory holds"):
         encode_sid(tune)
+
+
+def test_too_long_says_exactly_how_much_fits(tmp_path, capsys):
+    # 2000 silent frames, then frames of 12 random writes (25 bytes each): the average density
+    # is no guide to how much fits, so the figure must come from the encoding.
+    rng = np.random.default_rng(1)
+    quiet, dense = 2000, CAPACITY // 20 + 100
+    frames = quiet + dense
+    cyc = quiet * PAL + np.repeat(np.arange(dense) * PAL, 12) + np.tile(np.arange(12) * 30, dense)
+    regs, vals = np.tile(np.arange(12), dense), rng.integers(0, 256, len(cyc))
+    tune = Tune(Header(), make_writes(cyc, np.zeros(len(cyc)), regs, vals))
+    with pytest.raises(FormatError, match=r"its first [0-9.]+ s \((\d+) frames\) fit") as err:
+        fit(tune)
+    k = int(err.value.message.split(" frames) fit")[0].rsplit("(", 1)[1])
+    assert abs(k - frames * CAPACITY // fit_bytes(tune)) > 300  # not the average's guess
+    cut = tune.replace(writes=tune.writes[tune.writes["cycle"] < k * PAL])
+    used, room = fit(cut)
+    assert CAPACITY - 30 < used <= room
+    encode_sid(cut)
+    one_more = tune.replace(writes=tune.writes[tune.writes["cycle"] < (k + 1) * PAL])
+    with pytest.raises(FormatError, match="too long"):
+        encode_sid(one_more)
+    path = tmp_path / "long.sidl"
+    sidlang.save(tune, path)
+    assert main(["info", str(path)]) == 0
+    assert f"its first {k * PAL / 985248:.1f} s ({k} frames) fit" in capsys.readouterr().out
+
+
+def fit_bytes(tune: Tune) -> int:
+    """Bytes the whole tune's stream needs, from the error :func:`fit` raises."""
+    try:
+        return fit(tune)[0]
+    except FormatError as e:
+        return int(e.message.split(" bytes of frame data")[0].rsplit(" ", 1)[1])
 
 
 def test_unwritable_headers():
