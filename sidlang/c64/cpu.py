@@ -16,6 +16,10 @@
 The cycle an instruction's memory access lands on is its last (stores, reads of I/O); a
 read-modify-write writes twice (the unchanged value, then the new one), as the chip does and as
 VICE logs it, which is what makes ``INC $D019`` acknowledge a raster interrupt.
+
+numba caches the compiled loop under this file's time stamp alone, yet :mod:`bus` and
+:mod:`voice3` are compiled into it: after changing only those, delete
+``sidlang/c64/__pycache__/*.nb?`` (or change this file) or the old devices are reused.
 """
 
 from __future__ import annotations

@@ -81,6 +81,8 @@ def _envelope(dev, dt) -> None:
     """Clock the envelope generator ``dt`` cycles, one rate-counter period at a time."""
     rate = dev[V3_RATE]
     left = dt
+    # `while left > 0`, not `while True`: numba 0.68.1 compiled the `while True` form of this
+    # loop wrongly (the `rate = 0` below was lost; tests/c64/test_voice3.py catches it).
     while left > 0:
         period = dev[V3_PERIOD]
         # Cycles until the counter next equals the period; past it, it first wraps at $8000
