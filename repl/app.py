@@ -9,6 +9,7 @@ Nothing a person types ends the session with a traceback.
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from rich.markup import escape
 
 import sidlang
 from sidlang.errors import SidlangError
+from sidlang.text import scan
 
 from . import commands, journal
 from .args import ArgError
@@ -112,6 +114,9 @@ class Repl:
         return None
 
     def start(self, path: str | None, offer_restore: bool = True) -> None:
+        # The long-text scanner is compiled code loaded on first use (about a second); load it
+        # while the person reads the banner, not during their first 'load'.
+        threading.Thread(target=scan.warm_up, daemon=True, name="sidlang-warm-up").start()
         self.session = self.restore() if offer_restore else None
         if self.session is not None:
             if path and path != self.session.path:

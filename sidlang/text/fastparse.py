@@ -25,6 +25,7 @@ from sidlang.errors import TuneError
 from sidlang.pitch import reg_to_note_table
 from sidlang.registers import ALIASES, FIELDS, VOICE_STRIDE
 from sidlang.text.lexicon import parse_int
+from sidlang.text.scan import scan
 from sidlang.tune import MAX_FRAMES, WRITE_DTYPE, Tune
 
 # Token kinds of the fast path (column 0 of a token's row).
@@ -39,6 +40,9 @@ _ODD_SPACE = ("\t", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f", "\x00"
 _PLAIN = {name: FIELDS[ALIASES.get(name, name)] for name in list(FIELDS) + list(ALIASES)
           if FIELDS[ALIASES.get(name, name)].kind != "sub"}
 _FIELD_ID = {name: i for i, name in enumerate(FIELDS)}
+#: Texts this long (characters) are cut by the compiled scanner; shorter ones in Python, which
+#: is quicker for a line typed at the REPL.
+SCAN_FROM = 4096
 
 
 @lru_cache(maxsize=8)
@@ -113,6 +117,30 @@ def _body_start(parser) -> int | None:
     return None
 
 
+def _cut(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]] | None:
+    """What :func:`sidlang.text.scan.scan` returns, in Python (short texts, or no numba)."""
+    # Lines: the frame number, then the rest. Blank lines are skipped, as by the exact parser.
+    parts = [line.partition(" ") for line in text.split("\n") if line]
+    heads = [p[0] for p in parts]
+    if not all(heads) or not "".join(heads).isdigit():
+        return None  # a line without its frame number, a wait, an indented line …
+    frames = np.array(list(map(int, heads)), dtype=np.int64)
+    # Tokens, with "\0" between lines; every distinct token gets an id, then every body.
+    ids_of: defaultdict[str, int] = defaultdict(count().__next__)
+    ids_of["\0"]  # id 0 ends a line
+    toks = " \0 ".join([p[2] for p in parts]).split()
+    ids = np.array(list(map(ids_of.__getitem__, toks)), dtype=np.int64)
+    split = [k.partition("@") for k in list(ids_of)[1:]]
+    offs_text = [p[2] for p in split]
+    if sum(map(len, [p[1] for p in split])) != sum(1 for o in offs_text if o) or (
+            any(offs_text) and not "".join(offs_text).isdigit()):
+        return None  # an empty or odd @offset
+    key_off = np.array([-1] + [int(o) if o else -1 for o in offs_text], dtype=np.int64)
+    body_of: defaultdict[str, int] = defaultdict(count().__next__)
+    key_body = np.array([-1] + list(map(body_of.__getitem__, [p[0] for p in split])), dtype=np.int64) + 1
+    return frames, key_body[ids], key_off[ids], list(body_of)
+
+
 def parse_fast(parser) -> Tune | None:
     """The Tune of ``parser.text`` where every frame line is plain, else None (see above)."""
     try:
@@ -132,33 +160,19 @@ def _parse(parser) -> Tune | None:
     h = parser.h
     S, L, G = h.start_cycle, h.frame_cycles, h.gap
 
-    # Lines: the frame number, then the rest. Blank lines are skipped, as by the exact parser.
-    parts = [line.partition(" ") for line in text.split("\n") if line]
-    heads = [p[0] for p in parts]
-    if not all(heads) or not "".join(heads).isdigit():
-        return None  # a line without its frame number, a wait, an indented line …
-    frames = np.array(list(map(int, heads)), dtype=np.int64)
+    # Lines and tokens: each line's frame number; per token its distinct body and offset.
+    cut = scan(text) if len(text) >= SCAN_FROM else None
+    if cut is None:
+        cut = _cut(text)
+        if cut is None:
+            return None
+    frames, tb, off_all, bodies = cut
     if (len(frames) and frames[-1] >= MAX_FRAMES) or (np.diff(frames) <= 0).any():
         return None
-
-    # Tokens, with "\0" ending each line; every distinct token gets an id.
-    ids_of: defaultdict[str, int] = defaultdict(count().__next__)
-    ids_of["\0"]  # id 0 ends a line
-    toks = " \0 ".join([p[2] for p in parts]).split()
-    ids = np.array(list(map(ids_of.__getitem__, toks)), dtype=np.int64)
-    keys = list(ids_of)[1:]
-    split = [k.partition("@") for k in keys]
-    offs_text = [p[2] for p in split]
-    if sum(map(len, [p[1] for p in split])) != sum(1 for o in offs_text if o) or (
-            any(offs_text) and not "".join(offs_text).isdigit()):
-        return None  # an empty or odd @offset
-    key_off = np.array([-1] + [int(o) if o else -1 for o in offs_text], dtype=np.int64)
-    body_of: defaultdict[str, int] = defaultdict(count().__next__)
-    key_body = np.array([-1] + list(map(body_of.__getitem__, [p[0] for p in split])), dtype=np.int64) + 1
     notes = note_regs(h.clock_hz)
     rows = [(_LINE,) + (0,) * (_ROW - 1)]
     runs: list[tuple] = []
-    for body in body_of:
+    for body in bodies:
         row = _row(parser, body, notes, runs)
         if row is None:
             return None
@@ -166,10 +180,9 @@ def _parse(parser) -> Tune | None:
     table = np.array(rows, dtype=np.int64)  # (bodies + 1, _ROW)
 
     # Per token (line ends included, separators dropped: '|' changes nothing).
-    tb = key_body[ids]
     kind = table[tb, 0]
     keep = kind != _SEP
-    tb, kind, off = tb[keep], kind[keep], key_off[ids[keep]]
+    tb, kind, off = tb[keep], kind[keep], off_all[keep]
     ends = kind == _LINE
     line = np.cumsum(ends) - ends  # line index of each token
     t = table[tb]  # (tokens, _ROW)

@@ -120,16 +120,15 @@ def expand_runs(writes: np.ndarray, rep: np.ndarray, hi: np.ndarray, wframe: np.
     for prev in (prev_lo, prev_hi):
         if ((prev >= 0) & (pair_hi[np.maximum(prev, 0)] > ev_pos)).any():
             return None
-    val = out["val"]
-    vals = val.tolist()
+    vals = out["val"]  # a view: only the runs' writes are read and set, one by one
     pos_l, hi_l, d_l = ev_pos.tolist(), ev_hi.tolist(), ev_delta.tolist()
     plo_l, phi_l = prev_lo.tolist(), prev_hi.tolist()
     for k in ev_order.tolist():
         f = ev_field[k]
-        lo = vals[plo_l[k]] if plo_l[k] >= 0 else 0
+        lo = int(vals[plo_l[k]]) if plo_l[k] >= 0 else 0
         if f.kind == "wide":
             lb = f.lo_bits
-            hb = vals[phi_l[k]] if phi_l[k] >= 0 else 0
+            hb = int(vals[phi_l[k]]) if phi_l[k] >= 0 else 0
             v = ((hb & (f.max >> lb)) << lb | (lo & ((1 << lb) - 1))) + d_l[k]
             if not 0 <= v <= f.max:
                 return None
@@ -140,5 +139,4 @@ def expand_runs(writes: np.ndarray, rep: np.ndarray, hi: np.ndarray, wframe: np.
             if not 0 <= v <= f.max:
                 return None
             vals[pos_l[k]] = v
-    out["val"] = vals
     return out

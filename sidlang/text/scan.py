@@ -1,0 +1,142 @@
+"""The fast parser's tokenizer: frame lines cut into tokens in one compiled pass.
+
+:mod:`sidlang.text.fastparse` needs, for the body of a text (the lines after the header),
+the frame number of every line and, for every token, which *distinct* token body it is
+(``freq=$1234`` of ``freq=$1234@40``) and its ``@offset``. In Python that is a dictionary
+lookup per token, the largest cost of loading a long tune; here it is one pass over the
+bytes compiled by numba, with a hash table of the distinct bodies. Each body is compared
+byte for byte with the first one of the same hash, so the result is exact, not probable.
+
+:func:`scan` returns None wherever the text is not of the plain shape (a line without its
+frame number, an empty or non-numeric ``@offset``, numbers too long for 64 bits); the
+caller then takes the exact parser. Without numba it returns None too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+try:
+    import numba
+except ImportError:  # pragma: no cover - numba is a dependency; this keeps the module importable
+    numba = None
+
+SPACE, NEWLINE, AT, ZERO, NINE = 32, 10, 64, 48, 57
+MAX_DIGITS = 18  #: longer frame numbers or offsets go to the exact parser (which names them)
+# Codes the kernel returns instead of a count.
+FAIL = -1
+
+
+def _scan(buf, line_frame, tok_body, tok_off, body_start, body_end, table):
+    """Fill the arrays; returns ``(lines, tokens, bodies)`` or ``(FAIL, 0, 0)``.
+
+    ``tok_body`` is 0 for the end of a line (between lines only, as ``" \\0 ".join`` makes)
+    and body index + 1 for a token; ``tok_off`` the token's offset or -1.
+    """
+    n = len(buf)
+    mask = len(table) - 1
+    lines = 0
+    ntok = 0
+    nbody = 0
+    i = 0
+    while i < n:
+        if buf[i] == NEWLINE:  # a blank line
+            i += 1
+            continue
+        # The frame number: digits up to a space or the end of the line.
+        frame = 0
+        digits = 0
+        while i < n and buf[i] != SPACE and buf[i] != NEWLINE:
+            c = buf[i]
+            if c < ZERO or c > NINE or digits >= MAX_DIGITS:
+                return FAIL, 0, 0
+            frame = frame * 10 + (c - ZERO)
+            digits += 1
+            i += 1
+        if digits == 0:
+            return FAIL, 0, 0
+        if lines > 0:
+            tok_body[ntok] = 0
+            tok_off[ntok] = -1
+            ntok += 1
+        line_frame[lines] = frame
+        lines += 1
+        # The tokens of the line.
+        while i < n and buf[i] != NEWLINE:
+            if buf[i] == SPACE:
+                i += 1
+                continue
+            s = i
+            h = np.uint64(14695981039346656037)
+            at = -1
+            while i < n and buf[i] != SPACE and buf[i] != NEWLINE:
+                if buf[i] == AT and at < 0:
+                    at = i
+                if at < 0:
+                    h = (h ^ np.uint64(buf[i])) * np.uint64(1099511628211)
+                i += 1
+            e = i if at < 0 else at
+            off = -1
+            if at >= 0:
+                if i - at - 1 == 0 or i - at - 1 > MAX_DIGITS:
+                    return FAIL, 0, 0
+                off = 0
+                for k in range(at + 1, i):
+                    c = buf[k]
+                    if c < ZERO or c > NINE:
+                        return FAIL, 0, 0
+                    off = off * 10 + (c - ZERO)
+            # The body's index: open addressing on the hash, bytes compared on a match.
+            slot = np.int64(h & np.uint64(mask))
+            while True:
+                b = table[slot]
+                if b < 0:
+                    table[slot] = nbody
+                    body_start[nbody] = s
+                    body_end[nbody] = e
+                    b = nbody
+                    nbody += 1
+                    break
+                bs = body_start[b]
+                if body_end[b] - bs == e - s:
+                    same = True
+                    for k in range(e - s):
+                        if buf[bs + k] != buf[s + k]:
+                            same = False
+                            break
+                    if same:
+                        break
+                slot = (slot + 1) & mask
+            tok_body[ntok] = b + 1
+            tok_off[ntok] = off
+            ntok += 1
+    return lines, ntok, nbody
+
+
+_kernel = numba.njit(cache=True, nogil=True)(_scan) if numba is not None else None
+
+
+def scan(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]] | None:
+    """``(frames, tok_body, tok_off, bodies)`` of ASCII frame lines, or None (see above)."""
+    if _kernel is None:
+        return None
+    buf = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+    n = len(buf)
+    most = int(np.count_nonzero(buf == SPACE) + np.count_nonzero(buf == NEWLINE)) + 2
+    size = 1 << max(4, (2 * most).bit_length())
+    line_frame = np.empty(most, np.int64)
+    tok_body = np.empty(2 * most, np.int64)
+    tok_off = np.empty(2 * most, np.int64)
+    body_start = np.empty(most, np.int64)
+    body_end = np.empty(most, np.int64)
+    table = np.full(size, -1, np.int64)
+    lines, ntok, nbody = _kernel(buf, line_frame, tok_body, tok_off, body_start, body_end, table)
+    if lines == FAIL or lines == 0:  # no frame line: the exact parser decides
+        return None
+    bodies = [text[s:e] for s, e in zip(body_start[:nbody].tolist(), body_end[:nbody].tolist())]
+    return line_frame[:lines], tok_body[:ntok], tok_off[:ntok], bodies
+
+
+def warm_up() -> None:
+    """Compile (or load from numba's cache) the kernel now, off the first load's clock."""
+    scan("0 v1 freq=$1@8\n")
