@@ -223,7 +223,10 @@ def _f32(a: np.ndarray) -> np.ndarray:
 
 def _stamp(model) -> tuple:
     """Identity and in-place version of every parameter: changes whenever training steps."""
-    return tuple((p.data_ptr(), p._version) for p in model.parameters())
+    try:
+        return tuple((p.data_ptr(), p._version) for p in model.parameters())
+    except RuntimeError:  # inference tensors (made under inference_mode) have no version
+        return tuple((p.data_ptr(), None) for p in model.parameters())
 
 
 __all__ = ["DecodeCache", "FastDecoder"]

@@ -326,14 +326,16 @@ class _TorchSteps:
 
     def __init__(self, model: SidModel) -> None:
         self.model, self.caches, self.pos = model, model.new_caches(), 0
+        self.device = model.wte.weight.device
 
     def feed(self, tokens: list[int]) -> torch.Tensor:
-        h = self.model.features(torch.tensor([tokens]), caches=self.caches, start=self.pos)[0, -1]  # (C,)
+        idx = torch.tensor([tokens], device=self.device)
+        h = self.model.features(idx, caches=self.caches, start=self.pos)[0, -1]  # (C,)
         self.pos += len(tokens)
         return h
 
     def logits(self, h: torch.Tensor, rows: tuple[tuple[int, int], ...]) -> np.ndarray:
-        return self.model.logits_in(h, rows).float().numpy()
+        return self.model.logits_in(h, rows).float().cpu().numpy()
 
 
 class _FastSteps:

@@ -121,3 +121,11 @@ def test_pick_keeps_to_top_k_and_top_p():
     assert {Sampling(top_k=2).pick(logits, gen) for _ in range(200)} == {1, 3}
     assert {Sampling(top_p=0.3).pick(logits, gen) for _ in range(200)} == {1}
     assert len({Sampling().pick(logits, gen) for _ in range(400)}) == 5
+
+
+def test_model_made_under_inference_mode_generates():
+    """Inference tensors have no version counter; the decoder's cache key must cope."""
+    with torch.inference_mode():
+        m = SidModel(ModelConfig.tiny()).eval()
+        out = continue_tune(player_log(5), 3, seed=0, model=(m, TOK, {}))
+    assert len(out.frames) == 8
