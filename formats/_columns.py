@@ -6,6 +6,8 @@ at once; only when that fails (a line that is not all integers) does it walk lin
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from sidlang.errors import FormatError
@@ -62,10 +64,38 @@ def check_range(values: np.ndarray, lo: int, hi: int, what: str, numbers: np.nda
         )
 
 
+#: Numbers below this are written from tables of their decimal strings (built on first use).
+TABLE_SIZE = 1 << 16
+
+
+@lru_cache(maxsize=2)
+def _decimal_table(end: str) -> np.ndarray:
+    """``"0" + end``, ``"1" + end``, … as an object array indexed by the number."""
+    return np.array([f"{i}{end}" for i in range(TABLE_SIZE)], dtype=object)
+
+
+def _decimal(col: np.ndarray, end: str) -> np.ndarray:
+    col = np.asarray(col)
+    if len(col) <= 4096:
+        return np.array([f"{v}{end}" for v in col.tolist()], dtype=object)
+    small = (col >= 0) & (col < TABLE_SIZE)
+    out = _decimal_table(end)[np.where(small, col, 0)]
+    big = np.flatnonzero(~small)
+    if len(big):
+        out[big] = [f"{v}{end}" for v in col[big].tolist()]
+    return out
+
+
 def write_columns(*cols: np.ndarray) -> bytes:
-    """Columns of integers as ``a b c\\n`` lines (the exact form VICE writes)."""
-    if not len(cols[0]):
+    """Columns of integers as ``a b c\\n`` lines (the exact form VICE writes).
+
+    Each column becomes its numbers' strings at once (table lookups for the usual small
+    numbers), interleaved column by column, then one join.
+    """
+    n, k = len(cols[0]), len(cols)
+    if not n:
         return b""
-    fmt = " ".join(["%d"] * len(cols)) + "\n"
-    rows = zip(*(c.tolist() for c in cols))
-    return "".join([fmt % r for r in rows]).encode("ascii")
+    cells = np.empty(n * k, dtype=object)
+    for i, col in enumerate(cols):
+        cells[i::k] = _decimal(col, "\n" if i == k - 1 else " ")
+    return "".join(cells.tolist()).encode("ascii")

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sidlang import FormatError, dumps, parse
@@ -129,3 +129,16 @@ def test_reglog_clock_must_not_go_back():
     with pytest.raises(FormatError, match="clock goes backwards") as e:
         read_reglog(b"100 4 1\n50 4 2\n")
     assert e.value.line == 2
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(4097, 20000))
+def test_write_columns_matches_printf(seed, n):
+    """The table-driven column writer gives exactly '%d %d %d\\n' per row, big numbers too."""
+    from sidlang.formats._columns import write_columns
+
+    rng = np.random.default_rng(seed)
+    huge = rng.integers(0, 1 << 40, n) * (rng.random(n) < 0.05)
+    cols = (huge + rng.integers(-3, 70000, n), rng.integers(0, 256, n), rng.integers(0, 256, n).astype(np.uint8))
+    want = "".join("%d %d %d\n" % r for r in zip(*(c.tolist() for c in cols))).encode()
+    assert write_columns(*cols) == want
