@@ -196,13 +196,13 @@ def cmd_swap(ctx: Context, a: dict) -> None:
 
 def cmd_cut(ctx: Context, a: dict) -> None:
     start, stop = span(ctx, a["RANGE"])
-    ctx.session.clipboard = T.slice_frames(ctx.tune, start, stop)
+    ctx.session.set_clipboard(T.slice_frames(ctx.tune, start, stop))
     do(ctx, T.cut(ctx.tune, start, stop), f"cut {_frames(start, stop)} (on the clipboard)")
 
 
 def cmd_copy(ctx: Context, a: dict) -> None:
     start, stop = span(ctx, a["RANGE"])
-    ctx.session.clipboard = T.slice_frames(ctx.tune, start, stop)
+    ctx.session.set_clipboard(T.slice_frames(ctx.tune, start, stop))
     ctx.console.print(f"copied {_frames(start, stop)} to the clipboard")
 
 

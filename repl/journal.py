@@ -2,7 +2,8 @@
 
 A journal is one file per running REPL in ``<home>/journal/``, holding records in the order
 they happened: ``do`` (a :class:`~sidlang.repl.session.Patch`: the writes replaced, the
-header, interrupts and file name before and after), ``undo``, ``redo`` and ``saved``.
+header, interrupts and file name before and after), ``undo``, ``redo``, ``saved`` and
+``clip`` (what ``cut`` or ``copy`` put on the clipboard).
 Replaying them through a :class:`~sidlang.repl.session.Session` rebuilds the tune *and* its
 undo history. A record is written with one ``write`` call and flushed, so a killed process or
 a closed terminal leaves every finished record on disk; a record cut short by the kill is

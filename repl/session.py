@@ -165,6 +165,13 @@ class Session:
             self.journal.append("redo")
         return p
 
+    def set_clipboard(self, clip: Tune) -> None:
+        """Put ``clip`` on the clipboard (journaled too: a restored session can still paste it)."""
+        self.clipboard = clip
+        if self.journal is not None:
+            arrays = {"writes": clip.writes, "irq": clip.irq, "nmi": clip.nmi}
+            self.journal.append("clip", {"header": jr.header_to_json(clip.header)}, arrays)
+
     def saved(self, path: str) -> None:
         """The current tune was written to ``path``: it is now the session's file, and clean."""
         self.path = path
@@ -192,6 +199,9 @@ class Session:
                 s.redo()
             elif kind == "saved":
                 s.saved(head["path"])
+            elif kind == "clip":
+                s.clipboard = Tune(jr.header_from_json(head["header"]), arrays["writes"].astype(WRITE_DTYPE),
+                                   arrays["irq"].astype(np.int64), arrays["nmi"].astype(np.int64))
         return s
 
 

@@ -70,6 +70,25 @@ def test_killed_session_is_offered_and_restored(typist):
     assert not list((typist.folder / "journal").glob("*.journal"))  # quit cleanly: gone
 
 
+def test_clipboard_survives_a_kill(typist):
+    """What was copied before the kill can be pasted after the restore."""
+    killed_session(typist.folder, "v1 freq=C-4", "v1 freq=D-4", "copy 0-1", "v2 freq=E-4")
+    repl = typist.run("y", "paste", "quit", "quit")
+    assert "restored" in typist.printed
+    assert repl.session.tune == parse("0 v1 freq=C-4\n1 v1 freq=D-4\n2 v2 freq=E-4\n"
+                                      "3 v1 freq=C-4\n4 v1 freq=D-4\n")
+
+
+def test_clipboard_record_replays_exactly(tmp_path):
+    j = jr.Journal.create(tmp_path)
+    s = Session(j)
+    clip = player_log(40, irq=True)
+    s.set_clipboard(clip)
+    j.close(delete=False)
+    back = Session.replay(jr.read(j.path))
+    assert back.clipboard == clip and back.clipboard.header == clip.header
+
+
 def test_declined_restore_discards(typist):
     killed_session(typist.folder, "v1 freq=C-4")
     repl = typist.run("n", "quit")
