@@ -58,7 +58,8 @@ class FastDecoder:
         # Stacked by layer (L, …), float32: the layout the compiled step reads.
         self.w1, self.b1, self.wo, self.fc, self.bfc, self.w2 = (_f32(np.stack(a)) for a in zip(*layers))
         self.n_layer = cfg.n_layer
-        self.jit = _kernel() if jit is None else (_kernel() if jit else None)
+        # The compiled step (None: the NumPy step); ``jit=False`` asks for NumPy.
+        self.jit = None if jit is False else _kernel()
         self.wte = _f32(sd["wte.weight"])  # (V, C)
         # The final norm folded into the (tied) head: logits = head_w @ norm(x) + head_b.
         self.head_w = _f32(sd["wte.weight"] * sd["ln_f.weight"][None, :])
@@ -93,12 +94,12 @@ class FastDecoder:
         """
         cos, sin = self._rope_rows(cache.pos)
         s, e = cache.advance()
+        if self.jit is None:
+            return self._step_numpy(cache, token, s, e, cos, sin)
         c = cache
-        if self.jit is not None:
-            self.jit(token, s, e, self.eps, cos, sin, self.wte, self.w1, self.b1, self.wo, self.fc, self.bfc,
-                     self.w2, c.k, c.v, c.x, c.u, c.big, c.att, c.hid, c.y, c.h)
-            return c.h
-        return self._step_numpy(c, token, s, e, cos, sin)
+        self.jit(token, s, e, self.eps, cos, sin, self.wte, self.w1, self.b1, self.wo, self.fc, self.bfc,
+                 self.w2, c.k, c.v, c.x, c.u, c.big, c.att, c.hid, c.y, c.h)
+        return c.h
 
     def _step_numpy(self, c: DecodeCache, token: int, s: int, e: int, cos: np.ndarray,
                     sin: np.ndarray) -> np.ndarray:
