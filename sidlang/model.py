@@ -5,7 +5,9 @@ rebuilds from the file alone), the transformer (:class:`Attention` with rotary p
 a KV cache, :class:`Block`, :class:`SidModel`), saving and loading with ``safetensors`` (no
 pickle), then generation: :func:`generate` samples under the tokenizer's grammar mask, so
 every sample decodes to a valid Tune, and :func:`continue_tune` is the public entry point
-(``sidlang continue``, the REPL's ``continue N``).
+(``sidlang continue``, the REPL's ``continue N``). Sampling steps through
+:mod:`sidlang.fastdecode` (the same arithmetic outside PyTorch, several times faster one token
+at a time); training and scoring use the forward here.
 
 Rotary positions make attention depend only on distances, so generation past the context
 length just drops the oldest cache entries (a sliding window) instead of recomputing.
