@@ -11,6 +11,7 @@ from sidlang.formats.sidwrite import CAPACITY, encode_sid, fit
 
 import sidlang
 from sidlang.c64.asm import assemble
+from sidlang.c64.player import tick
 from sidlang.cli import main
 from sidlang.errors import FormatError, UsageError
 from sidlang.tune import Header, Tune, make_writes
@@ -167,6 +168,18 @@ def test_rsid_runs_the_installed_cia_handler_through_0314():
     assert np.all(np.diff(tune.irq) == 5000)
     incs = tune.writes[tune.writes["reg"] == 0x0F]
     assert len(incs) == 2 * len(tune.irq)
+
+
+def test_tick_of_a_fast_timer_is_its_period_not_the_commonest_gap():
+    # Latch 125: a 126-cycle timer. Each IRQ waits for the JMP in progress, so gaps of 125
+    # come twice as often as gaps of 128; the tick is still the timer's 126.
+    src = RSID_CIA.replace("<4999", "<125").replace(">4999", ">125")
+    tune = load(psid(src, load=0x0900, magic="RSID", play=None), seconds=0.05)
+    assert tune.meta["sid"]["song speed"] == "the tune's own interrupts, 126 cycles per tick"
+    gaps = np.array([125, 125, 128] * 50 + [5000] + [125, 125, 128] * 50)
+    assert tick(np.cumsum(gaps)) == (126, False)  # a pause does not move it, but breaks the grid
+    assert tick(np.cumsum([125, 125, 128] * 50)) == (126, True)
+    assert tick(np.array([10, 20])) == (0, False)
 
 
 def test_play_zero_psid_with_raster_irq_through_fffe():
