@@ -77,11 +77,9 @@ def _sid_fit(tune: Tune) -> str:
 
     try:
         used, room = fit(tune)
-    except SidlangError as e:
+    except SidlangError as e:  # too long among them: the message says how much of the start fits
         return f"cannot be written: {e.message}"
-    if used <= room:
-        return f"fits: {used} of {room} bytes of C64 memory"
-    return f"too long: needs {used} bytes, C64 memory holds {room} (about {tune.seconds * room / used:.0f} s fit)"
+    return f"fits: {used} of {room} bytes of C64 memory ({tune.seconds:.1f} s)"
 
 
 def _duration(seconds: float) -> str:

@@ -46,6 +46,30 @@ def test_info(files, capsys):
     assert "from IRQ times" in out and "s2.v1" in out
 
 
+def test_info_says_whether_a_sid_can_hold_the_tune(files, capsys):
+    import numpy as np
+
+    import sidlang
+    from sidlang.formats.sidwrite import CAPACITY
+    from sidlang.tune import Header, Tune, make_writes
+
+    def as_sid(out):
+        return [line for line in out.splitlines() if line.startswith("as .sid")][0].split(None, 2)[2]
+
+    _, out, _ = run(capsys, "info", files / "song.sidl")
+    used = int(as_sid(out).split()[1])
+    assert as_sid(out) == f"fits: {used} of {CAPACITY} bytes of C64 memory (0.2 s)" and 0 < used < 100
+    # 12 random writes a frame (25 bytes) for more frames than fit: the error writing gives.
+    n = CAPACITY // 20
+    cyc = np.repeat(np.arange(n) * 19656, 12) + np.tile(np.arange(12) * 30, n)
+    vals = np.random.default_rng(0).integers(0, 256, len(cyc))
+    sidlang.save(Tune(Header(), make_writes(cyc, np.zeros(len(cyc)), np.tile(np.arange(12), n), vals)),
+                 files / "long.sidl")
+    code, out, _ = run(capsys, "info", files / "long.sidl")
+    assert code == 0 and as_sid(out).startswith("cannot be written: too long for a .sid: the tune (")
+    assert f"C64 memory holds {CAPACITY}; its first " in as_sid(out)
+
+
 def test_syntax_error_is_one_line_with_position(files, capsys):
     code, out, err = run(capsys, "convert", files / "bad.sidl", files / "out.vice")
     assert code == 1
