@@ -24,18 +24,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
-#: GELU's exact erf for the NumPy step: scipy's ufunc (imported on first use: a second's
-#: import the compiled step does not need), else torch's on the same buffer.
-_erf = "scipy"
+import torch
 
 
 class FastDecoder:
     """The weights of one ``SidModel``, rearranged for single-token steps (see the module doc)."""
 
     def __init__(self, model, jit: bool | None = None) -> None:
-        import torch
-
         cfg = model.cfg
         self.cfg = cfg
         C, H = cfg.n_embd, cfg.n_head
@@ -129,7 +124,7 @@ class FastDecoder:
             hid += self.bfc[i]
             # Exact GELU: x (1 + erf(x / sqrt 2)), the 0.5 being in w2.
             np.multiply(hid, 1 / math.sqrt(2), out=act)
-            _erf_inplace(act, c)
+            torch.special.erf(c.act_t, out=c.act_t)  # in place on ``act``: NumPy has no erf
             act += 1
             act *= hid
             x += np.matmul(act, self.w2[i])
@@ -176,7 +171,7 @@ class DecodeCache:
         self.qk, self.tmp = np.zeros((2 * H, D), f32), np.zeros((2 * H, D), f32)
         self.hid, self.act = np.zeros(4 * C, f32), np.zeros(4 * C, f32)
         self.att = np.zeros(n, f32)
-        self.act_t = None  # a torch view of ``act`` where scipy's erf is missing
+        self.act_t = torch.from_numpy(self.act)  # the same memory, for torch's erf
 
     def advance(self) -> tuple[int, int]:
         """Make room for one entry; the span to attend to, which ends with the new entry.
@@ -193,23 +188,6 @@ class DecodeCache:
         self.span = (max(s, e + 1 - self.window), e + 1)
         self.pos += 1
         return s, e + 1
-
-
-def _erf_inplace(a: np.ndarray, cache: DecodeCache) -> None:
-    global _erf
-    if _erf == "scipy":
-        try:
-            from scipy.special import erf as _erf
-        except ImportError:  # pragma: no cover - scipy is not a dependency of the [model] extra
-            _erf = None
-    if _erf is not None:
-        _erf(a, out=a)
-        return
-    import torch
-
-    if cache.act_t is None:
-        cache.act_t = torch.from_numpy(cache.act)
-    torch.special.erf(cache.act_t, out=cache.act_t)
 
 
 def _kernel():
