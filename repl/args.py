@@ -90,6 +90,45 @@ def _model(word: str) -> int:
     return int(word)
 
 
+def _unit(word: str) -> float:
+    try:
+        value = float(word)
+    except ValueError:
+        raise ValueError(f"a number from 0 to 1 expected, got {word!r}") from None
+    if not 0 <= value <= 1:
+        raise ValueError(f"a number from 0 to 1 expected, got {word!r}")
+    return value
+
+
+def _temperature(word: str) -> float:
+    try:
+        value = float(word)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 10:
+        raise ValueError(f"a temperature from 0 to 10 expected, got {word!r}")
+    return value
+
+
+#: ``name=value`` settings an ``options`` argument takes (the model's sampling controls).
+OPTIONS: dict[str, Callable[[str], object]] = {
+    "seed": lambda w: _int(w, 0, "a seed"),
+    "temp": _temperature,
+    "top_k": lambda w: _int(w, 0, "a top-k"),
+    "top_p": _unit,
+    "from": lambda w: _int(w, 0, "a frame number"),
+    "keep": lambda w: tuple(sorted({parse_voice(v) + 1 for v in w.split(",")})),
+}
+
+
+def parse_option(word: str) -> tuple[str, object]:
+    """``seed=3`` -> ("seed", 3); the names are those of :data:`OPTIONS`."""
+    name, eq, value = word.partition("=")
+    if not eq or name not in OPTIONS:
+        raise ValueError(f"a setting like {', '.join(n + '=…' for n in OPTIONS)} expected, got {word!r}")
+    return name, OPTIONS[name](value)
+
+
 #: Argument kind -> parser (raises ValueError with a message for the user).
 PARSERS: dict[str, Callable[[str], object]] = {
     "file": str,
@@ -132,6 +171,17 @@ def parse_args(name: str, args: tuple[Arg, ...], flags: tuple[str, ...], usage: 
             rest.append((i, w))
     k = 0
     for arg in args:
+        if arg.kind == "options":  # every remaining word is a name=value setting
+            settings = {}
+            for i, w in rest[k:]:
+                try:
+                    key, value = parse_option(w)
+                except ValueError as e:
+                    raise ArgError(str(e), i, f"usage: {usage}") from None
+                settings[key] = value
+            k = len(rest)
+            out[arg.name] = settings
+            continue
         if arg.kind == "voices":
             vals = []
             for i, w in rest[k:]:

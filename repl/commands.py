@@ -239,6 +239,26 @@ def cmd_clock(ctx: Context, a: dict) -> None:
        f"clock {a['CLOCK']} Hz, pitch kept, {'tempo kept' if keep else 'video frame'}")
 
 
+def cmd_continue(ctx: Context, a: dict) -> None:
+    from sidlang.errors import needs_model_extra
+
+    o, n = a["SETTINGS"], a["N"]
+    frames = len(ctx.tune.frames)
+    start = o.get("from", frames)
+    if start > frames:
+        raise UsageError(f"from= must be a frame from 0 to {frames}, got {start}")
+    with needs_model_extra("continue"):
+        from sidlang.model import bundled, continue_tune
+
+        with ctx.console.status(f"the model is writing {n} frames …"):
+            tune = continue_tune(ctx.tune, n, start=start, temperature=o.get("temp", 1.0),
+                                 top_k=o.get("top_k", 0), top_p=o.get("top_p", 0.0), seed=o.get("seed"),
+                                 keep_voices=o.get("keep", ()), model=bundled())
+    kept = f", keeping {_voices([v - 1 for v in o['keep']])}" if o.get("keep") else ""
+    dropped = f" ({_frames(start, frames)} replaced)" if start < frames else ""
+    do(ctx, tune, f"continue {n} frames from frame {start}{kept}{dropped}")
+
+
 # -- history, listening, help ----------------------------------------------------------------
 
 
@@ -354,6 +374,12 @@ COMMANDS: tuple[Command, ...] = (
     Command("simplify", (Arg("VOICE", "voice", True),), "keep the melody voice alone (or the one named)",
             ("simplify", "simplify v2"), cmd_simplify,
             detail="The melody is the voice that most often sounds the highest note."),
+    Command("continue", (Arg("N", "count"), Arg("SETTINGS", "options", True)),
+            "the bundled model writes N more frames (undo takes them back)",
+            ("continue 200", "continue 500 seed=1 temp=0.8", "continue 400 from=64 keep=v1"), cmd_continue,
+            detail="Settings: seed=S (same seed, same frames), temp=T (0 = always the likeliest), top_k=K, "
+            "top_p=P, from=F (continue after frame F-1, replacing what follows), keep=v1,v3 (copy those "
+            "voices from the tune and have the model write the others around them)."),
     Command("undo", (), "take the last change back (as far back as the session goes)", ("undo",), cmd_undo),
     Command("redo", (), "do the last undone change again", ("redo",), cmd_redo),
     Command("history", (), "the changes undo would take back, oldest first", ("history",), cmd_history),

@@ -18,6 +18,7 @@ from sidlang.registers import ALIASES, FIELDS, REGISTERS
 from sidlang.text.lexicon import DIRECTIVES, EVENTS, field_words
 
 from . import commands
+from .args import OPTIONS
 
 CONTEXTS = ("v1", "v2", "v3")
 #: Note names, middle octaves first: typing ``freq=A`` most often means A-4 or A-3.
@@ -26,6 +27,7 @@ NOTES = tuple(f"{name}{octave}" for octave in sorted(range(8), key=lambda o: (ab
 _KIND_WORDS = {
     "voice": CONTEXTS, "voices": CONTEXTS, "model": ("6581", "8580"), "clock": ("pal", "ntsc"),
     "chip": ("s1", "s2", "s3"), "range": ("all",),
+    "options": tuple(f"{name}=" for name in OPTIONS),
 }
 
 
@@ -101,7 +103,7 @@ class SidlangCompleter(Completer):
         arg = None
         if cmd.args:
             last = cmd.args[-1]
-            arg = cmd.args[index] if index < len(cmd.args) else (last if last.kind == "voices" else None)
+            arg = cmd.args[index] if index < len(cmd.args) else (last if last.kind in ("voices", "options") else None)
         if arg is not None and arg.kind == "file":
             sub = Document(word, len(word))
             yield from self.paths.get_completions(sub, CompleteEvent(completion_requested=True))

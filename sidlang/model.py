@@ -27,6 +27,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from sidlang.errors import SidlangError
+from sidlang.frames import N_WRITABLE as N_REGS_STATE
 from sidlang.tokenizer import AGAIN, BOS, EOS, FRAME, Tokenizer, TokenizerConfig, TokenState
 from sidlang.tune import Tune
 
@@ -432,7 +433,16 @@ def continue_tune(tune: Tune, frames: int, *, start: int | None = None, temperat
     h = tune.header
     st = tok.state(h.chips)
     st.feed(BOS)
-    context = [BOS, *tok.encode_frames(st, tune, 0, start)]
+    # The model sees at most block_size tokens, and a frame is at least one token, so frames
+    # further back cannot matter: encode from there, the register state carried in. (Twice the
+    # window: a frame's tokens depend on the frame before, REPEAT and AGAIN, so the first few
+    # frames of a cut come out differently; they settle long before the window.)
+    first = max(0, start - 2 * net.cfg.block_size)
+    if first:
+        for chip in range(h.chips):
+            st.regs[chip, : N_REGS_STATE] = tune.frames.state(chip)[first - 1]
+        st.frame = first - 1
+    context = [BOS, *tok.encode_frames(st, tune, first, start)]
     forced = None
     if keep_voices:
         groups = {v - 1 for v in keep_voices}
