@@ -184,6 +184,7 @@ def build(out: Path, sources: list[str], *, styles: list[str] | None = None, sha
     mine = items[i::n]
     out.mkdir(parents=True, exist_ok=True)
     manifest = out / "manifest.json"
+    check_tokenizer(out)  # resuming a corpus of another token form would mix two
     if not manifest.exists():
         manifest.write_text(json.dumps({"tokenizer": json.loads(tok.config.to_json()), "styles": styles,
                                         "sources": sources, "max_frames": max_frames,
@@ -242,8 +243,25 @@ class _progress:
             self.p.stop()
 
 
+def check_tokenizer(folder: str | Path) -> None:
+    """Refuse a corpus whose manifest names another tokenizer version than this sidlang's."""
+    from sidlang.tokenizer import TOKENIZER_VERSION
+
+    path = Path(folder) / "manifest.json"
+    if not path.exists():
+        return
+    try:
+        version = json.loads(path.read_text())["tokenizer"]["version"]
+    except (ValueError, KeyError, TypeError):
+        raise SidlangError("manifest.json is not a corpus manifest", file=str(path)) from None
+    if version != TOKENIZER_VERSION:
+        raise SidlangError(f"this corpus was built with tokenizer version {version}, this sidlang uses "
+                           f"{TOKENIZER_VERSION}: build it again into a new folder", file=str(path))
+
+
 def load_split(folder: str | Path, split: str) -> tuple[list[np.ndarray], list[dict]]:
     """Token sequences of one split from every shard and part in ``folder``, with their metadata."""
+    check_tokenizer(folder)
     seqs, metas = [], []
     parts = sorted(Path(folder).glob("shard-*/part-*.npz"))
     if not parts:
@@ -258,4 +276,4 @@ def load_split(folder: str | Path, split: str) -> tuple[list[np.ndarray], list[d
     return seqs, metas
 
 
-__all__ = ["Item", "build", "folder_items", "load_split", "music21_items", "split_for"]
+__all__ = ["Item", "build", "check_tokenizer", "folder_items", "load_split", "music21_items", "split_for"]

@@ -71,3 +71,19 @@ def test_corpus_build_from_a_folder_resumes(tmp_path, capsys):
     assert seqs >= 12  # training pieces also get a transposed copy
     code, stdout, _ = run(capsys, "corpus", "build", out, "--source", tmp_path / "tunes", "--quiet")
     assert "skipped_done=12" in stdout and "sequences=0" in stdout
+
+
+def test_corpus_of_another_tokenizer_version_is_refused(tmp_path, capsys):
+    """Resuming, training or evaluating on a corpus of another token form is one clear line."""
+    from sidlang.tokenizer import TOKENIZER_VERSION
+
+    out = tmp_path / "old"
+    out.mkdir()
+    (out / "manifest.json").write_text(json.dumps({"tokenizer": {"version": TOKENIZER_VERSION - 1}}))
+    src = tmp_path / "tunes" / "someone"
+    src.mkdir(parents=True)
+    (src / "t.sidl").write_text(TUNE)
+    code, _, err = run(capsys, "corpus", "build", out, "--source", tmp_path / "tunes", "--quiet")
+    assert code == 1 and f"tokenizer version {TOKENIZER_VERSION - 1}" in err and "Traceback" not in err
+    code, _, err = run(capsys, "eval", "--corpus", out, "--json")
+    assert code == 1 and "build it again" in err
