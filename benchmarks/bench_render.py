@@ -29,11 +29,11 @@ from pathlib import Path
 
 import numpy as np
 from pyresidfp._pyresidfp import SID, ChipModel, SamplingMethod
-from sidlang.formats import asid_midi
-from sidlang.formats.render import RenderOptions, render, wav_bytes
 
 import sidlang
 from sidlang.cli import main
+from sidlang.formats import asid_midi
+from sidlang.formats.render import RenderOptions, render, wav_bytes
 from sidlang.pitch import PAL_FRAME, PAL_HZ
 from sidlang.tune import Header, Tune, make_writes
 

@@ -303,9 +303,7 @@ def encode(tune: Tune, *, classic: bool = False) -> bytes:
     """A raw SysEx stream (``.syx``) of the whole tune: :func:`encode_stream`'s messages, the
     updates packed for all frames at once."""
     chips = tune.header.chips
-    setup = []
-    for frame, message in encode_stream(tune, classic=classic, updates=False):
-        setup.append(message)
+    setup = [message for _, message in encode_stream(tune, classic=classic, updates=False)]
     stop = setup.pop()
     per_chip = [update_matrix(tune, chip) for chip in range(chips)]
     n = len(tune.frames)

@@ -188,7 +188,7 @@ def dumps(tune: Tune) -> str:
     h = tune.header
     _, _, _, wide = _tables()
     first_s, rest_s, voice_of = _object_tables()
-    L, G = h.frame_cycles, h.gap
+    G = h.gap
     fr = tune.frames
     w = tune.writes
     fold_mask = _foldable(tune, wide)

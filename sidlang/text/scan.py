@@ -121,7 +121,6 @@ def scan(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]] | No
     if _kernel is None:
         return None
     buf = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
-    n = len(buf)
     most = int(np.count_nonzero(buf == SPACE) + np.count_nonzero(buf == NEWLINE)) + 2
     size = 1 << max(4, (2 * most).bit_length())
     line_frame = np.empty(most, np.int64)

@@ -9,11 +9,11 @@ import types
 
 import mido
 import pytest
-from sidlang.formats import asid, asid_midi
-from sidlang.formats.render import read_wav
 
 import sidlang
 from sidlang.cli import main
+from sidlang.formats import asid, asid_midi
+from sidlang.formats.render import read_wav
 from sidlang.pitch import PAL_FRAME, PAL_HZ
 
 TUNE = """\

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sidlang.formats import asid, asid_midi
 
 import sidlang
 from sidlang.errors import FormatError, UsageError
+from sidlang.formats import asid, asid_midi
 from sidlang.pitch import NTSC_FRAME, NTSC_HZ, PAL_FRAME, PAL_HZ
 from sidlang.registers import N_WRITABLE
 from sidlang.tune import Header, Tune, make_writes

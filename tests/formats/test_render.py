@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
+import sidlang
+from sidlang.errors import UsageError
 from sidlang.formats.render import (
     NORMALIZE_PEAK,
     RenderOptions,
@@ -13,9 +16,6 @@ from sidlang.formats.render import (
     render_stems,
     span,
 )
-
-import sidlang
-from sidlang.errors import UsageError
 from sidlang.pitch import NTSC_HZ, PAL_FRAME, PAL_HZ
 from sidlang.tune import Header, Tune, make_writes
 

@@ -140,5 +140,5 @@ def test_write_columns_matches_printf(seed, n):
     rng = np.random.default_rng(seed)
     huge = rng.integers(0, 1 << 40, n) * (rng.random(n) < 0.05)
     cols = (huge + rng.integers(-3, 70000, n), rng.integers(0, 256, n), rng.integers(0, 256, n).astype(np.uint8))
-    want = "".join("%d %d %d\n" % r for r in zip(*(c.tolist() for c in cols))).encode()
+    want = "".join(f"{a} {b} {c}\n" for a, b, c in zip(*(c.tolist() for c in cols))).encode()
     assert write_columns(*cols) == want

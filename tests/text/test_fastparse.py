@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sidlang import SidlangSyntaxError, dumps
-from sidlang.pitch import NTSC_HZ, PAL_HZ, parse_note, note_to_reg
+from sidlang.pitch import NTSC_HZ, PAL_HZ, note_to_reg, parse_note
 from sidlang.testing import player_log
 from sidlang.text.fastparse import note_regs, parse_fast
 from sidlang.text.parse import Parser, parse
