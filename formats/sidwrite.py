@@ -8,14 +8,13 @@ is replaced by a reference ``$FE lo hi n``: "play the n frames stored at lo/hi, 
 (references never point at references, so one saved pointer is enough). ``$FC lo hi`` jumps
 over the I/O area, ``$FD`` ends the tune (the last state holds; nothing more is written).
 
-**The routine** (source and cycle model in :mod:`.sidreplay`, assembled by
-:mod:`sidlang.c64.asm`) sits at ``$0800``; the stream follows it up to ``$CFFF`` and continues
-at ``$E000`` up to ``$FFF9`` (the routine banks the KERNAL out while it reads and restores
-``$01`` on the way out). Init (any song number) rewinds, sets the CIA 1 timer for tunes whose
-tick is not the video frame, and plays frame 0 straight away, so frame ``n`` of the emulated
-file is frame ``n`` of the tune. A frame whose writes sit near its start is written straight
-away, about 56 cycles a write; a frame whose writes are spread in time (a sample player) paces
-them with CIA 2's timer so each lands within a few cycles of its offset in the tune's frame.
+**The routine** (source below, assembled by :mod:`sidlang.c64.asm`) sits at ``$0800``; the
+stream follows it up to ``$CFFF`` and continues at ``$E000`` up to ``$FFF9`` (the routine
+banks the KERNAL out while it reads and restores ``$01`` on the way out). Init (any song
+number) rewinds, sets the CIA 1 timer for tunes whose tick is not the video frame, and plays
+frame 0 straight away, so frame ``n`` of the emulated file is frame ``n`` of the tune. A write
+takes about 60 cycles, so a frame's writes land at its start in that spacing rather than at
+their original offsets.
 
 **Capacity**: :data:`CAPACITY` bytes of stream. A tune whose stream is longer is refused with
 a :class:`FormatError` that says how long the tune is and exactly how much of its start would
@@ -27,42 +26,148 @@ average suggests.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 
+from sidlang.c64.asm import assemble
 from sidlang.errors import FormatError
 from sidlang.pitch import NTSC_FRAME, NTSC_HZ, PAL_FRAME, PAL_HZ
 from sidlang.tune import Tune
 
 from .sid import SidFile, build
-from .sidreplay import END_FRAME, JUMP, ORIGIN, REF, STOP, frame_bytes, replay
 
+ORIGIN = 0x0800
 LOW_END = 0xD000  #: first byte the stream may not use below the I/O area
 HIGH_START, HIGH_END = 0xE000, 0xFFFA
+END_FRAME, REF, STOP, JUMP = 0xFF, 0xFE, 0xFD, 0xFC
 MIN_REF_FRAMES = 2
 
+REPLAY = """
+ptr = $fb               ; stream pointer
+sid = $fd               ; address of the register being written
+init:   lda #<stream
+        sta ptr
+        lda #>stream
+        sta ptr+1
+        lda #0
+        sta refcnt
+        lda cia
+        beq play
+        lda #<latch
+        sta $dc04
+        lda #>latch
+        sta $dc05
+        lda #$11
+        sta $dc0e
+play:   lda $01
+        sta port
+        lda #$35        ; RAM everywhere but the I/O area
+        sta $01
+next:   ldy #0
+        lda (ptr),y
+        bmi cmd
+        tax
+        iny
+        lda (ptr),y
+        ldy slotlo,x
+        sty sid
+        ldy slothi,x
+        sty sid+1
+        ldy #0
+        sta (sid),y
+        lda ptr
+        clc
+        adc #2
+        sta ptr
+        bcc next
+        inc ptr+1
+        jmp next
+cmd:    cmp #$ff
+        beq endf
+        cmp #$fe
+        beq ref
+        cmp #$fc
+        beq jump
+done:   lda port        ; $fd: the end; stay here
+        sta $01
+        rts
+endf:   inc ptr
+        bne endf2
+        inc ptr+1
+endf2:  lda refcnt
+        beq done
+        dec refcnt
+        bne done
+        lda save
+        sta ptr
+        lda save+1
+        sta ptr+1
+        jmp done
+ref:    iny
+        lda (ptr),y
+        tax
+        iny
+        lda (ptr),y
+        iny
+        sta save+1      ; target high, for a moment
+        lda (ptr),y
+        sta refcnt
+        lda ptr
+        clc
+        adc #4
+        ldy save+1
+        sta save
+        lda ptr+1
+        adc #0
+        sta save+1
+        stx ptr
+        sty ptr+1
+        jmp next
+jump:   iny
+        lda (ptr),y
+        tax
+        iny
+        lda (ptr),y
+        sta ptr+1
+        stx ptr
+        jmp next
+nmi:    rti
+port:   .byte 0
+refcnt: .byte 0
+save:   .word 0
+cia:    .byte {cia}
+"""
+
+
+@lru_cache(maxsize=8)
+def replay(sids: tuple[int, ...], latch: int) -> tuple[bytes, dict[str, int]]:
+    """The routine for these SID addresses and CIA latch (0 = video-frame ticks)."""
+    lo = ", ".join(str((sids[min(s >> 5, len(sids) - 1)] + (s & 31)) & 0xFF) for s in range(96))
+    hi = ", ".join(str((sids[min(s >> 5, len(sids) - 1)] + (s & 31)) >> 8) for s in range(96))
+    src = REPLAY.format(cia=1 if latch else 0) + f"latch = {latch}\nslotlo: .byte {lo}\nslothi: .byte {hi}\nstream:\n"
+    return assemble(src, ORIGIN)
+
+
 def frame_streams(tune: Tune) -> list[bytes]:
-    """Each frame's changing writes, placed in time where that matters (see :mod:`.sidreplay`)."""
+    """Each frame's changing writes as ``slot value`` pairs and a closing ``$FF``."""
     fr = tune.frames
     w = tune.writes
-    h = tune.header
-    state = np.full((h.chips, 32), -1, dtype=np.int64)  # -1: never written
+    state = np.full((tune.header.chips, 32), -1, dtype=np.int64)  # -1: never written
     out = []
     chips, regs, vals = w["chip"].tolist(), w["reg"].tolist(), w["val"].tolist()
-    cycles = w["cycle"].tolist()
     bounds = fr.bounds.tolist()
     st = state.tolist()
     for n in range(len(fr)):
-        begin = h.start_cycle + n * h.frame_cycles
-        pairs, offsets = [], []
+        buf = bytearray()
         for i in range(bounds[n], bounds[n + 1]):
             c, r, v = chips[i], regs[i], vals[i]
             if r >= 25 or st[c][r] == v:
                 continue  # read-only registers and writes that change nothing
             st[c][r] = v
-            pairs.append((c * 32 + r, v))
-            offsets.append(cycles[i] - begin)
-        out.append(frame_bytes(pairs, offsets, h.frame_cycles))
+            buf += bytes((c * 32 + r, v))
+        buf.append(END_FRAME)
+        out.append(bytes(buf))
     return out
 
 
