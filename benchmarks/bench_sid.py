@@ -32,11 +32,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-from sidlang.c64.compare import score, sidplayfp
-from sidlang.formats.sid import parse
-from sidlang.formats.render import RenderOptions, render
 
 import sidlang
+from sidlang.c64.compare import score, sidplayfp
+from sidlang.formats.render import RenderOptions, render
+from sidlang.formats.sid import parse
 
 EXPORTS = Path(__file__).resolve().parents[1] / ".." / "shared" / "testdata" / "sid-wizard" / "sid-exports"
 def main(argv: list[str] | None = None) -> int:

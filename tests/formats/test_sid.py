@@ -6,14 +6,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sidlang.formats.sid import SidFile, build, parse
-from sidlang.formats.sidwrite import CAPACITY, encode_sid, fit
 
 import sidlang
 from sidlang.c64.asm import assemble
 from sidlang.c64.player import tick
 from sidlang.cli import main
 from sidlang.errors import FormatError, UsageError
+from sidlang.formats.sid import SidFile, build, parse
+from sidlang.formats.sidwrite import CAPACITY, encode_sid, fit
 from sidlang.tune import Header, Tune, make_writes
 
 EXPORTS = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata" / "sid-wizard" / "sid-exports"
