@@ -154,15 +154,18 @@ def _parse(parser) -> Tune | None:
     if start is None:
         return None
     text = parser.text[start:]
-    if (not text.isascii() or any(c in text for c in _ODD_SPACE)
-            or " #" in text or "\n#" in text or " @" in text):
+    if not text.isascii():
         return None
     h = parser.h
     S, L, G = h.start_cycle, h.frame_cycles, h.gap
 
-    # Lines and tokens: each line's frame number; per token its distinct body and offset.
-    cut = scan(text) if len(text) >= SCAN_FROM else None
-    if cut is None:
+    # Lines and tokens: each line's frame number; per token its distinct body and offset. The
+    # scanner also refuses comments and control bytes; in Python they are looked for first.
+    if len(text) >= SCAN_FROM and (cut := scan(text)) is not None:
+        pass
+    elif any(c in text for c in _ODD_SPACE) or " #" in text or "\n#" in text or " @" in text:
+        return None
+    else:
         cut = _cut(text)
         if cut is None:
             return None

@@ -8,8 +8,9 @@ bytes compiled by numba, with a hash table of the distinct bodies. Each body is 
 byte for byte with the first one of the same hash, so the result is exact, not probable.
 
 :func:`scan` returns None wherever the text is not of the plain shape (a line without its
-frame number, an empty or non-numeric ``@offset``, numbers too long for 64 bits); the
-caller then takes the exact parser. Without numba it returns None too.
+frame number, an empty or non-numeric ``@offset``, numbers too long for 64 bits, a comment,
+a control byte other than the newline); the caller then takes the exact parser. Without
+numba it returns None too. The text must be ASCII.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ try:
 except ImportError:  # pragma: no cover - numba is a dependency; this keeps the module importable
     numba = None
 
-SPACE, NEWLINE, AT, ZERO, NINE = 32, 10, 64, 48, 57
+SPACE, NEWLINE, AT, HASH, ZERO, NINE = 32, 10, 64, 35, 48, 57
 MAX_DIGITS = 18  #: longer frame numbers or offsets go to the exact parser (which names them)
 # Codes the kernel returns instead of a count.
 FAIL = -1
@@ -48,7 +49,7 @@ def _scan(buf, line_frame, tok_body, tok_off, body_start, body_end, table):
         digits = 0
         while i < n and buf[i] != SPACE and buf[i] != NEWLINE:
             c = buf[i]
-            if c < ZERO or c > NINE or digits >= MAX_DIGITS:
+            if c < ZERO or c > NINE or digits >= MAX_DIGITS:  # control bytes fail here too
                 return FAIL, 0, 0
             frame = frame * 10 + (c - ZERO)
             digits += 1
@@ -67,9 +68,13 @@ def _scan(buf, line_frame, tok_body, tok_off, body_start, body_end, table):
                 i += 1
                 continue
             s = i
+            if buf[i] == HASH or buf[i] == AT:  # a comment, or an offset without its write
+                return FAIL, 0, 0
             h = np.uint64(14695981039346656037)
             at = -1
             while i < n and buf[i] != SPACE and buf[i] != NEWLINE:
+                if buf[i] < SPACE:  # a tab, a carriage return, any other control byte
+                    return FAIL, 0, 0
                 if buf[i] == AT and at < 0:
                     at = i
                 if at < 0:
