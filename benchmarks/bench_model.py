@@ -3,7 +3,10 @@
 * perplexity on held-out pieces (the corpus' test split) at most 0.7x the best n-gram baseline
   (orders 2-6, fitted on the training split);
 * 100% of sampled continuations valid (decoded, printed as sidlang, parsed back identical);
-* 500 frames continued in at most 2 s on two CPU cores.
+* 500 frames continued in at most 2 s on two CPU cores;
+* and, with a corpus, pitch drift: how much of what the voices sound in 300 continued frames
+  lies more than an octave outside the range of the 200-frame prompt, beside the same figure
+  for the pieces' own next 300 frames (the baseline: real music leaves its range too).
 
 Run: ``python benchmarks/bench_model.py --corpus CORPUS`` (a folder from ``sidlang corpus build``;
 without it only the speed and validity goals are measured, on synthetic prompts);
@@ -19,12 +22,14 @@ import statistics
 import sys
 import time
 
+import numpy as np
 import torch
 
 from sidlang import model as model_mod
 from sidlang.evaluate import evaluate
 from sidlang.fastdecode import FastDecoder
 from sidlang.model import continue_tune, load_model
+from sidlang.registers import VOICE_STRIDE
 from sidlang.testing import player_log
 from sidlang.text import dumps, parse
 
@@ -59,8 +64,65 @@ def main(argv: list[str] | None = None) -> int:
     prompt = prompt or player_log(200, seed=1)  # without a corpus: a dense synthetic player log
     if not args.speed_only:
         validity(bundle, prompt, args.samples, args.sample_frames)
+        if args.corpus:
+            drift(bundle, args.corpus)
     speed(bundle, prompt, args.runs)
     return 0
+
+
+def sounding_pitches(tune, voices: int = 3) -> np.ndarray:
+    """(voices, frames) MIDI pitch of each voice after each frame; NaN where it is silent."""
+    state = tune.frames.state(0).astype(np.int64)
+    out = np.full((voices, len(state)), np.nan)
+    for v in range(voices):
+        b = v * VOICE_STRIDE
+        freq = state[:, b] | state[:, b + 1] << 8
+        on = (state[:, b + 4] & 1 == 1) & (state[:, b + 4] & 0xF0 > 0) & (freq > 0)
+        hz = np.maximum(freq, 1) * tune.header.clock_hz / 2**24
+        out[v] = np.where(on, 69 + 12 * np.log2(hz / 440.0), np.nan)
+    return out
+
+
+def outside(pitches: np.ndarray, cut: int) -> tuple[float, float]:
+    """Share of sounding voice-frames after ``cut`` more than 12 semitones outside the range
+    before it, and the furthest out (semitones)."""
+    before, after = pitches[:, :cut], pitches[:, cut:]
+    after = after[~np.isnan(after)]
+    if not after.size or np.isnan(before).all():
+        return 0.0, 0.0
+    lo, hi = np.nanmin(before), np.nanmax(before)
+    far = np.maximum(0, np.maximum(lo - after, after - hi))
+    return float((far > 12).mean()), float(far.max())
+
+
+def drift(bundle, corpus: str, pieces: int = 8, prompt: int = 200, frames: int = 300) -> None:
+    from sidlang.corpus.build import load_split
+
+    seqs, metas = load_split(corpus, "test")
+    tok = bundle[1]
+    model_share, real_share, far_out, n = [], [], 0, 0
+    for seq, meta in zip(seqs, metas):
+        if n == pieces:
+            break
+        tune = tok.decode(seq)
+        if meta["transpose"] or len(tune.frames) < prompt + frames:
+            continue
+        n += 1
+        real = outside(sounding_pitches(tune)[:, : prompt + frames], prompt)[0]
+        for seed in (0, 1):
+            out = continue_tune(tune, frames, start=prompt, temperature=0.9, seed=seed, model=bundle)
+            share, furthest = outside(sounding_pitches(out), prompt)
+            model_share.append(share)
+            real_share.append(real)
+            far_out += furthest > 24
+    if not model_share:
+        print("pitch drift: no test piece is long enough")
+        return
+    m, r = float(np.mean(model_share)), float(np.mean(real_share))
+    print(f"pitch drift: {100 * m:.1f}% of sounding voice-frames more than an octave outside the prompt's "
+          f"range ({len(model_share)} continuations of {frames} frames after {prompt}, temperature 0.9); "
+          f"the pieces' own next {frames} frames: {100 * r:.1f}%; continuations going over two octaves "
+          f"out: {far_out}/{len(model_share)}")
 
 
 def validity(bundle, prompt, samples: int, frames: int) -> None:

@@ -15,7 +15,9 @@ to a valid Tune. A token sequence reads::
   is a rewrite of an unchanged value. On a low byte the sum is modulo 256 (a slide carries
   into the high byte); on a high byte (``freq_hi``, ``pw_hi``, ``cutoff_hi``) it must stay in
   0–255: the grammar forbids a high-byte DIFF, REPEAT or FLIP that would wrap, since one such
-  token is a jump of octaves (a sampled continuation drifted out of range that way). Voice registers are voice-relative: the
+  token is a jump of octaves (a sampled continuation drifted out of range that way).
+  ``freq_hi`` moves by DIFF only ±``freq_hi_diff`` (1: the carry of a slide or vibrato);
+  a new note sets it, so pitch is absolute and a wrong note is not inherited by the next. Voice registers are voice-relative: the
   same token means ``freq_lo`` of whichever voice the marker named.
 * ``REPEAT`` (preframr's idea): this segment's ops are the previous frame's ops of the same
   group again (a PWM sweep is one token per frame). ``FLIP``: the same with every DIFF negated
@@ -48,7 +50,7 @@ from sidlang.errors import SidlangError, TuneError
 from sidlang.registers import N_REGS, REGISTERS, VOICE_STRIDE, VOICES
 from sidlang.tune import Header, Tune, make_writes
 
-TOKENIZER_VERSION = 1
+TOKENIZER_VERSION = 2
 SPECIALS = ("PAD", "BOS", "EOS", "FRAME", "AGAIN", "REPEAT", "FLIP")
 PAD, BOS, EOS, FRAME, AGAIN, REPEAT, FLIP = range(len(SPECIALS))
 GROUPS = ("v1", "v2", "v3", "glob")
@@ -68,6 +70,9 @@ class TokenizerConfig:
 
     version: int = TOKENIZER_VERSION
     diff_range: int = 64  #: DIFF tokens cover -diff_range … +diff_range
+    #: freq_hi moves by DIFF only this far (a slide's carry); a note change sets it absolutely,
+    #: so one wrong note does not shift every later one (version 2).
+    freq_hi_diff: int = 1
     max_chips: int = 8
     max_writes_per_frame: int = 4096
 
@@ -81,7 +86,8 @@ class TokenizerConfig:
         d = json.loads(text)
         if d.get("version") != TOKENIZER_VERSION:
             raise SidlangError(f"tokenizer version {d.get('version')} is not {TOKENIZER_VERSION}")
-        return cls(**{k: d[k] for k in ("version", "diff_range", "max_chips", "max_writes_per_frame")})
+        keys = ("version", "diff_range", "freq_hi_diff", "max_chips", "max_writes_per_frame")
+        return cls(**{k: d[k] for k in keys})
 
 
 class Vocab:
@@ -256,7 +262,7 @@ class TokenState:
         if slot is not None:
             old = int(regs[chip, reg])
             d = val - old if slot in NOWRAP_SLOTS else ((val - old + 128) & 0xFF) - 128
-            if abs(d) <= self.v.config.diff_range:
+            if abs(d) <= (self.v.config.freq_hi_diff if slot == 1 else self.v.config.diff_range):
                 return self.v.diff_token(slot, d)
         return self.v.set_token(group, reg, val)
 
@@ -418,6 +424,9 @@ def _mask(v: Vocab, key: tuple) -> np.ndarray:
         else:
             m[v.setv0 : v.setg0] = True
             m[v.diff0 : v.diff0 + 4 * v.n_diff] = True
+            k = v.config.freq_hi_diff  # freq_hi: only a carry's DIFF, notes are SET
+            m[v.diff_token(1, -v.config.diff_range) : v.diff_token(1, -k)] = False
+            m[v.diff_token(1, k) + 1 : v.diff_token(1, v.config.diff_range) + 1] = False
         for slot, lo, hi in room:  # high bytes near an end: no DIFF past 0 or 255
             first = v.diff_token(slot, -v.config.diff_range)
             m[first : v.diff_token(slot, lo)] = False

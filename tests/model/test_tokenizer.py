@@ -114,7 +114,9 @@ def test_high_bytes_never_wrap():
     s.feed(v.marker(0, 0))
     s.feed(v.set_token(0, 1, 2))  # freq_hi = 2
     m = s.allowed()
-    assert m[v.diff_token(1, -2)] and not m[v.diff_token(1, -3)]  # 2 - 3 would wrap to 255
+    assert m[v.diff_token(1, -1)] and m[v.diff_token(1, 1)]  # a slide's carry
+    assert not m[v.diff_token(1, -2)] and not m[v.diff_token(1, 5)]  # a note change is a SET
+    assert m[v.diff_token(3, 5)] and not m[v.diff_token(3, -1)]  # pw_hi is 0: no DIFF below it
     assert m[v.diff_token(0, -64)]  # the low byte carries, so it may wrap
     with pytest.raises(SidlangError):
         s.feed(v.diff_token(1, -3))
@@ -123,6 +125,10 @@ def test_high_bytes_never_wrap():
     toks = TOK.encode(tune)
     assert v.set_token(0, 1, 250) in toks and v.diff_token(1, -8) not in toks
     assert TOK.decode(toks, tune.header).writes["val"].tolist() == [2, 250]
+    # A melody's steps set freq_hi (absolute pitch); a slide's carry is a DIFF.
+    toks = TOK.encode(parse("0 v1 freq=C-4\n1 v1 freq=E-4\n2 v1 freq+=200\n"))
+    hi = [v.name(t) for t in toks if v.name(t).startswith("freq_hi")]
+    assert hi[1].startswith("freq_hi=") and hi[2] == "freq_hi+1", hi
 
 
 @pytest.mark.parametrize("seed", range(4))
