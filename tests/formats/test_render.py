@@ -112,8 +112,11 @@ def test_a_write_lands_at_its_exact_cycle(shift):
 
 
 def same(a: np.ndarray, b: np.ndarray) -> bool:
-    """Equal but for reSIDfp's output noise: two runs of the same writes differ by a few LSB."""
-    return a.shape == b.shape and int(np.abs(a.astype(np.int32) - b).max()) <= 4
+    """Equal but for reSIDfp's output noise: two runs of the same writes differ by a few LSB
+    (at most 4 in hundreds of runs here, and rarely a little more), where a different sound
+    differs by thousands."""
+    d = np.abs(a.astype(np.int32) - b) if a.shape == b.shape else None
+    return d is not None and int(d.max()) <= 32 and float(d.mean()) <= 2
 
 
 def test_mono_mix_averages_the_chips_and_stereo_pans_them():
