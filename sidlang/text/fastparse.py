@@ -188,45 +188,50 @@ def _parse(parser) -> Tune | None:
     tb, kind, off = tb[keep], kind[keep], off_all[keep]
     ends = kind == _LINE
     line = np.cumsum(ends) - ends  # line index of each token
-    t = table[tb]  # (tokens, _ROW)
+    # A token's row, column by column, only where it is needed (a whole (tokens, _ROW) matrix
+    # moves ten times the memory).
+    tc = np.ascontiguousarray(table.T)
+    c4, c5 = tc[4][tb], tc[5][tb]  # first and second value (for context words: chip, voice)
     n = len(kind)
     idx = np.arange(n)
     # Context: chip 0 and no voice at each line start; ctx tokens set them for what follows.
     first = np.ones(n, dtype=bool)
     first[1:] = ends[:-1]
     is_ctx = kind == _CTX
-    sets_chip = is_ctx & (t[:, 4] >= 0)
-    sets_voice = is_ctx & (t[:, 5] >= 0)
-    chip = np.where(sets_chip, t[:, 4], 0)[np.maximum.accumulate(np.where(sets_chip | first, idx, 0))]
-    voice = np.where(sets_voice, t[:, 5], -1)[np.maximum.accumulate(np.where(sets_voice | first, idx, 0))]
+    sets_chip = is_ctx & (c4 >= 0)
+    sets_voice = is_ctx & (c5 >= 0)
+    chip = np.where(sets_chip, c4, 0)[np.maximum.accumulate(np.where(sets_chip | first, idx, 0))]
+    voice = np.where(sets_voice, c5, -1)[np.maximum.accumulate(np.where(sets_voice | first, idx, 0))]
 
     # Bit fields: only whole-register pairs (res=15 route=v1), the second without an offset.
     sub = kind == _SUB
     if sub.any():
+        r1, mask, shift, fid = tc[1][tb], tc[6][tb], tc[7][tb], tc[8][tb]
         nxt = np.zeros(n, dtype=bool)
-        nxt[:-1] = (sub[:-1] & sub[1:] & (t[:-1, 1] == t[1:, 1]) & (t[:-1, 8] != t[1:, 8])
-                    & ((t[:-1, 6] | t[1:, 6]) == 0xFF) & ((t[:-1, 6] & t[1:, 6]) == 0) & (off[1:] < 0))
+        nxt[:-1] = (sub[:-1] & sub[1:] & (r1[:-1] == r1[1:]) & (fid[:-1] != fid[1:])
+                    & ((mask[:-1] | mask[1:]) == 0xFF) & ((mask[:-1] & mask[1:]) == 0) & (off[1:] < 0))
         closer = np.zeros(n, dtype=bool)
         closer[1:] = nxt[:-1]
         if (nxt & closer).any() or ((nxt | closer) != sub).any():
             return None
         opener = np.flatnonzero(nxt)
-        t[opener, 4] = (t[opener, 4] << t[opener, 7]) | (t[opener + 1, 4] << t[opener + 1, 7])
+        c4[opener] = (c4[opener] << shift[opener]) | (c4[opener + 1] << shift[opener + 1])
         wr = (kind == _ONE) | (kind == _WIDE) | (kind == _RUN) | nxt
     else:
         wr = (kind == _ONE) | (kind == _WIDE) | (kind == _RUN)
 
     # Writes: voices resolved, then offsets (default: @gap after the previous write).
     w = np.flatnonzero(wr)
-    wt = t[w]
-    voiced = wt[:, 2] == 1
+    tw = tb[w]
+    w_reg, w_chip, w_lo, w_hi = tc[1][tw], tc[3][tw], c4[w], c5[w]
+    voiced = tc[2][tw] == 1
     wvoice = voice[w]
     if (voiced & (wvoice < 0)).any():
         return None
-    reg = wt[:, 1] + np.where(voiced, wvoice * VOICE_STRIDE, 0)
-    wchip = np.where(wt[:, 3] >= 0, wt[:, 3], chip[w])
+    reg = w_reg + np.where(voiced, wvoice * VOICE_STRIDE, 0)
+    wchip = np.where(w_chip >= 0, w_chip, chip[w])
     is_run = kind[w] == _RUN
-    wide = ((kind[w] == _WIDE) | (is_run & (wt[:, 5] == 1))).astype(np.int64)
+    wide = ((kind[w] == _WIDE) | (is_run & (w_hi == 1))).astype(np.int64)
     wline = line[w]
     woff = off[w]
     lead = np.ones(len(w), dtype=bool)  # the first write of its line
@@ -247,12 +252,12 @@ def _parse(parser) -> Tune | None:
     writes["cycle"] = base[rep] + start[rep] + G * hi
     writes["chip"] = wchip[rep]
     writes["reg"] = reg[rep] + hi
-    writes["val"] = np.where(hi, wt[rep, 5], wt[rep, 4])
+    writes["val"] = np.where(hi, w_hi[rep], w_lo[rep])
     if is_run.any():  # the runs' writes, placed among the typed ones, values from the state
         from sidlang.text.fastruns import expand_runs
 
         writes = expand_runs(writes, rep, hi, frames[wline], start, np.flatnonzero(is_run),
-                             [runs[k] for k in wt[is_run, 4]], frames, h)
+                             [runs[k] for k in w_lo[is_run]], frames, h)
         if writes is None:
             return None
 
