@@ -26,7 +26,7 @@ import sidlang
 from sidlang.errors import SidlangError
 from sidlang.text import scan
 
-from . import commands, journal
+from . import commands, heap, journal
 from .args import ArgError
 from .completer import SidlangCompleter
 from .fragment import TypedError
@@ -117,6 +117,7 @@ class Repl:
         # The long-text scanner is compiled code loaded on first use (about a second); load it
         # while the person reads the banner, not during their first 'load'.
         threading.Thread(target=scan.warm_up, daemon=True, name="sidlang-warm-up").start()
+        heap.keep_big_blocks()  # a long tune's arrays reused, not mapped afresh each command
         self.session = self.restore() if offer_restore else None
         if self.session is not None:
             if path and path != self.session.path:
