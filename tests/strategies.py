@@ -123,3 +123,18 @@ def swept_tunes(draw) -> Tune:
                 vals.append(v)
             t += G if len(ws) > 1 else 0
     return Tune(h, make_writes(cyc, chips, regs, vals))
+
+
+def mutate(rng, text: str, alphabet: str, most: int = 4) -> str:
+    """``text`` with 1–``most`` characters replaced, deleted or inserted (from ``alphabet``)."""
+    chars = list(text)
+    for _ in range(rng.randint(1, most)):
+        i = rng.randrange(len(chars)) if chars else 0
+        op = rng.random()
+        if op < 0.4 and chars:
+            chars[i] = rng.choice(alphabet)
+        elif op < 0.7 and chars:
+            del chars[i]
+        else:
+            chars.insert(i, rng.choice(alphabet))
+    return "".join(chars)

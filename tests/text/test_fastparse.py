@@ -15,7 +15,7 @@ from sidlang.pitch import NTSC_HZ, PAL_HZ, note_to_reg, parse_note
 from sidlang.testing import player_log
 from sidlang.text.fastparse import note_regs, parse_fast
 from sidlang.text.parse import Parser, parse
-from tests.strategies import swept_tunes, tunes
+from tests.strategies import mutate, swept_tunes, tunes
 
 
 def both(text: str):
@@ -113,17 +113,7 @@ def test_mutated_text_agrees_seeded():
     rng = random.Random(99)
     tokens = SEED.split(" ")
     for _ in range(300):
-        chars = list(" ".join(tokens))
-        for _ in range(rng.randint(1, 4)):
-            i = rng.randrange(len(chars))
-            op = rng.random()
-            if op < 0.4:
-                chars[i] = rng.choice(ALPHABET)
-            elif op < 0.7:
-                del chars[i]
-            else:
-                chars.insert(i, rng.choice(ALPHABET))
-        assert_agree("".join(chars))
+        assert_agree(mutate(rng, " ".join(tokens), ALPHABET))
 
 
 @settings(max_examples=150)

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from sidlang import SidlangSyntaxError, dumps, parse
 from sidlang.testing import player_log
+from tests.strategies import mutate
 
 SEED_TEXT = dumps(player_log(12, chips=2, irq=True)) + '@title "x"\n0 v1 freq=C#4+3c a=1 d=2\n'
 ALPHABET = "0123456789$@=+-~|.,#\"\\ \n\tvsfrqpwaeglu%xCDEAB_*"
@@ -26,17 +27,7 @@ def _parse_or_syntax_error(text: str) -> None:
 def test_mutated_text_seeded():
     rng = random.Random(1234)
     for _ in range(400):
-        chars = list(SEED_TEXT)
-        for _ in range(rng.randint(1, 6)):
-            i = rng.randrange(len(chars))
-            op = rng.random()
-            if op < 0.4:
-                chars[i] = rng.choice(ALPHABET)
-            elif op < 0.7:
-                del chars[i]
-            else:
-                chars.insert(i, rng.choice(ALPHABET))
-        _parse_or_syntax_error("".join(chars))
+        _parse_or_syntax_error(mutate(rng, SEED_TEXT, ALPHABET, most=6))
 
 
 @given(st.binary(max_size=200))

@@ -13,7 +13,7 @@ from sidlang.testing import player_log
 from sidlang.text import fastparse
 from sidlang.text.fastparse import _cut
 from sidlang.text.scan import scan
-from tests.strategies import swept_tunes, tunes
+from tests.strategies import mutate, swept_tunes, tunes
 
 
 def body(text: str) -> str:
@@ -69,17 +69,7 @@ def test_mutated_logs_scan_like_python():
     rng = random.Random(5)
     alphabet = "0123456789@ \nv1=$af#\t\r"
     for _ in range(300):
-        chars = list(text[: rng.randrange(50, 3000)])
-        for _ in range(rng.randrange(1, 4)):
-            i = rng.randrange(len(chars))
-            op = rng.random()
-            if op < 0.4:
-                chars[i] = rng.choice(alphabet)
-            elif op < 0.7:
-                del chars[i]
-            else:
-                chars.insert(i, rng.choice(alphabet))
-        assert_same("".join(chars))
+        assert_same(mutate(rng, text[: rng.randrange(50, 3000)], alphabet, most=3))
 
 
 @pytest.mark.parametrize("odd", [" # a comment", "\t", "\r", " @40", "\x00"])
