@@ -85,7 +85,9 @@ class TokenizerConfig:
     def from_json(cls, text: str) -> TokenizerConfig:
         d = json.loads(text)
         if d.get("version") != TOKENIZER_VERSION:
-            raise SidlangError(f"tokenizer version {d.get('version')} is not {TOKENIZER_VERSION}")
+            raise SidlangError(f"made for tokenizer version {d.get('version')}; this sidlang's is "
+                               f"{TOKENIZER_VERSION} (token forms differ: train again on a corpus built "
+                               f"by this sidlang)")
         keys = ("version", "diff_range", "freq_hi_diff", "max_chips", "max_writes_per_frame")
         return cls(**{k: d[k] for k in keys})
 

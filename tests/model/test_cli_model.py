@@ -87,3 +87,18 @@ def test_corpus_of_another_tokenizer_version_is_refused(tmp_path, capsys):
     assert code == 1 and f"tokenizer version {TOKENIZER_VERSION - 1}" in err and "Traceback" not in err
     code, _, err = run(capsys, "eval", "--corpus", out, "--json")
     assert code == 1 and "build it again" in err
+
+
+def test_weights_of_another_token_form_are_one_line(tmp_path, capsys):
+    """A weights file trained for another tokenizer version: a clear error, exit code 1."""
+    from sidlang.model import ModelConfig, SidModel, save_model
+    from sidlang.tokenizer import TOKENIZER_VERSION, Tokenizer, TokenizerConfig
+
+    old = Tokenizer(TokenizerConfig(version=TOKENIZER_VERSION - 1))
+    save_model(SidModel(ModelConfig.tiny()), tmp_path / "old.safetensors", old)
+    (tmp_path / "in.sidl").write_text(TUNE)
+    code, _, err = run(capsys, "continue", tmp_path / "in.sidl", tmp_path / "out.sidl", "--frames", "4",
+                       "--weights", tmp_path / "old.safetensors")
+    assert code == 1 and f"made for tokenizer version {TOKENIZER_VERSION - 1}" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out.sidl").exists()
