@@ -18,7 +18,7 @@ from rich.table import Table
 
 import sidlang
 from sidlang import transforms as T
-from sidlang.errors import UsageError
+from sidlang.errors import UsageError, needs_model_extra
 from sidlang.tune import Tune
 
 from . import listen, views
@@ -240,8 +240,6 @@ def cmd_clock(ctx: Context, a: dict) -> None:
 
 
 def cmd_continue(ctx: Context, a: dict) -> None:
-    from sidlang.errors import needs_model_extra
-
     o, n = a["SETTINGS"], a["N"]
     frames = len(ctx.tune.frames)
     start = o.get("from", frames)

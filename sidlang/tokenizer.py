@@ -64,6 +64,11 @@ DIFF_GLOBAL_REGS = (21, 22)
 NOWRAP_SLOTS = (1, 3, 5)
 
 
+def diff_register(slot: int, group: int) -> int:
+    """The register a DIFF slot writes in ``group`` (voice slots 0-3 move with the voice)."""
+    return DIFF_GLOBAL_REGS[slot - 4] if slot >= 4 else DIFF_VOICE_REGS[slot] + VOICE_STRIDE * group
+
+
 @dataclass(frozen=True)
 class TokenizerConfig:
     """The parameters of the vocabulary; saved as JSON beside the weights."""
@@ -148,7 +153,7 @@ class Vocab:
             return f"{REGISTERS[a].name}=${b:02x}"
         if kind == "setg":
             return f"{REGISTERS[a].name}=${b:02x}"
-        reg = DIFF_VOICE_REGS[a] if a < 4 else DIFF_GLOBAL_REGS[a - 4]
+        reg = diff_register(a, 0)
         return f"{REGISTERS[reg].name}{b:+d}"
 
 
@@ -226,8 +231,7 @@ class TokenState:
         chip, group = self.group
         kind, a, b = self.v.describe(t)
         if kind == "diff":
-            rel = DIFF_VOICE_REGS[a] if a < 4 else DIFF_GLOBAL_REGS[a - 4]
-            reg = rel + (VOICE_STRIDE * group if group != GLOBAL else 0)
+            reg = diff_register(a, group)
             val = int(self.regs[chip, reg]) + b
             if a in NOWRAP_SLOTS:
                 if not 0 <= val <= 255:
@@ -334,11 +338,6 @@ class TokenState:
             self.allow_eos, self._room() if self.phase in ("open", "ops") else (),
         )
 
-    def _high(self, slot: int) -> int:
-        """The register of a high-byte DIFF slot in the open group."""
-        chip, group = self.group
-        return DIFF_GLOBAL_REGS[slot - 4] if slot >= 4 else DIFF_VOICE_REGS[slot] + VOICE_STRIDE * group
-
     def _room(self) -> tuple:
         """``(slot, lowest d, highest d)`` for the open group's high bytes near 0 or 255."""
         if self.group is None:
@@ -347,7 +346,7 @@ class TokenState:
         r, out = self.v.config.diff_range, []
         for slot in NOWRAP_SLOTS:
             if (slot >= 4) == (group == GLOBAL):
-                now = int(self.regs[chip, self._high(slot)])
+                now = int(self.regs[chip, diff_register(slot, group)])
                 if now < r or now > 255 - r:
                     out.append((slot, max(-r, -now), min(r, 255 - now)))
         return tuple(out)
@@ -385,7 +384,7 @@ class TokenState:
         for u in ops:
             kind, a, b = self.v.describe(u)
             if kind == "diff" and a in NOWRAP_SLOTS:
-                reg = DIFF_GLOBAL_REGS[a - 4] if a >= 4 else DIFF_VOICE_REGS[a] + VOICE_STRIDE * g
+                reg = diff_register(a, g)
                 now = vals.get((chip, reg), int(self.regs[chip, reg])) + sign * b
                 if not 0 <= now <= 255:
                     return True
