@@ -193,7 +193,7 @@ def build(out: Path, sources: list[str], *, styles: list[str] | None = None, sha
     todo = [it for it in mine if it.key not in writer.done]
     counts = {"items": len(mine), "skipped_done": len(mine) - len(todo), "failed": 0, "sequences": 0, "tokens": 0}
     rng = np.random.default_rng(i)
-    bar = _progress(len(todo), f"shard {i}/{n}") if progress else None
+    bar = ProgressBar(len(todo), f"shard {i}/{n}") if progress else None
     for item in todo:
         split = split_for(item.composer, item.key)
         try:
@@ -221,18 +221,25 @@ def build(out: Path, sources: list[str], *, styles: list[str] | None = None, sha
     return counts
 
 
-class _progress:
-    """A rich progress bar on stderr (plain counting when rich is missing)."""
+class ProgressBar:
+    """A rich progress bar on stderr, naming the item at work (nothing shown when rich is missing)."""
 
     def __init__(self, total: int, label: str) -> None:
         try:
-            from rich.progress import Progress
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
         except ImportError:
             self.p = None
             return
-        self.p = Progress(transient=False)
-        self.task = self.p.add_task(label, total=total)
+        self.p = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                          TimeRemainingColumn(), TextColumn("{task.fields[item]}", style="dim"),
+                          console=Console(stderr=True), transient=False)
+        self.task = self.p.add_task(label, total=total, item="")
         self.p.start()
+
+    def describe(self, item: str) -> None:
+        if self.p:
+            self.p.update(self.task, item=item[-60:])
 
     def advance(self) -> None:
         if self.p:
@@ -240,6 +247,7 @@ class _progress:
 
     def close(self) -> None:
         if self.p:
+            self.p.update(self.task, item="")
             self.p.stop()
 
 

@@ -1,4 +1,4 @@
-"""``sidlang corpus build OUT``: token shards for training from music21 and folders of tunes."""
+"""``sidlang corpus build OUT`` (token shards for training) and ``sidlang corpus gather OUT`` (real tunes)."""
 
 from __future__ import annotations
 
@@ -36,7 +36,50 @@ def add_parser(sub) -> None:
                    help="extra randomly transposed copies of each training piece (default 1)")
     b.add_argument("--seconds", type=float, default=120.0, metavar="S", help="length played from .sid files")
     b.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(run=run)
+    b.set_defaults(run=run)
+    add_gather(sub2)
+
+
+def add_gather(sub2) -> None:
+    from sidlang.corpus.realtunes import DEFAULT_SECONDS, SOURCES
+
+    g = sub2.add_parser(
+        "gather", help="gather openly licensed real tunes into a folder, with their sources",
+        description="Gather openly licensed real C64 tunes into OUT, one folder per source, with "
+        "SOURCES.md and sources.json naming each tune's origin, author and licence: SID-Wizard 1.9's "
+        "example .sid exports (WTFPL, copied as they are), CheeseCutter's example songs (GPL-2+, "
+        "exported with ct2util) and GoatTracker 2's example songs (GPL-2+, played by pygoattracker and "
+        "saved as .sidl). A source whose folder or tool is missing is skipped with one line. Existing "
+        "outputs are kept, so running it again finishes an interrupted gather. Feed OUT to "
+        "'sidlang corpus build --source OUT'; the held-out tunes it lists go to the test split.",
+        epilog="examples:\n  sidlang corpus gather data/real\n"
+        "  sidlang corpus gather data/real --seconds 60 --goattracker ~/gt2/examples\n"
+        "  sidlang corpus build data/corpus --source music21 --source data/real\n\n"
+        "default folders:\n" + "".join(f"  --{s.name:13s} {s.default_dir}\n" for s in SOURCES),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    g.add_argument("out", metavar="OUT", help="folder to gather into (created; finished if it exists)")
+    for s in SOURCES:
+        g.add_argument(f"--{s.name}", type=Path, metavar="DIR", help=f"where the {s.title} are")
+    g.add_argument("--seconds", type=float, default=DEFAULT_SECONDS, metavar="S",
+                   help=f"play each song for S seconds (default {DEFAULT_SECONDS:g}); .sid files are copied whole")
+    g.add_argument("--quiet", action="store_true", help="no progress bar")
+    g.set_defaults(run=run_gather)
+
+
+def run_gather(args: argparse.Namespace) -> int:
+    from sidlang.corpus.realtunes import SOURCES, gather
+
+    dirs = {s.name: getattr(args, s.name.replace("-", "_")) for s in SOURCES}
+    record = gather(Path(args.out), dirs={k: v for k, v in dirs.items() if v is not None},
+                    seconds=args.seconds, progress=not args.quiet)
+    by = {}
+    for t in record["tunes"]:
+        by[t["source"]] = by.get(t["source"], 0) + 1
+    print(" ".join(f"{k}={v}" for k, v in by.items()) or "no tunes",
+          f"held_out={sum(t['held_out'] for t in record['tunes'])} set_aside={len(record['set_aside'])} "
+          f"failed={len(record['failed'])} -> {args.out}/SOURCES.md")
+    return 1 if record["failed"] and not record["tunes"] else 0
 
 
 def parse_shard(text: str) -> tuple[int, int]:
