@@ -41,6 +41,7 @@ used while sampling: the model can only emit what the decoder accepts.
 from __future__ import annotations
 
 import json
+from collections import deque
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
@@ -50,7 +51,7 @@ from sidlang.errors import SidlangError, TuneError
 from sidlang.registers import N_REGS, REGISTERS, VOICE_STRIDE, VOICES
 from sidlang.tune import Header, Tune, make_writes
 
-TOKENIZER_VERSION = 2
+TOKENIZER_VERSION = 3
 SPECIALS = ("PAD", "BOS", "EOS", "FRAME", "AGAIN", "REPEAT", "FLIP")
 PAD, BOS, EOS, FRAME, AGAIN, REPEAT, FLIP = range(len(SPECIALS))
 GROUPS = ("v1", "v2", "v3", "glob")
@@ -62,6 +63,9 @@ DIFF_VOICE_REGS = (0, 1, 2, 3)
 DIFF_GLOBAL_REGS = (21, 22)
 #: DIFF slots of high bytes (freq_hi, pw_hi, cutoff_hi): their sums may not wrap around.
 NOWRAP_SLOTS = (1, 3, 5)
+#: Distances (in frames) a COPY token may reach back: every frame up to 32 (arpeggios, rows of
+#: a pattern), then the spans trackers repeat at (pattern rows of 2-8 frames times 8-64 rows).
+COPY_BACK = (*range(2, 33), *range(40, 129, 8), *range(160, 513, 32))
 
 
 def diff_register(slot: int, group: int) -> int:
@@ -107,7 +111,8 @@ class Vocab:
         self.setv0 = self.mark0 + config.max_chips * len(GROUPS)
         self.setg0 = self.setv0 + VOICE_STRIDE * 256
         self.diff0 = self.setg0 + N_GLOBAL * 256
-        self.size = self.diff0 + (len(DIFF_VOICE_REGS) + len(DIFF_GLOBAL_REGS)) * self.n_diff
+        self.copy0 = self.diff0 + (len(DIFF_VOICE_REGS) + len(DIFF_GLOBAL_REGS)) * self.n_diff
+        self.size = self.copy0 + config.max_chips * len(GROUPS) * len(COPY_BACK)
 
     def marker(self, chip: int, group: int) -> int:
         return self.mark0 + chip * len(GROUPS) + group
@@ -127,8 +132,13 @@ class Vocab:
     def diff_token(self, slot: int, d: int) -> int:
         return self.diff0 + slot * self.n_diff + d + self.config.diff_range
 
+    def copy_token(self, chip: int, group: int, back: int) -> int:
+        """The token that opens ``group`` and writes what it wrote ``COPY_BACK[back]`` frames ago."""
+        return self.copy0 + (chip * len(GROUPS) + group) * len(COPY_BACK) + back
+
     def describe(self, t: int) -> tuple[str, int, int]:
-        """``(kind, a, b)``: ("mark", chip, group), ("set", rel_reg, val), ("diff", slot, d)."""
+        """``(kind, a, b)``: ("mark", chip, group), ("set", rel_reg, val), ("diff", slot, d),
+        ("copy", chip * 4 + group, index into COPY_BACK)."""
         if t < self.mark0:
             return ("special", t, 0)
         if t < self.setv0:
@@ -138,9 +148,11 @@ class Vocab:
         if t < self.diff0:
             rel, val = divmod(t - self.setg0, 256)
             return ("setg", rel + FIRST_GLOBAL, val)
-        if t < self.size:
+        if t < self.copy0:
             slot, d = divmod(t - self.diff0, self.n_diff)
             return ("diff", slot, d - self.config.diff_range)
+        if t < self.size:
+            return ("copy", *divmod(t - self.copy0, len(COPY_BACK)))
         raise SidlangError(f"token {t} out of range 0–{self.size - 1}")
 
     def name(self, t: int) -> str:
@@ -153,6 +165,9 @@ class Vocab:
             return f"{REGISTERS[a].name}=${b:02x}"
         if kind == "setg":
             return f"{REGISTERS[a].name}=${b:02x}"
+        if kind == "copy":
+            chip, group = divmod(a, len(GROUPS))
+            return f"{f's{chip + 1}.' if chip else ''}{GROUPS[group]}~{COPY_BACK[b]}"
         reg = diff_register(a, 0)
         return f"{REGISTERS[reg].name}{b:+d}"
 
@@ -172,6 +187,7 @@ class TokenState:
         self.v = vocab
         self.chips = chips
         self.regs = np.zeros((chips, N_REGS), np.int64)  # last value written per register
+        self.known = np.zeros((chips, N_REGS), bool)  # registers written so far (regs is their value)
         self.phase = "start"  # start | frame | open | ops | done | again | end
         self.frame = -1
         self.group: tuple[int, int] | None = None
@@ -180,6 +196,11 @@ class TokenState:
         self.seg: list[int] = []  # expanded op tokens of the open segment
         self.last: dict[tuple[int, int], list[int]] = {}  # this frame's last segment per group
         self.prev_last: dict[tuple[int, int], list[int]] = {}
+        self.seg_w: list[tuple[int, int]] = []  # (reg, val) writes of the open segment
+        self.last_w: dict[tuple[int, int], tuple] = {}  # this frame's last segment writes per group
+        #: last-segment writes per group of the frames before, newest last (COPY reads it)
+        self.hist: deque[dict[tuple[int, int], tuple]] = deque(maxlen=COPY_BACK[-1])
+        self.copy_avail: tuple[int, ...] = ()  # per chip*4+group: bit b set where COPY_BACK[b] can copy
         self.n_writes = 0
         self.writes: list[tuple[int, int, int, int]] = []
         self.blocked_groups: frozenset[tuple[int, int]] = frozenset()
@@ -187,6 +208,7 @@ class TokenState:
         self.allow_eos = True
         self.max_writes = vocab.config.max_writes_per_frame
         self.high_diffs = False  # this frame has a high-byte DIFF (AGAIN then needs a check)
+        self.has_copy = False  # this frame has a COPY (AGAIN then needs a check too)
         self._again_memo: tuple[int, bool] = (-1, False)
 
     # -- feeding -------------------------------------------------------------------------
@@ -218,6 +240,17 @@ class TokenState:
             self._close_segment()
             self.group = (a, b)
             self.phase = "open"
+        elif kind == "copy":
+            self._close_segment()
+            self.group = divmod(a, len(GROUPS))
+            back = COPY_BACK[b]
+            if back > len(self.hist) or not self.hist[-back].get(self.group):
+                raise SidlangError(f"{self.v.name(t)}: that group wrote nothing {back} frames ago")
+            chip, group = self.group
+            self.has_copy = True
+            for reg, val in self.hist[-back][self.group]:
+                self._apply(self.op_token(chip, group, reg, val, self.regs))
+            self.phase = "done"
         elif t in (REPEAT, FLIP):
             ops = self.prev_last[self.group]
             for u in ops if t == REPEAT else [self._negate(u) for u in ops]:
@@ -242,8 +275,10 @@ class TokenState:
             reg = a + VOICE_STRIDE * group if kind == "setv" else a
             val = b
         self.regs[chip, reg] = val
+        self.known[chip, reg] = True
         self.writes.append((self.frame, chip, reg, val))
         self.seg.append(t)
+        self.seg_w.append((reg, val))
         self.n_writes += 1
 
     def _negate(self, t: int) -> int:
@@ -253,13 +288,53 @@ class TokenState:
     def _close_segment(self) -> None:
         if self.group is not None:
             self.last[self.group] = self.seg
-        self.group, self.seg = None, []
+            self.last_w[self.group] = tuple(self.seg_w)
+        self.group, self.seg, self.seg_w = None, [], []
 
     def _close_frame(self) -> None:
         self._close_segment()
-        self.high_diffs, self._again_memo = False, (-1, False)
+        self.high_diffs, self.has_copy, self._again_memo = False, False, (-1, False)
         self.prev_body, self.body = self.body, []
         self.prev_last, self.last = self.last, {}
+        if self.frame >= 0:
+            self.hist.append(self.last_w)
+            self.copy_avail = self._copy_avail()
+        self.last_w = {}
+
+    def _copy_avail(self) -> tuple[int, ...]:
+        hist, n = self.hist, len(self.hist)
+        out = []
+        for chip in range(self.chips):
+            for group in range(len(GROUPS)):
+                key, bits = (chip, group), 0
+                for b, back in enumerate(COPY_BACK):
+                    if back > n:
+                        break
+                    if hist[-back].get(key):
+                        bits |= 1 << b
+                out.append(bits)
+        return tuple(out)
+
+    def copy_back(self, chip: int, group: int, writes: tuple) -> int | None:
+        """The index into ``COPY_BACK`` of the nearest frame whose ``group`` wrote ``writes``."""
+        key, hist, n = (chip, group), self.hist, len(self.hist)
+        for b, back in enumerate(COPY_BACK):
+            if back > n:
+                return None
+            if hist[-back].get(key) == writes:
+                return b
+        return None
+
+    def changes(self, writes: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+        """``writes`` without those that rewrite a register's current value (the model form)."""
+        regs, known = self.regs, self.known
+        out, now = [], {}
+        for chip, reg, val in writes:
+            old = now.get((chip, reg), int(regs[chip, reg]) if known[chip, reg] else -1)
+            if old != val:
+                out.append((chip, reg, val))
+                now[chip, reg] = val
+        return out
 
     # -- encoding helpers ------------------------------------------------------------------
     def op_token(self, chip: int, group: int, reg: int, val: int, regs: np.ndarray) -> int:
@@ -272,8 +347,12 @@ class TokenState:
                 return self.v.diff_token(slot, d)
         return self.v.set_token(group, reg, val)
 
-    def segment_tokens(self, chip: int, group: int, ops: list[int]) -> list[int]:
-        """Marker plus ``REPEAT``/``FLIP`` where the previous frame allows, else the ops."""
+    def segment_tokens(self, chip: int, group: int, ops: list[int], writes: tuple) -> list[int]:
+        """One COPY token where an earlier frame wrote the same; else the marker plus
+        ``REPEAT``/``FLIP`` where the previous frame allows, else plus the ops."""
+        back = self.copy_back(chip, group, writes)
+        if back is not None:
+            return [self.v.copy_token(chip, group, back)]
         prev = self.prev_last.get((chip, group))
         mark = self.v.marker(chip, group)
         if prev is not None and prev == ops:
@@ -287,17 +366,27 @@ class TokenState:
         if not writes:
             return [FRAME]
         regs = self.regs.copy()
-        segs: list[tuple[int, int, list[int]]] = []
+        segs: list[tuple[int, int, list[int], list]] = []
         for chip, reg, val in writes:
             group = reg // VOICE_STRIDE if reg < FIRST_GLOBAL else GLOBAL
             if not segs or segs[-1][:2] != (chip, group):
-                segs.append((chip, group, []))
+                segs.append((chip, group, [], []))
             segs[-1][2].append(self.op_token(chip, group, reg, val, regs))
+            segs[-1][3].append((reg, val))
             regs[chip, reg] = val
-        # REPEAT/FLIP compare with the frame being closed now, which becomes "previous".
+        # REPEAT/FLIP compare with the frame being closed now, which becomes "previous", and
+        # COPY reaches back from it: both see the state as it will be once this frame opens.
         saved = self.prev_last
         self.prev_last = {**self.last, **({self.group: self.seg} if self.group else {})}
-        body = [u for chip, group, ops in segs for u in self.segment_tokens(chip, group, ops)]
+        hist, dropped = self.hist, None
+        if self.frame >= 0:  # the frame being closed, on the history for a moment
+            dropped = hist[0] if len(hist) == hist.maxlen else None
+            hist.append({**self.last_w, **({self.group: tuple(self.seg_w)} if self.group else {})})
+        body = [u for chip, group, ops, w in segs for u in self.segment_tokens(chip, group, ops, tuple(w))]
+        if self.frame >= 0:
+            hist.pop()
+            if dropped is not None:
+                hist.appendleft(dropped)
         self.prev_last = saved
         if body and body == self.body and self.allow_again:
             return [AGAIN]
@@ -308,17 +397,19 @@ class TokenState:
         regs = self.regs.copy()
         out: list[int] = []
         run: list[int] = []
+        rw: list[tuple[int, int]] = []
         key = None
-        for chip, reg, val in writes:
+        for chip, reg, val in self.changes(writes):
             group = reg // VOICE_STRIDE if reg < FIRST_GLOBAL else GLOBAL
             if (chip, group) != key:
                 if key:
-                    out += self.segment_tokens(*key, run)
-                key, run = (chip, group), []
+                    out += self.segment_tokens(*key, run, tuple(rw))
+                key, run, rw = (chip, group), [], []
             run.append(self.op_token(chip, group, reg, val, regs))
+            rw.append((reg, val))
             regs[chip, reg] = val
         if key:
-            out += self.segment_tokens(*key, run)
+            out += self.segment_tokens(*key, run, tuple(rw))
         return out
 
     def _flippable(self, ops: list[int]) -> bool:
@@ -336,6 +427,7 @@ class TokenState:
             bool(prev) and self._flippable(prev) and not (opening and self._wraps(prev, -1)),
             full, bool(self.body) and self.allow_again and not self._again_wraps(), self.blocked_groups,
             self.allow_eos, self._room() if self.phase in ("open", "ops") else (),
+            self.copy_avail if self.phase in ("frame", "ops", "done") else (),
         )
 
     def _room(self) -> tuple:
@@ -352,8 +444,9 @@ class TokenState:
         return tuple(out)
 
     def _again_wraps(self) -> bool:
-        """Whether ``AGAIN`` now (this frame's body once more) would wrap a high byte."""
-        if not self.high_diffs:
+        """Whether ``AGAIN`` now (this frame's body once more) would wrap a high byte, or copy
+        from a frame where the group wrote nothing."""
+        if not (self.high_diffs or self.has_copy):
             return False
         n = len(self.body)
         if self._again_memo[0] != n:
@@ -364,6 +457,16 @@ class TokenState:
                 kind, a, b = self.v.describe(u)
                 if kind == "mark":
                     group = (a, b)
+                elif kind == "copy":  # absolute values: they cannot wrap, but later DIFFs start there
+                    group = divmod(a, len(GROUPS))
+                    # In the next frame this frame is on the history: the copy reaches one less back.
+                    back = COPY_BACK[b] - 1
+                    source = self.hist[-back].get(group) if back <= len(self.hist) else None
+                    if not source:
+                        wraps = True  # nothing to copy there: AGAIN cannot repeat this frame
+                        break
+                    for reg, val in source:
+                        vals[group[0], reg] = val
                 elif u in (REPEAT, FLIP):
                     wraps = self._wraps(final.get(group, []), 1 if u == REPEAT else -1, group, vals)
                 else:
@@ -399,7 +502,7 @@ class TokenState:
 
 @lru_cache(maxsize=4096)
 def _mask(v: Vocab, key: tuple) -> np.ndarray:
-    phase, chips, g, has_prev, flippable, full, again_ok, blocked, eos_ok, room = key
+    phase, chips, g, has_prev, flippable, full, again_ok, blocked, eos_ok, room, copies = key
     m = np.zeros(v.size, bool)
     if phase == "start":
         m[BOS] = True
@@ -417,11 +520,18 @@ def _mask(v: Vocab, key: tuple) -> np.ndarray:
             for group in range(len(GROUPS)):
                 if (chip, group) != g and (chip, group) not in blocked:
                     m[v.marker(chip, group)] = True
+                    bits = copies[chip * len(GROUPS) + group] if copies else 0
+                    b = 0
+                    while bits:
+                        if bits & 1:
+                            m[v.copy_token(chip, group, b)] = True
+                        bits >>= 1
+                        b += 1
     if phase in ("open", "ops") and not full and g not in blocked:
         chip, group = g
         if group == GLOBAL:
             m[v.setg0 : v.diff0] = True
-            m[v.diff0 + 4 * v.n_diff : v.size] = True
+            m[v.diff0 + 4 * v.n_diff : v.copy0] = True
         else:
             m[v.setv0 : v.setg0] = True
             m[v.diff0 : v.diff0 + 4 * v.n_diff] = True
@@ -466,6 +576,7 @@ class Tokenizer:
         """Feed frames ``start``–``stop - 1`` of ``tune`` to ``st``; returns their tokens."""
         w = tune.writes
         fr = tune.frames
+        keep = changed_writes(w)
         chip, reg, val = w["chip"].tolist(), w["reg"].tolist(), w["val"].tolist()
         out: list[int] = []
         for n in range(start, stop):
@@ -473,7 +584,8 @@ class Tokenizer:
             if b - a > self.config.max_writes_per_frame:
                 raise TuneError(f"frame {n} has {b - a} writes; the tokenizer takes at most "
                                 f"{self.config.max_writes_per_frame}")
-            toks = st.frame_tokens(list(zip(chip[a:b], reg[a:b], val[a:b])))
+            ks = keep[a:b].tolist()
+            toks = st.frame_tokens([x for x, k in zip(zip(chip[a:b], reg[a:b], val[a:b]), ks) if k])
             for t in toks:
                 st.feed(t, check=False)
             out += toks
@@ -494,10 +606,35 @@ class Tokenizer:
                 break
         return writes_to_tune(st.writes, max(st.frame + 1, 0), header)
 
+    def model_form(self, tune: Tune) -> Tune:
+        """What the token form keeps of ``tune``: every write that changes a register, in order
+        and in its frame (``decode(encode(t))`` equals this on the ``gap`` grid)."""
+        return Tune(tune.header, tune.writes[changed_writes(tune.writes)], irq=tune.irq, nmi=tune.nmi,
+                    meta=dict(tune.meta))
+
     def save_config(self, path) -> None:
         from pathlib import Path
 
         Path(path).write_text(self.config.to_json())
+
+
+def changed_writes(writes: np.ndarray) -> np.ndarray:
+    """A bool mask of the writes that change their register: the first to each (chip, register)
+    and every one whose value differs from the write before it to the same register.
+
+    The others rewrite what the chip already holds and do nothing to the sound; real players
+    rewrite every register every frame, so dropping them halves a real log's tokens.
+    """
+    n = len(writes)
+    if not n:
+        return np.zeros(0, bool)
+    key = writes["chip"].astype(np.int64) * 256 + writes["reg"]
+    order = np.argsort(key, kind="stable")  # time order inside each register
+    k, v = key[order], writes["val"][order]
+    same = np.r_[False, (k[1:] == k[:-1]) & (v[1:] == v[:-1])]
+    keep = np.empty(n, bool)
+    keep[order] = ~same
+    return keep
 
 
 def writes_to_tune(writes: list[tuple[int, int, int, int]], n_frames: int, header: Header,
@@ -522,7 +659,7 @@ def writes_to_tune(writes: list[tuple[int, int, int, int]], n_frames: int, heade
 def rotation_map(k: int, config: TokenizerConfig | None = None) -> np.ndarray:
     """Token permutation equal to ``transforms.rotate_voices(t, k)``: ``encode(rotate(t)) == map[encode(t)]``.
 
-    Group markers of voices move, the filter routing bits in ``res_route`` SET tokens rotate;
+    Group markers and COPY tokens of voices move, the filter routing bits in ``res_route`` SET tokens rotate;
     voice-relative ops need no change. Training applies it per window for free.
     """
     v = Vocab(config or TokenizerConfig())
@@ -531,6 +668,8 @@ def rotation_map(k: int, config: TokenizerConfig | None = None) -> np.ndarray:
     for chip in range(v.config.max_chips):
         for g in range(VOICES):
             m[v.marker(chip, g)] = v.marker(chip, (g + k) % VOICES)
+            for b in range(len(COPY_BACK)):
+                m[v.copy_token(chip, g, b)] = v.copy_token(chip, (g + k) % VOICES, b)
     for val in range(256):
         bits = val & 0x7
         rotated = ((bits << k) | (bits >> (VOICES - k))) & 0x7
@@ -539,24 +678,29 @@ def rotation_map(k: int, config: TokenizerConfig | None = None) -> np.ndarray:
 
 
 def roundtrip_error(tune: Tune, tok: Tokenizer | None = None) -> dict:
-    """How far ``decode(encode(tune))`` is from ``tune``: exact fields and the quantized offsets.
+    """How far ``decode(encode(tune))`` is from ``tune``: what is kept, and the quantized offsets.
 
-    ``writes_exact`` is the share of writes whose frame, chip, register and value come back
+    ``writes_kept`` is the share of the tune's writes the model form keeps (the rest rewrite an
+    unchanged value); ``writes_exact`` the share of those whose frame, chip, register and value come back
     (1.0 by construction, measured anyway); ``offsets_exact`` the share whose cycle comes back
     too; ``mean_cycle_error`` / ``max_cycle_error`` the in-frame timing lost, in cycles.
     """
     tok = tok or Tokenizer()
     back = tok.decode(tok.encode(tune), tune.header)
+    kept = tok.model_form(tune)
+    share = len(kept.writes) / len(tune.writes) if len(tune.writes) else 1.0
+    tune = kept
     a, b = tune.writes, back.writes
     n = len(a)
     if len(b) != n:
-        return {"writes": n, "writes_exact": 0.0, "offsets_exact": 0.0, "mean_cycle_error": None,
-                "max_cycle_error": None, "frames_exact": False}
+        return {"writes": n, "writes_kept": share, "writes_exact": 0.0, "offsets_exact": 0.0,
+                "mean_cycle_error": None, "max_cycle_error": None, "frames_exact": False}
     same = (tune.frames.index == back.frames.index) & (a["chip"] == b["chip"]) & (a["reg"] == b["reg"]) & (
         a["val"] == b["val"])
     err = np.abs(a["cycle"] - b["cycle"])
     return {
         "writes": n,
+        "writes_kept": share,
         "writes_exact": float(same.mean()) if n else 1.0,
         "offsets_exact": float((err == 0).mean()) if n else 1.0,
         "mean_cycle_error": float(err.mean()) if n else 0.0,

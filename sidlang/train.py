@@ -53,6 +53,7 @@ class TrainConfig:
     seed: int = 0
     threads: int = 0  #: torch CPU threads; 0 leaves torch's default
     resume: bool = False
+    init: str = ""  #: start from these weights (fine-tuning; see :func:`init_from`)
 
 
 def _lr(cfg: TrainConfig, step: int) -> float:
@@ -144,6 +145,8 @@ def train(cfg: TrainConfig, log=print) -> dict:
     if cfg.resume and ckpt.exists():
         step = _resume(ckpt, model, opt)
         log(f"resumed from {ckpt} at step {step}")
+    elif cfg.init:
+        log(f"starting from {cfg.init}: " + init_from(model, cfg.init))
     net = torch.nn.parallel.DistributedDataParallel(model) if ddp else model
     amp = torch.autocast("cuda", dtype=torch.bfloat16) if device.startswith("cuda") else nullcontext()
     info = {"params": model.n_params(), "train_tokens": int(len(windows.data)),
@@ -154,6 +157,10 @@ def train(cfg: TrainConfig, log=print) -> dict:
     metrics: dict = {}
     logf = (out / "log.jsonl").open("a") if rank == 0 else None
     model.train()
+    if rank == 0 and step >= cfg.steps and not ckpt.exists():  # nothing to train: the start, measured
+        metrics = {"step": step, "minutes": 0.0, **evaluate(model, vx, vy, device)}
+        log(json.dumps(metrics))
+        _save(ckpt, model, opt, tok, step, cfg, {**info, **metrics})
     while step < cfg.steps:
         for g in opt.param_groups:
             g["lr"] = _lr(cfg, step)
@@ -185,6 +192,41 @@ def train(cfg: TrainConfig, log=print) -> dict:
     if ddp:
         torch.distributed.destroy_process_group()
     return metrics
+
+
+def init_from(model: SidModel, path: str | Path) -> str:
+    """Load pre-trained weights into ``model`` for fine-tuning; returns what was done, in words.
+
+    The weights may come from an older token form whose vocabulary is a prefix of this one
+    (version 2 had no COPY tokens; every other token id is unchanged): their rows are copied
+    and each new COPY token starts as the marker of the group it opens. The context length
+    is the new model's; rotary positions need no table, so a longer one starts from the same
+    weights.
+    """
+    from safetensors.torch import load_file
+
+    from sidlang.tokenizer import COPY_BACK, GROUPS
+
+    state = {k: v for k, v in load_file(str(path)).items() if not k.startswith("optim.")}
+    own = model.state_dict()
+    old = state["wte.weight"]
+    new = own["wte.weight"].clone()
+    if old.shape[1] != new.shape[1] or old.shape[0] > new.shape[0]:
+        raise SidlangError(f"weights of width {old.shape[1]} and {old.shape[0]} tokens do not fit a model of "
+                           f"width {new.shape[1]} and {new.shape[0]} tokens", file=str(path))
+    new[: len(old)] = old
+    v = Tokenizer().vocab
+    if len(old) <= v.copy0:
+        for t in range(max(len(old), v.copy0), v.size):
+            chip_group = (t - v.copy0) // len(COPY_BACK)
+            new[t] = old[v.marker(*divmod(chip_group, len(GROUPS)))] + 0.02 * torch.randn(new.shape[1])
+    state["wte.weight"] = new
+    state["head.weight"] = new
+    missing = set(own) - set(state)
+    if missing:
+        raise SidlangError(f"weights lack {sorted(missing)[:3]}: another architecture", file=str(path))
+    model.load_state_dict({k: state[k] for k in own})
+    return f"{len(old)} of {len(new)} token rows pre-trained, context {model.cfg.block_size} tokens"
 
 
 def _parts(corpus: str) -> list[Path]:

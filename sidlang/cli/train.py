@@ -36,6 +36,9 @@ def add_parser(sub) -> None:
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue OUT/ckpt.safetensors")
+    p.add_argument("--init", metavar="WEIGHTS", help="fine-tune: start from these weights (their layers, "
+                   "heads and width; the context is --block-size or theirs); an older token form's "
+                   "weights are grown to this vocabulary")
     p.add_argument("--export", metavar="PATH", help="afterwards, write the weights alone to PATH")
     p.set_defaults(run=run)
 
@@ -44,12 +47,31 @@ def run(args: argparse.Namespace) -> int:
     with needs_model_extra("training"):
         from sidlang.train import PRESETS, TrainConfig, export, train
     model = PRESETS[args.preset]
+    if args.init:
+        model = _sizes_of(args.init, model)
     sizes = {"block_size": args.block_size, "n_layer": args.layers, "n_head": args.heads, "n_embd": args.embd}
     model = replace(model, **{k: v for k, v in sizes.items() if v})
     cfg = TrainConfig(corpus=args.corpus, out=args.out, model=model, batch_size=args.batch_size, steps=args.steps,
                       lr=args.lr, warmup=args.warmup, eval_every=args.eval_every, max_minutes=args.max_minutes,
-                      threads=args.threads, seed=args.seed, resume=args.resume)
+                      threads=args.threads, seed=args.seed, resume=args.resume, init=args.init or "")
     train(cfg)
     if args.export:
         export(f"{args.out}/ckpt.safetensors", args.export)
     return 0
+
+
+def _sizes_of(path: str, model):
+    """The preset with the layers, heads, width and context of the weights file ``path``."""
+    import json
+
+    from safetensors import safe_open
+
+    from sidlang.errors import SidlangError
+
+    try:
+        with safe_open(path, framework="pt") as f:
+            cfg = json.loads((f.metadata() or {})["model_config"])
+    except (OSError, KeyError, ValueError) as e:
+        raise SidlangError(f"not a sidlang weights file ({e})", file=path) from None
+    keys = ("n_layer", "n_head", "n_embd", "block_size")
+    return replace(model, **{k: cfg[k] for k in keys if k in cfg})

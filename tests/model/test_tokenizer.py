@@ -33,12 +33,54 @@ def key(tune):
 
 @settings(max_examples=40)
 @given(tunes(max_frames=30, max_writes=12))
-def test_round_trip_is_exact_but_for_offsets(tune):
+def test_round_trip_keeps_every_change_exactly_but_for_offsets(tune):
     back = TOK.decode(TOK.encode(tune), tune.header)
-    a, na = key(tune)
+    a, na = key(TOK.model_form(tune))
     b, nb = key(back)
     assert np.array_equal(a, b) and na == nb
     assert parse(dumps(back)) == back  # every decoded tune is valid sidlang
+    for chip in range(tune.header.chips):  # dropped rewrites change nothing the chip holds
+        assert np.array_equal(back.frames.state(chip), tune.frames.state(chip))
+
+
+def test_model_form_drops_only_rewrites_of_an_unchanged_value():
+    tune = parse("0 v1 freq=$1234 wave=pulse,gate\n1 v1 freq=$1234 wave=pulse wave=pulse,gate\n"
+                 "2 v1 freq_lo=$35 | vol=15\n3 vol=15 vol=14\n")
+    kept = TOK.model_form(tune)
+    names = [(int(f), int(r), int(x)) for f, r, x in zip(kept.frames.index, kept.writes["reg"], kept.writes["val"])]
+    # frame 1: freq rewritten (dropped), the gate toggled off and on (kept: a retrigger)
+    assert names == [(0, 0, 0x34), (0, 1, 0x12), (0, 4, 0x41), (1, 4, 0x40), (1, 4, 0x41), (2, 0, 0x35),
+                     (2, 24, 15), (3, 24, 14)]
+    assert key(TOK.decode(TOK.encode(tune), tune.header))[0].tolist() == key(kept)[0].tolist()
+
+
+def test_copy_reaches_back_to_a_repeated_pattern_row():
+    """A drum hit every 12 frames (a program of three frames) comes back as COPY tokens."""
+    from sidlang.tokenizer import COPY_BACK
+
+    lines = []
+    for f in range(96):
+        step = f % 12
+        if step == 0:
+            lines.append(f"{f} v3 freq=C-6 ad=$08 wave=noise,gate")
+        elif step == 1:
+            lines.append(f"{f} v3 freq=C-2 wave=pulse,gate")
+        elif step == 2:
+            lines.append(f"{f} v3 wave=pulse")
+    tune = parse("\n".join(lines) + "\n")
+    toks = TOK.encode(tune)
+    v = TOK.vocab
+    copies = [v.name(t) for t in toks if v.describe(t)[0] == "copy"]
+    assert copies and all(c == f"v3~{12}" for c in copies) and 12 in COPY_BACK
+    assert len(toks) < 2 + 96 + 3 * 9  # one token a row once the pattern has been heard
+    a, _ = key(TOK.decode(toks, tune.header))
+    assert np.array_equal(a, key(TOK.model_form(tune))[0])
+    s = TOK.state(1)  # the grammar: a COPY needs something to copy
+    s.feed(BOS)
+    s.feed(FRAME)
+    assert not s.allowed()[v.copy_token(0, 2, 0)]
+    with pytest.raises(SidlangError):
+        s.feed(v.copy_token(0, 2, 0))
 
 
 @settings(max_examples=25)
@@ -49,7 +91,7 @@ def test_grid_tunes_come_back_identical(tune):
     w["cycle"] = h.start_cycle + tune.frames.index * h.frame_cycles  # on the decode grid
     from sidlang.tune import Tune
 
-    t = Tune(h, w)
+    t = TOK.model_form(Tune(h, w))
     back = TOK.decode(TOK.encode(t), h)
     assert np.array_equal(back.writes, t.writes)
 
@@ -60,15 +102,16 @@ def test_player_log_uses_the_change_ops():
     assert REPEAT in toks and len(toks) < len(player_log(300, seed=2).writes)
 
 
-def test_flip_and_again():
+def test_copy_repeat_and_again():
     from sidlang.tune import Header, Tune, make_writes
 
-    # Vibrato: freq_lo goes +5, -5, +5 … every frame; then ten identical frames.
-    vals = [100 + (5 if i % 2 else 0) for i in range(10)] + [100] * 10
+    # Vibrato: freq_lo goes +5, -5, +5 … every frame (a COPY of two frames back); then ten
+    # frames of a steady sweep (+3 a frame: REPEAT, then AGAIN for the whole frame).
+    vals = [100 + (5 if i % 2 else 0) for i in range(10)] + [110 + 3 * i for i in range(10)]
     h = Header()
     t = Tune(h, make_writes([i * h.frame_cycles for i in range(20)], [0] * 20, [0] * 20, vals))
     toks = TOK.encode(t)
-    assert FLIP in toks and AGAIN in toks
+    assert TOK.vocab.copy_token(0, 0, 0) in toks and REPEAT in toks and AGAIN in toks
     assert np.array_equal(TOK.decode(toks, h).writes["val"], t.writes["val"])
 
 
@@ -147,6 +190,36 @@ def test_walk_heavy_on_high_diffs_repeat_flip_again_stays_valid(seed):
         s.feed(int(rng.choice(TOK.vocab_size, p=p / p.sum())))  # feed raises on a wrap
     hi = [val for _, _, reg, val in s.writes if reg in (1, 3, 8, 10, 15, 17, 22)]
     assert len(hi) > 500 and all(0 <= x <= 255 for x in hi)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_walk_heavy_on_copies_decodes_what_it_was_fed(seed):
+    """COPY tokens write what their group wrote that far back; AGAIN over them stays valid."""
+    v, rng = TOK.vocab, np.random.default_rng(seed)
+    weight = np.ones(TOK.vocab_size)
+    weight[v.copy0 :] = 30.0
+    weight[[REPEAT, FLIP, AGAIN]] = 30.0
+    weight[EOS] = 0
+    s = TOK.state(2)
+    s.max_writes = 1000  # AGAIN over copies grows frames fast; keep them encodable
+    s.feed(BOS)
+    for _ in range(3000):
+        p = weight * s.allowed()
+        t = int(rng.choice(TOK.vocab_size, p=p / p.sum()))
+        s.feed(t)
+    from sidlang.tokenizer import COPY_BACK
+    from sidlang.tune import Header
+
+    assert s.frame > 100
+    h = Header(sids=(0xD400, 0xD420))
+    from sidlang.tokenizer import writes_to_tune
+
+    tune = writes_to_tune(s.writes, s.frame + 1, h)
+    assert parse(dumps(tune)) == tune
+    # Encoding what was decoded and decoding again changes nothing the model keeps.
+    again = TOK.decode(TOK.encode(tune), h)
+    assert np.array_equal(key(again)[0], key(TOK.model_form(tune))[0])
+    assert len(COPY_BACK) == len(set(COPY_BACK)) and min(COPY_BACK) >= 2
 
 
 @pytest.mark.parametrize("k", [1, 2])
