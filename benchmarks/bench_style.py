@@ -142,10 +142,14 @@ def main(argv: list[str] | None = None) -> int:
         if not p.is_file():
             say(f"bench_style: {p}: no such file")
             return 1
-    try:
-        from sidlang.model import bundled, continue_tune, load_model
+    from sidlang.model import bundled, continue_tune, load_model
 
+    try:
         bundle = load_model(args.weights) if args.weights else bundled()
+    except SidlangError as e:
+        say(f"bench_style: {e}" if e.file else f"bench_style: weights {args.weights or 'bundled'}: {e}")
+        return 1
+    try:
         tunes = {}
         for p in files:
             say(f"loading {p}")
