@@ -38,8 +38,8 @@ import numpy as np
 
 from sidlang.errors import SidlangError
 from sidlang.io import load
-from sidlang.stylemeasure import distance, features, kept, new_frames
 from sidlang.registers import N_WRITABLE
+from sidlang.stylemeasure import distance, features, kept, new_frames
 from sidlang.tune import Tune, make_writes
 
 EXPORTS = Path(__file__).resolve().parents[1] / ".." / "shared" / "testdata" / "sid-wizard" / "sid-exports"
