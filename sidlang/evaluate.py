@@ -1,18 +1,30 @@
-"""How good the model is, beside baselines fitted in the same run (``sidlang eval``).
+"""How good a model is, beside baselines fitted in the same run (``sidlang eval``).
 
-* **Model**: perplexity (``exp`` of the mean loss per token) and next-token accuracy, over
-  non-overlapping windows of the model's context length (each window starts cold, so this is
-  a slightly pessimistic number for long pieces).
-* **unigram**: token frequencies of the training split, add-one smoothed.
-* **n-gram**: interpolated absolute discounting (Kneser-Ney's discount without its
-  continuation counts), orders 2–6 over hashed contexts, fitted on the training split; the
-  best order on the evaluated tokens is reported.
-* **repeat-the-last-bar**: the token at the same place in the frame ``B`` frames back, mixed
-  with the unigram so that it is a distribution; ``B`` (one bar, in frames) and the mixing
-  weight are fitted on the training split.
-* **validity**: the share of sampled continuations that decode to a Tune whose sidlang text
-  parses back to the same Tune. **copy rate**: the longest run of consecutive generated
-  frames that also occurs in the training tokens, as a share of the continuation.
+Two evaluations, which may be combined:
+
+* **Files** (``evaluate(..., tunes=[…])``): each tune's token sequence is split at the frame start
+  nearest its middle (:func:`split_point`). Everyone scores the same tokens, the second half,
+  and everyone may learn from the first half:
+
+  * **model**: each scored token with as many tokens before it (first half included) as the
+    context holds (:func:`score_windows`: sliding windows, each token scored once);
+  * **context n-gram**: an :class:`NGram` fitted on the tune's own first half; order (2–6)
+    and discount (0.75, 0.9) are the pair with the best perplexity pooled over all tunes'
+    second halves (chosen on the scored tokens: an optimistic baseline, so the model's ratio
+    to it errs against the model);
+  * **repeat-the-last-bar** (:class:`RepeatBar`): bar length and weight fitted on each first
+    half;
+  * **unigram**: token frequencies of each first half, add-one smoothed.
+
+* **Corpus** (``corpus=DIR``): the same three baselines fitted once on the corpus' training
+  split (the n-gram as ``ngram_ppl``). Without files, the corpus' test split is scored whole
+  (from its second token), with the same sliding-window model scorer.
+
+Perplexities are ``exp`` of the mean negative log-likelihood per scored token, pooled over
+tunes by total log-likelihood. **validity**: the share of sampled continuations that decode to
+a Tune whose sidlang text parses back to the same Tune. **copy rate**: the longest run of
+consecutive generated frames that also occurs in a reference (the training split with a
+corpus, else the prompt the sample continues), as a share of the continuation.
 """
 
 from __future__ import annotations
@@ -21,10 +33,13 @@ import math
 
 import numpy as np
 
+from sidlang.errors import SidlangError
 from sidlang.tokenizer import AGAIN, FRAME, PAD
 
 _P = np.uint64(1_000_003)  # multiplier of the context hash (uint64 arithmetic wraps)
 BAR_CANDIDATES = (8, 12, 16, 24, 32, 48, 64, 96, 128)
+ORDERS = (2, 3, 4, 5, 6)  #: n-gram orders tried
+DISCOUNTS = (0.75, 0.9)  #: n-gram discounts tried
 
 
 def _context_keys(data: np.ndarray, order: int) -> np.ndarray:
@@ -38,13 +53,22 @@ def _context_keys(data: np.ndarray, order: int) -> np.ndarray:
     return key
 
 
+def unigram(train: np.ndarray, vocab: int) -> np.ndarray:
+    """Token frequencies of ``train``, add-one smoothed: (vocab,) probabilities."""
+    counts = np.bincount(train, minlength=vocab).astype(np.float64)
+    return (counts + 1) / (counts.sum() + vocab)
+
+
 class NGram:
-    """Interpolated absolute-discounting n-gram model over token ids."""
+    """Interpolated absolute-discounting n-gram model over token ids.
+
+    Kneser-Ney's discount without its continuation counts, over hashed contexts; the
+    discount ``d`` may be changed after fitting (it is only used by :meth:`prob`).
+    """
 
     def __init__(self, train: np.ndarray, vocab: int, order: int, discount: float = 0.75) -> None:
         self.vocab, self.order, self.d = vocab, order, discount
-        counts = np.bincount(train, minlength=vocab).astype(np.float64)
-        self.unigram = (counts + 1) / (counts.sum() + vocab)
+        self.unigram = unigram(train, vocab)
         self.levels = []
         for n in range(2, order + 1):
             ctx = _context_keys(train, n)[n - 1:]
@@ -63,6 +87,8 @@ class NGram:
         """P(token | preceding tokens) for every position of ``data``."""
         p = self.unigram[data]
         for n, (pairs, pair_n, ctxs, ctx_n, types) in zip(range(2, self.order + 1), self.levels):
+            if not len(ctxs):  # fitted on fewer than n tokens: nothing to add
+                continue
             ctx = _context_keys(data, n)
             with np.errstate(over="ignore"):
                 pair = ctx * np.uint64(8191) + data.astype(np.uint64)
@@ -98,7 +124,9 @@ def repeat_prediction(data: np.ndarray, bar: int) -> np.ndarray:
 
 
 class RepeatBar:
-    """Repeat-the-last-bar: fitted bar length ``bar`` and hit weight ``w``."""
+    """Repeat-the-last-bar: the token at the same place in the frame ``bar`` frames back, mixed
+    with the unigram so that it is a distribution; ``bar`` and the hit weight ``w`` are fitted
+    on ``train``."""
 
     def __init__(self, train: np.ndarray, unigram: np.ndarray) -> None:
         self.unigram = unigram
@@ -119,43 +147,151 @@ class RepeatBar:
         return self._mix(data, repeat_prediction(data, self.bar), self.w)
 
 
+def loglik(probs: np.ndarray) -> float:
+    """Total log-likelihood of the probabilities given to the scored tokens."""
+    return float(np.sum(np.log(np.maximum(probs, 1e-12))))
+
+
 def ppl(probs: np.ndarray) -> float:
     return float(math.exp(-np.mean(np.log(np.maximum(probs, 1e-12)))))
 
 
-def model_scores(model, seqs: list[np.ndarray], max_tokens: int = 0) -> tuple[float, float, int]:
-    """``(perplexity, accuracy, tokens)`` of ``model`` over non-overlapping windows of ``seqs``."""
+def _pooled_ppl(ll: float, n: int) -> float:
+    return math.exp(-ll / max(n, 1))
+
+
+# -- where a tune is cut, and the model's scores on what follows ---------------------------
+def split_point(seq: np.ndarray) -> int:
+    """Index of the frame start (FRAME or AGAIN) nearest the middle of ``seq``.
+
+    The first frame's start is not a candidate, so both halves hold at least one frame.
+    """
+    first = np.flatnonzero((seq == FRAME) | (seq == AGAIN))[1:]
+    if not len(first):
+        raise SidlangError("too short to evaluate: it needs at least two frames")
+    return int(first[np.argmin(np.abs(first - len(seq) / 2))])
+
+
+def score_windows(n: int, start: int, block: int, stride: int | None = None) -> list[tuple[int, int, int]]:
+    """Windows ``(b, t0, t1)`` that score tokens ``start … n-1`` of an ``n``-token sequence once each.
+
+    A window's input is tokens ``b … t1-2`` (at most ``block``); the logits there predict
+    tokens ``b+1 … t1-1``, of which ``t0 … t1-1`` (at most ``stride``) are kept. Every kept
+    token has at least ``block + 1 - stride`` tokens of context, or all there are before it.
+    """
+    stride = stride or max(1, block // 2)
+    if not 1 <= stride <= block:
+        raise ValueError(f"stride must be 1–{block}, got {stride}")
+    out = []
+    for t0 in range(max(start, 1), n, stride):  # the first token has nothing to be predicted from
+        t1 = min(t0 + stride, n)
+        out.append((max(0, t1 - 1 - block), t0, t1))
+    return out
+
+
+def token_scores(model, seqs: list[np.ndarray], starts: list[int], *, stride: int | None = None,
+                 batch_tokens: int = 8192) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(log-probabilities, hits)`` of ``model`` on tokens ``seq[start:]`` of each sequence.
+
+    Sliding windows of the model's context (:func:`score_windows`), batched across
+    sequences; a hit is a token that was the model's most likely one. Only the kept
+    positions go through the output head.
+    """
     import torch
 
     T = model.cfg.block_size
-    rows = []
-    for s in seqs:
-        s = s.astype(np.int64)
-        for a in range(0, len(s) - 1, T):
-            chunk = s[a : a + T + 1]
-            if len(chunk) >= 2:
-                rows.append(chunk)
-    nll, correct, count = 0.0, 0, 0
+    jobs = [(i, *w) for i, (s, st) in enumerate(zip(seqs, starts)) for w in score_windows(len(s), st, T, stride)]
+    out = [(np.zeros(max(len(s) - max(st, 1), 0)), np.zeros(max(len(s) - max(st, 1), 0), bool))
+           for s, st in zip(seqs, starts)]
+    device = next(model.parameters()).device
+    per = max(1, batch_tokens // T)
     model.eval()
     with torch.inference_mode():
-        for i in range(0, len(rows), 8):
-            batch = rows[i : i + 8]
-            width = max(len(r) for r in batch)
-            x = torch.full((len(batch), width - 1), PAD, dtype=torch.long)
-            y = torch.full((len(batch), width - 1), -1, dtype=torch.long)
-            for j, r in enumerate(batch):
-                x[j, : len(r) - 1] = torch.from_numpy(r[:-1])
-                y[j, : len(r) - 1] = torch.from_numpy(r[1:])
-            logits, loss = model(x, y)
-            n = int((y >= 0).sum())
-            nll += float(loss) * n
-            correct += int(((logits.argmax(-1) == y) & (y >= 0)).sum())
-            count += n
-            if max_tokens and count >= max_tokens:
-                break
-    return math.exp(nll / max(count, 1)), correct / max(count, 1), count
+        for k in range(0, len(jobs), per):
+            batch = jobs[k : k + per]
+            x = np.full((len(batch), max(t1 - 1 - b for _, b, _, t1 in batch)), PAD, np.int64)
+            rows, cols, targets = [], [], []
+            for j, (i, b, t0, t1) in enumerate(batch):
+                x[j, : t1 - 1 - b] = seqs[i][b : t1 - 1]
+                rows.append(np.full(t1 - t0, j))
+                cols.append(np.arange(t0 - 1 - b, t1 - 1 - b))
+                targets.append(seqs[i][t0:t1])
+            h = model.features(torch.from_numpy(x).to(device))  # (B, W, C); padding only after
+            h = h[torch.from_numpy(np.concatenate(rows)), torch.from_numpy(np.concatenate(cols))]  # (N, C)
+            logits = model.head(h).float()  # (N, V)
+            y = torch.from_numpy(np.concatenate(targets)).to(device)
+            lp = (logits.gather(1, y[:, None])[:, 0] - torch.logsumexp(logits, -1)).cpu().numpy()
+            hit = (logits.argmax(-1) == y).cpu().numpy()
+            at = 0
+            for i, _, t0, t1 in batch:
+                a = t0 - max(starts[i], 1)
+                out[i][0][a : a + t1 - t0] = lp[at : at + t1 - t0]
+                out[i][1][a : a + t1 - t0] = hit[at : at + t1 - t0]
+                at += t1 - t0
+    return out
 
 
+def model_scores(model, seqs: list[np.ndarray], starts: list[int] | None = None) -> tuple[float, float, int]:
+    """``(perplexity, accuracy, tokens)`` of ``model`` on ``seq[start:]`` (default: all but the first)."""
+    scores = token_scores(model, seqs, starts or [1] * len(seqs))
+    lp = np.concatenate([s[0] for s in scores]) if scores else np.zeros(0)
+    hit = np.concatenate([s[1] for s in scores]) if scores else np.zeros(0, bool)
+    return _pooled_ppl(float(lp.sum()), len(lp)), float(hit.mean()) if len(hit) else 0.0, len(lp)
+
+
+# -- baselines ----------------------------------------------------------------------------
+def context_baselines(seqs: list[np.ndarray], splits: list[int], vocab: int) -> dict:
+    """Baselines fitted on each ``seq[:split]`` and scored on ``seq[split:]`` (see the module docstring).
+
+    Returns the pooled perplexities, the chosen n-gram order and discount, each tune's bar
+    length, and ``"per_tune"``: for each tune its scored tokens and the three perplexities.
+    """
+    grid: dict[tuple[int, float], list[float]] = {(o, d): [] for o in ORDERS for d in DISCOUNTS}
+    uni_ll, rep_ll, bars = [], [], []
+    for s, k in zip(seqs, splits):
+        first = s[:k]
+        for order in ORDERS:
+            ng = NGram(first, vocab, order)
+            for d in DISCOUNTS:
+                ng.d = d
+                grid[order, d].append(loglik(ng.prob(s)[k:]))
+        uni = unigram(first, vocab)
+        uni_ll.append(loglik(uni[s[k:]]))
+        rb = RepeatBar(first, uni)
+        rep_ll.append(loglik(rb.prob(s)[k:]))
+        bars.append(int(rb.bar))
+    counts = [len(s) - k for s, k in zip(seqs, splits)]
+    n = sum(counts)
+    order, d = max(grid, key=lambda od: sum(grid[od]))
+    per_tune = [{"tokens": c, "context_ngram_ppl": _pooled_ppl(g, c), "repeat_ppl": _pooled_ppl(r, c),
+                 "unigram_ppl": _pooled_ppl(u, c), "repeat_bar_frames": bar}
+                for c, g, r, u, bar in zip(counts, grid[order, d], rep_ll, uni_ll, bars)]
+    return {"context_ngram_ppl": _pooled_ppl(sum(grid[order, d]), n), "context_ngram_order": order,
+            "context_ngram_discount": d, "repeat_ppl": _pooled_ppl(sum(rep_ll), n), "repeat_bar_frames": bars,
+            "unigram_ppl": _pooled_ppl(sum(uni_ll), n), "per_tune": per_tune}
+
+
+def corpus_baselines(train: np.ndarray, seqs: list[np.ndarray], starts: list[int], vocab: int,
+                     log=lambda *a: None) -> dict:
+    """Baselines fitted on the training tokens ``train``, scored on ``seq[start:]`` of each sequence."""
+    n = sum(len(s) - st for s, st in zip(seqs, starts))
+    log(f"fitting corpus baselines on {len(train)} training tokens")
+    best = None
+    for order in ORDERS:
+        ng = NGram(train, vocab, order)
+        for d in DISCOUNTS:
+            ng.d = d
+            ll = sum(loglik(ng.prob(s)[st:]) for s, st in zip(seqs, starts))
+            if best is None or ll > best[0]:
+                best = (ll, order, d)
+    rb = RepeatBar(train, ng.unigram)
+    return {"ngram_ppl": _pooled_ppl(best[0], n), "ngram_order": best[1], "ngram_discount": best[2],
+            "unigram_ppl": _pooled_ppl(sum(loglik(ng.unigram[s[st:]]) for s, st in zip(seqs, starts)), n),
+            "repeat_ppl": _pooled_ppl(sum(loglik(rb.prob(s)[st:]) for s, st in zip(seqs, starts)), n),
+            "repeat_bar_frames": int(rb.bar)}
+
+
+# -- copying ------------------------------------------------------------------------------
 def longest_shared_run(gen_frames: list[tuple], train_frames: list[tuple]) -> int:
     """Longest run of consecutive generated frames (token tuples) found contiguously in training."""
     ids: dict[tuple, int] = {}
@@ -188,14 +324,18 @@ def split_frames(tokens: np.ndarray) -> list[tuple]:
     return [tuple(tokens[a:b].tolist()) for a, b in zip(first, np.r_[first[1:], len(tokens)])]
 
 
-def evaluate(model_bundle, corpus: str | None, tunes: list | None = None, *, samples: int = 10,
-             sample_frames: int = 100, seed: int = 0, max_tokens: int = 200_000,
+# -- everything at once -------------------------------------------------------------------
+def evaluate(model_bundle, corpus: str | None, tunes: list | None = None, *, names: list[str] | None = None,
+             samples: int = 10, sample_frames: int = 100, seed: int = 0, max_tokens: int = 200_000,
              max_train_tokens: int = 10_000_000, log=lambda *a: None) -> dict:
     """Every number ``sidlang eval`` prints, as one dict (see the module docstring).
 
-    ``tunes`` are Tunes to score; without them the corpus' test split is used. Baselines need
-    the corpus' training split and are None without a corpus.
+    ``tunes`` (named by ``names``) are split and their second halves scored, beside baselines
+    fitted on their first halves; without them the corpus' test split is scored (at most
+    ``max_tokens`` tokens). A ``corpus`` adds baselines fitted on its training split. ``log``
+    gets progress lines, one per tune.
     """
+    from sidlang.errors import UsageError
     from sidlang.model import continue_tune
     from sidlang.text import dumps, parse
 
@@ -204,57 +344,108 @@ def evaluate(model_bundle, corpus: str | None, tunes: list | None = None, *, sam
     if corpus:
         from sidlang.corpus.build import load_split
 
-        train_seqs, train_meta = load_split(corpus, "train")
-        train = np.concatenate(train_seqs).astype(np.int64)[:max_train_tokens]
+        train_seqs, _ = load_split(corpus, "train")
+        train = np.concatenate(train_seqs).astype(np.int64)[:max_train_tokens] if train_seqs else None
+        if train is None:
+            raise SidlangError("the corpus has no training split", file=str(corpus))
+    out: dict = {}
     if tunes:
+        names = list(names or [t.header.title or f"tune {i + 1}" for i, t in enumerate(tunes)])
         seqs = [np.array(tok.encode(t), np.int64) for t in tunes]
+        starts = []
+        for name, s in zip(names, seqs):
+            try:
+                starts.append(split_point(s))
+            except SidlangError as e:
+                e.file = e.file or name
+                raise
+        split_frames_at = [_frames(s[:k]) for s, k in zip(seqs, starts)]  # the frame each second half starts at
         sources = list(tunes)
     else:
         if not corpus:
-            from sidlang.errors import UsageError
-
             raise UsageError("give tunes to evaluate, or --corpus for its test split")
         test_seqs, _ = load_split(corpus, "test")
-        seqs = [s.astype(np.int64) for s in test_seqs]
+        seqs, left = [], max_tokens
+        for s in test_seqs:  # whole sequences (from their second token) up to max_tokens scored
+            if left <= 0:
+                break
+            seqs.append(s[: 1 + left].astype(np.int64))
+            left -= len(seqs[-1]) - 1
+        starts = [1] * len(seqs)
         sources = [tok.decode(s) for s in seqs[:samples]]
-    data = np.concatenate(seqs)[:max_tokens] if seqs else np.zeros(0, np.int64)
-    log(f"scoring {len(data)} tokens")
-    m_ppl, acc, n = model_scores(model, seqs, max_tokens)
-    out = {"tokens": n, "model_ppl": m_ppl, "accuracy": acc, "unigram_ppl": None, "ngram_ppl": None,
-           "ngram_order": None, "repeat_ppl": None, "repeat_bar_frames": None}
+    scored = 0
+    lp_all, hit_all = [], []
+    for i, (s, st) in enumerate(zip(seqs, starts)):  # one tune at a time, for the progress line
+        lp, hit = token_scores(model, [s], [st])[0]
+        lp_all.append(lp)
+        hit_all.append(hit)
+        scored += len(lp)
+        if tunes:
+            log(f"[{i + 1}/{len(seqs)}] {names[i]}: {_frames(s)} frames, "
+                f"second half from frame {split_frames_at[i]}: {len(lp)} tokens, "
+                f"model ppl {_pooled_ppl(float(lp.sum()), len(lp)):.3f}")
+    if not tunes:
+        log(f"scored {scored} tokens of {len(seqs)} test sequences")
+    lp, hit = np.concatenate(lp_all) if lp_all else np.zeros(0), np.concatenate(hit_all) if hit_all else np.zeros(0)
+    out["tokens"] = scored
+    out["model_ppl"] = _pooled_ppl(float(lp.sum()), len(lp))
+    out["accuracy"] = float(hit.mean()) if len(hit) else 0.0
+    if tunes:
+        log("fitting baselines on the first halves")
+        ctx = context_baselines(seqs, starts, tok.vocab_size)
+        per_tune = ctx.pop("per_tune")
+        out["tunes"] = len(tunes)
+        out.update(ctx)
+        for i, row in enumerate(per_tune):
+            lp_i, hit_i = lp_all[i], hit_all[i]
+            row.update(name=str(names[i]), frames=_frames(seqs[i]),
+                       split_frame=split_frames_at[i], model_ppl=_pooled_ppl(float(lp_i.sum()), len(lp_i)),
+                       accuracy=float(hit_i.mean()) if len(hit_i) else 0.0)
+        out["per_tune"] = [{k: row[k] for k in ("name", "frames", "split_frame", "tokens", "model_ppl", "accuracy",
+                                                 "context_ngram_ppl", "repeat_ppl", "repeat_bar_frames",
+                                                 "unigram_ppl")} for row in per_tune]
     if train is not None:
-        log(f"fitting baselines on {len(train)} training tokens")
-        best = None
-        for order in (2, 3, 4, 5, 6):
-            for d in (0.75, 0.9):
-                ng = NGram(train, tok.vocab_size, order, d)
-                p = ppl(ng.prob(data))
-                if best is None or p < best[0]:
-                    best = (p, order, d)
-        out["ngram_ppl"], out["ngram_order"], out["ngram_discount"] = best
-        out["unigram_ppl"] = ppl(ng.unigram[data])
-        rb = RepeatBar(train, ng.unigram)
-        out["repeat_ppl"], out["repeat_bar_frames"] = ppl(rb.prob(data)), rb.bar
-        out["ratio_to_ngram"] = m_ppl / best[0]
+        cb = corpus_baselines(train, seqs, starts, tok.vocab_size, log)
+        if tunes:  # the first-half baselines keep the plain names; the corpus' get a prefix
+            cb = {("" if k.startswith("ngram") else "corpus_") + k: v for k, v in cb.items()}
+        out.update(cb)
+        out["ratio_to_ngram"] = out["model_ppl"] / cb["ngram_ppl"]
+    baselines = {k[: -len("_ppl")]: v for k, v in out.items()
+                 if k.endswith("_ppl") and k != "model_ppl" and not isinstance(v, list)}
+    best = min(baselines, key=baselines.get)
+    out["best_baseline"] = best
+    out["ratio_to_best_baseline"] = out["model_ppl"] / baselines[best]
     # Sampled continuations: validity (decode -> text -> parse gives the same Tune) and copying.
-    valid, longest, rng = 0, [], np.random.default_rng(seed)
-    train_frames = split_frames(train) if train is not None else None
-    for i in range(samples):
-        src = sources[i % len(sources)]
-        start = int(rng.integers(1, max(2, len(src.frames))))
-        gen = continue_tune(src, sample_frames, start=start, seed=seed + i, model=model_bundle)
-        try:
-            valid += parse(dumps(gen)) == gen
-        except Exception:  # an invalid sample is what is being counted
-            pass
-        if train_frames is not None:
-            new = split_frames(np.array(tok.encode(gen, eos=False), np.int64))[start:]
-            longest.append(longest_shared_run(new, train_frames) / max(len(new), 1))
     out["samples"] = samples
-    out["validity"] = valid / samples if samples else None
-    out["copy_rate"] = float(np.mean(longest)) if longest else None
+    if samples:
+        valid, longest, rng = 0, [], np.random.default_rng(seed)
+        train_frames = split_frames(train) if train is not None else None
+        for i in range(samples):
+            j = i % len(sources)
+            src = sources[j]
+            # Files: continue from the split, where the scored half starts; the test split: anywhere.
+            start = split_frames_at[j] if tunes else int(rng.integers(1, max(2, len(src.frames))))
+            log(f"sample {i + 1}/{samples}: {sample_frames} frames after frame {start}")
+            gen = continue_tune(src, sample_frames, start=start, seed=seed + i, model=model_bundle)
+            try:
+                valid += parse(dumps(gen)) == gen
+            except Exception:  # an invalid sample is what is being counted
+                pass
+            new = split_frames(np.array(tok.encode(gen, eos=False), np.int64))[start:]
+            # Without a corpus (so with files): the frames of the first half, the prompt.
+            ref = train_frames if train_frames is not None else split_frames(seqs[j][: starts[j]])
+            longest.append(longest_shared_run(new, ref) / max(len(new), 1))
+        out["validity"] = valid / samples
+        out["copy_rate"] = float(np.mean(longest))
+        out["copy_reference"] = "training split" if train is not None else "prompt"
     out["model"] = {k: info.get(k) for k in ("params", "step", "val_loss", "val_acc") if k in info}
     return out
 
 
-__all__ = ["NGram", "RepeatBar", "longest_shared_run", "model_scores", "ppl", "repeat_prediction", "split_frames", "evaluate"]
+def _frames(tokens: np.ndarray) -> int:
+    return int(np.count_nonzero((tokens == FRAME) | (tokens == AGAIN)))
+
+
+__all__ = ["DISCOUNTS", "NGram", "ORDERS", "RepeatBar", "context_baselines", "corpus_baselines", "evaluate",
+           "longest_shared_run", "model_scores", "ppl", "repeat_prediction", "score_windows", "split_frames",
+           "split_point", "token_scores", "unigram"]

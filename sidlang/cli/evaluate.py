@@ -4,8 +4,47 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
+from sidlang.cli.readopts import add_read_options, read_options
 from sidlang.errors import needs_model_extra
+
+DEFAULT_SECONDS = 60.0  #: length played from .sid files (other commands: 180)
+SAMPLES_FOR_FILES = 4  #: default --samples with files: a real tune's frames hold many tokens
+SAMPLES_FOR_CORPUS = 10
+
+FIELDS = """\
+fields (--json prints them as one object):
+  with files, each tune is split at the frame start nearest its middle (in tokens); the
+  second half is scored by everyone, and everyone learns only from the first half:
+  tokens, tunes           tokens scored (all second halves), tunes given
+  model_ppl, accuracy     the model's perplexity and next-token accuracy; every token is scored
+                          once, with as much of what precedes it (first half included) as the
+                          context holds (sliding windows, stride half the context)
+  context_ngram_ppl       n-gram fitted on each tune's first half; context_ngram_order (2-6) and
+                          context_ngram_discount (0.75/0.9) are the pair with the best pooled
+                          perplexity on the scored tokens (favours the baseline)
+  repeat_ppl              repeat-the-last-bar: the token at the same place one bar back, mixed
+                          with the unigram; repeat_bar_frames: each tune's bar, fitted on its
+                          first half
+  unigram_ppl             token frequencies of each first half, add-one smoothed
+  best_baseline, ratio_to_best_baseline
+                          the baseline with the lowest perplexity, and model_ppl divided by it
+                          (below 1: the model beats every baseline)
+  per_tune                name, frames, split_frame, tokens, model_ppl, accuracy,
+                          context_ngram_ppl, repeat_ppl, repeat_bar_frames, unigram_ppl
+  perplexities pool tunes by total log-likelihood over all scored tokens.
+  with --corpus, baselines fitted on its training split: ngram_ppl (ngram_order,
+  ngram_discount, ratio_to_ngram); unigram_ppl, repeat_ppl, repeat_bar_frames (named
+  corpus_unigram_ppl, corpus_repeat_ppl, corpus_repeat_bar_frames when files are given too).
+  Without files the corpus' test split is scored whole, at most --max-tokens tokens.
+  samples, validity       continuations sampled (--frames each; with files from the split) and
+                          the share that print as sidlang and parse back identical
+  copy_rate               longest run of sampled frames also found in copy_reference (the
+                          training split with --corpus, else the tune's first half), as a share
+                          of the sample
+  model                   the weights' own record: params, step, val_loss, val_acc
+"""
 
 
 def add_parser(sub) -> None:
@@ -13,37 +52,66 @@ def add_parser(sub) -> None:
         "eval",
         help="measure a model against baselines",
         description="Perplexity and next-token accuracy of the bundled model (or --weights) on the "
-        "given tunes, or on the corpus' held-out test split when none are given, beside unigram, "
-        "n-gram and repeat-the-last-bar baselines fitted on the corpus' training split in the same "
-        "run; the validity rate of sampled continuations and their copy rate (longest run of "
-        "frames shared with the training set, as a share of the continuation).",
-        epilog="examples:\n  sidlang eval --corpus data/corpus --json\n"
-        "  sidlang eval song.sidl --corpus data/corpus --weights runs/a/ckpt.safetensors",
+        "second half of each given tune, beside baselines fitted on the first halves, or on the corpus' "
+        "held-out test split when no files are given; baselines fitted on a corpus' training split with "
+        "--corpus; the validity rate of sampled continuations and their copy rate. One progress line per "
+        "tune goes to stderr.",
+        epilog=FIELDS + "\nexamples:\n  sidlang eval song.sid other.sidl --json\n"
+        "  sidlang eval --corpus data/corpus --json\n"
+        "  sidlang eval song.sid --seconds 30 --corpus data/corpus --weights runs/a/ckpt.safetensors",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("files", nargs="*", metavar="FILE", help="tunes to score (default: the test split)")
     p.add_argument("--corpus", metavar="DIR", help="corpus folder: training split for baselines, test split")
     p.add_argument("--weights", metavar="PATH", help="weights file (default: the bundled model)")
-    p.add_argument("--samples", type=int, default=10, metavar="N", help="continuations sampled for validity")
+    p.add_argument("--samples", type=int, metavar="N",
+                   help=f"continuations sampled for validity and copying (default {SAMPLES_FOR_FILES} with "
+                   f"files, {SAMPLES_FOR_CORPUS} on the test split; 0: none)")
     p.add_argument("--frames", type=int, default=100, metavar="N", help="frames per sampled continuation")
-    p.add_argument("--max-tokens", type=int, default=200_000, metavar="N", help="tokens scored at most")
+    p.add_argument("--max-tokens", type=int, default=200_000, metavar="N",
+                   help="tokens of the test split scored at most (files are scored whole)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(run=run)
+    add_read_options(p)
+    p.set_defaults(run=run, seconds=DEFAULT_SECONDS)
+    p._option_string_actions["--seconds"].help = f"length played from .sid files (default {DEFAULT_SECONDS:g})"
+
+
+def _log(message: str) -> None:
+    print(f"sidlang eval: {message}", file=sys.stderr, flush=True)
+
+
+def _load_all(args: argparse.Namespace) -> list:
+    """The files as Tunes, each read with the read options its format takes."""
+    from sidlang.formats import for_path
+    from sidlang.io import load
+
+    given = read_options(args)
+    tunes = []
+    for f in args.files:
+        fmt = for_path(f)
+        tunes.append(load(f, **{k: v for k, v in given.items() if k in fmt.options}))
+    return tunes
 
 
 def run(args: argparse.Namespace) -> int:
     with needs_model_extra("evaluation"):
         from sidlang.evaluate import evaluate
         from sidlang.model import load_model
-    from sidlang.io import load
 
-    tunes = [load(f) for f in args.files]
-    result = evaluate(load_model(args.weights), args.corpus, tunes or None, samples=args.samples,
-                      sample_frames=args.frames, seed=args.seed, max_tokens=args.max_tokens)
+    if args.samples is None:
+        args.samples = SAMPLES_FOR_FILES if args.files else SAMPLES_FOR_CORPUS
+    tunes = _load_all(args)
+    result = evaluate(load_model(args.weights), args.corpus, tunes or None, names=args.files, samples=args.samples,
+                      sample_frames=args.frames, seed=args.seed, max_tokens=args.max_tokens, log=_log)
     if args.json:
         print(json.dumps(result))
         return 0
     for k, v in result.items():
-        print(f"{k:18} {v:.4g}" if isinstance(v, float) else f"{k:18} {v}")
+        if k == "per_tune":
+            for row in v:
+                print(f"  {row['name']}: " + ", ".join(f"{a} {b:.4g}" if isinstance(b, float) else f"{a} {b}"
+                                                      for a, b in row.items() if a != "name"))
+        else:
+            print(f"{k:24} {v:.4g}" if isinstance(v, float) else f"{k:24} {v}")
     return 0
