@@ -2,11 +2,15 @@
 
 Sources are the music21 corpus through the arranger (``music21`` in ``--source``), in several
 styles so the data sounds like chip music, and any folder of ``.sid``, VICE dumps, register
-logs, MIDI or sidlang files. Every source item is one *piece* with a *composer* (the music21
-corpus folder, or the folder a file lies in); the split is decided per piece and per composer:
-a tenth of the composers (by a stable hash) are held out whole for the test split, the other
-composers' pieces go 90/5/5 to train/validation/test, so no piece and no held-out composer
-leaks into training.
+logs, MIDI or sidlang files, GoatTracker ``.sng`` (played by pygoattracker) and CheeseCutter
+``.ct`` (exported by ``ct2util``) -- a user's HVSC copy, or a folder ``corpus gather`` wrote.
+Every source item is one *piece* with a *composer* (the music21 corpus folder, the author a
+gathered folder's ``sources.json`` names, or else the folder a file lies in); the split is
+decided per piece and per composer: a tenth of the composers (by a stable hash) are held out
+whole for the test split, the other composers' pieces go 90/5/5 to train/validation/test, so no
+piece and no held-out composer leaks into training. Pieces named by ``hold_out`` (file stems,
+exact or glob) and the tunes a ``sources.json`` marks ``held_out`` go to test whole, whatever
+their hash: the real tunes benchmarks test on are never trained on.
 
 Layout of ``OUT``::
 
@@ -15,9 +19,10 @@ Layout of ``OUT``::
     shard-I-of-N/done.txt         source items already written (resume skips them)
 
 ``--shard i/n`` takes every n-th item, so n processes (or machines) build one corpus between
-them; an interrupted build restarts where its last part was written. Voice rotation is not
-stored (it is a token permutation, applied while training); transpositions are, for training
-pieces only.
+them; an interrupted build restarts where its last part was written (an interrupt writes what is
+finished first). Augmentation: transpositions are stored, for training pieces only
+(``transpositions`` extra copies, each shifted by -5..+6 semitones); voice rotation is not stored
+(it is a token permutation, :func:`sidlang.tokenizer.rotation_map`, applied while training).
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sidlang.corpus.realtunes import ct2util, load_sources
+from sidlang.corpus.realtunes import held_out as matches
 from sidlang.errors import SidlangError
 from sidlang.tokenizer import Tokenizer
 from sidlang.transforms import transpose
@@ -38,6 +45,13 @@ from sidlang.tune import Tune
 SPLITS = ("train", "val", "test")
 TUNE_SUFFIXES = (".sid", ".vice", ".dump", ".vice6", ".reglog", ".sidl")
 MIDI_SUFFIXES = (".mid", ".midi")
+TRACKER_SUFFIXES = {".sng": "sng", ".ct": "ct"}  #: GoatTracker 2 songs, CheeseCutter songs
+AUGMENTATION = {
+    "transpose": "training pieces get 'transpositions' extra copies, each shifted by a random -5..+6 "
+                 "semitones (stored in the shards, column 'transpose')",
+    "voice_rotation": "not stored: applied while training as a token permutation "
+                      "(sidlang.tokenizer.rotation_map)",
+}
 META_FIELDS = ("piece", "composer", "split", "style", "transpose")
 
 
@@ -46,18 +60,23 @@ class Item:
     """One source piece: ``key`` names it for resuming, ``kind`` says how to read it."""
 
     key: str
-    kind: str  # "music21" | "midi" | "tune"
+    kind: str  # "music21" | "midi" | "tune" | "sng" | "ct"
     path: str
     composer: str
+    held_out: bool = False  #: to the test split whole (a gathered folder's sources.json says so)
+
+    @property
+    def stem(self) -> str:
+        return Path(self.path).stem
 
 
 def _hash(text: str) -> int:
     return zlib.crc32(text.encode("utf-8"))
 
 
-def split_for(composer: str, piece: str) -> str:
-    """Held-out composers go to test whole; the rest split by piece, 90/5/5."""
-    if _hash("composer:" + composer) % 10 == 0:
+def split_for(composer: str, piece: str, held_out: bool = False) -> str:
+    """Held-out pieces and composers go to test whole; the rest split by piece, 90/5/5."""
+    if held_out or _hash("composer:" + composer) % 10 == 0:
         return "test"
     h = _hash("piece:" + piece) % 100
     return "val" if h < 5 else "test" if h < 10 else "train"
@@ -83,14 +102,47 @@ def music21_items(max_per_composer: int = 0) -> list[Item]:
 
 
 def folder_items(folder: Path) -> list[Item]:
-    """Tunes and MIDI files under ``folder``; the composer is the file's parent folder."""
+    """Tunes, tracker songs and MIDI files under ``folder``.
+
+    The composer is the author a ``sources.json`` (written by ``corpus gather``) beside or above
+    the file names, else the file's parent folder (a musician's folder in HVSC); the tunes that
+    ``sources.json`` marks held out are held out.
+    """
+    paths = sorted(folder.rglob("*"))
+    known = {}
+    for rec in (p for p in paths if p.name == "sources.json"):
+        known |= {(rec.parent / f).resolve(): t for f, t in load_sources(rec.parent).items()}
     items = []
-    for p in sorted(folder.rglob("*")):
+    for p in paths:
         suffix = p.suffix.lower()
-        if suffix in TUNE_SUFFIXES or suffix in MIDI_SUFFIXES:
-            kind = "midi" if suffix in MIDI_SUFFIXES else "tune"
-            items.append(Item(f"{folder.name}/{p.relative_to(folder).as_posix()}", kind, str(p), p.parent.name))
+        kind = ("midi" if suffix in MIDI_SUFFIXES else "tune" if suffix in TUNE_SUFFIXES
+                else TRACKER_SUFFIXES.get(suffix))
+        if kind is None or not p.is_file():
+            continue
+        entry = known.get(p.resolve(), {})
+        composer = entry.get("composer") or p.parent.name
+        items.append(Item(f"{folder.name}/{p.relative_to(folder).as_posix()}", kind, str(p), composer,
+                          bool(entry.get("held_out"))))
     return items
+
+
+def parse_hold_out(text: str | list[str] | None) -> list[str]:
+    """Hold-out names from ``A,B`` (or a list of such), ``@FILE`` reading one name a line."""
+    if not text:
+        return []
+    names = []
+    for part in [text] if isinstance(text, str) else text:
+        for name in part.split(","):
+            name = name.strip()
+            if name.startswith("@"):
+                try:
+                    lines = Path(name[1:]).read_text().splitlines()
+                except OSError as e:
+                    raise SidlangError(f"cannot read the hold-out list: {e.strerror}", file=name[1:]) from None
+                names += [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+            elif name:
+                names.append(name)
+    return names
 
 
 def tunes_for(item: Item, styles: list[str], max_frames: int, seconds: float) -> Iterator[tuple[str, Tune]]:
@@ -100,6 +152,11 @@ def tunes_for(item: Item, styles: list[str], max_frames: int, seconds: float) ->
 
         opts = {"seconds": seconds} if item.path.lower().endswith(".sid") else {}
         yield "", _crop(load(item.path, **opts), max_frames)
+        return
+    if item.kind in TRACKER_SUFFIXES.values():
+        from sidlang.corpus.realtunes import read_ct, read_sng
+
+        yield "", _crop((read_sng if item.kind == "sng" else read_ct)(item.path, seconds), max_frames)
         return
     from sidlang.corpus.arranger import arrange
     from sidlang.corpus.sources import first_score, to_midi
@@ -164,12 +221,17 @@ class ShardWriter:
 
 def build(out: Path, sources: list[str], *, styles: list[str] | None = None, shard: tuple[int, int] = (0, 1),
           max_per_composer: int = 0, max_frames: int = 6000, transpositions: int = 1, seconds: float = 120.0,
-          part_size: int = 20, styles_per_piece: int = 0, progress: bool = True, log=print) -> dict:
-    """Build (or resume) shard ``shard`` of the corpus in ``out``; returns counts."""
+          part_size: int = 20, styles_per_piece: int = 0, hold_out: list[str] | None = None,
+          progress: bool = True, log=print) -> dict:
+    """Build (or resume) shard ``shard`` of the corpus in ``out``; returns counts.
+
+    ``hold_out``: file stems (exact or glob, any case) whose pieces go to the test split whole.
+    """
     from sidlang.corpus.arranger import styles as all_styles
 
     tok = Tokenizer()
     styles = styles or all_styles()
+    hold_out = list(hold_out or [])
     items: list[Item] = []
     for s in sources:
         if s == "music21":
@@ -178,6 +240,8 @@ def build(out: Path, sources: list[str], *, styles: list[str] | None = None, sha
             items += folder_items(Path(s))
         else:
             raise SidlangError(f"a source is 'music21' or a folder, got {s!r}")
+    items = [Item(it.key, it.kind, it.path, it.composer, True) if not it.held_out and matches(it.stem, hold_out)
+             else it for it in items]
     # A stable shuffle: any prefix of a build (an interrupted one, too) mixes composers.
     items.sort(key=lambda it: (_hash(it.key), it.key))
     i, n = shard
@@ -185,40 +249,78 @@ def build(out: Path, sources: list[str], *, styles: list[str] | None = None, sha
     out.mkdir(parents=True, exist_ok=True)
     manifest = out / "manifest.json"
     check_tokenizer(out)  # resuming a corpus of another token form would mix two
-    if not manifest.exists():
+    held = sorted(it.key for it in items if it.held_out)
+    if manifest.exists():
+        _check_hold_out(manifest, hold_out)
+    else:
         manifest.write_text(json.dumps({"tokenizer": json.loads(tok.config.to_json()), "styles": styles,
-                                        "sources": sources, "max_frames": max_frames,
-                                        "transpositions": transpositions}, indent=1))
+                                        "sources": sources, "max_frames": max_frames, "seconds": seconds,
+                                        "transpositions": transpositions, "augmentation": AUGMENTATION,
+                                        "hold_out": hold_out, "held_out_pieces": held}, indent=1))
     writer = ShardWriter(out / f"shard-{i}-of-{n}", part_size)
     todo = [it for it in mine if it.key not in writer.done]
-    counts = {"items": len(mine), "skipped_done": len(mine) - len(todo), "failed": 0, "sequences": 0, "tokens": 0}
+    counts = {"items": len(mine), "skipped_done": len(mine) - len(todo), "failed": 0, "sequences": 0,
+              "tokens": 0, "held_out": sum(it.held_out for it in mine)}
+    if any(it.kind == "ct" for it in todo) and ct2util() is None:
+        ct = [it for it in todo if it.kind == "ct"]
+        log(f"skipped {len(ct)} CheeseCutter .ct song(s): ct2util is not installed (apt-get install cheesecutter)")
+        todo = [it for it in todo if it.kind != "ct"]  # not marked done: a later run with ct2util takes them
+        counts["skipped_no_tool"] = len(ct)
     rng = np.random.default_rng(i)
     bar = ProgressBar(len(todo), f"shard {i}/{n}") if progress else None
-    for item in todo:
-        split = split_for(item.composer, item.key)
-        try:
-            chosen = styles
-            if styles_per_piece and styles_per_piece < len(styles):  # a stable rotation of styles
-                first = _hash(item.key) % len(styles)
-                chosen = [styles[(first + k) % len(styles)] for k in range(styles_per_piece)]
-            for style, tune in tunes_for(item, chosen, max_frames, seconds):
-                shifts = [0] + ([int(rng.choice([-5, -4, -3, -2, -1, 1, 2, 3, 4, 5, 6]))
-                                 for _ in range(transpositions)] if split == "train" else [])
-                for semis in shifts:
-                    tokens = tok.encode(transpose(tune, semis))
-                    writer.add(tokens, (item.key, item.composer, split, style, semis))
-                    counts["sequences"] += 1
-                    counts["tokens"] += len(tokens)
-        except (SidlangError, Exception) as e:  # a bad source file must not stop a long build
-            counts["failed"] += 1
-            log(f"skipped {item.key}: {str(e).splitlines()[0][:160]}")
-        writer.finish_item(item.key)
+    try:
+        for item in todo:
+            if bar:
+                bar.describe(item.key)
+            _build_item(item, tok, writer, counts, rng, styles, styles_per_piece, max_frames, seconds,
+                        transpositions, log)
+            writer.finish_item(item.key)
+            if bar:
+                bar.advance()
+    finally:  # an interrupt keeps what is finished: the resume starts after it
+        writer.flush()
         if bar:
-            bar.advance()
-    writer.flush()
-    if bar:
-        bar.close()
+            bar.close()
     return counts
+
+
+def _build_item(item: Item, tok: Tokenizer, writer: ShardWriter, counts: dict, rng, styles: list[str],
+                styles_per_piece: int, max_frames: int, seconds: float, transpositions: int, log) -> None:
+    split = split_for(item.composer, item.key, item.held_out)
+    added = []
+    try:
+        chosen = styles
+        if styles_per_piece and styles_per_piece < len(styles):  # a stable rotation of styles
+            first = _hash(item.key) % len(styles)
+            chosen = [styles[(first + k) % len(styles)] for k in range(styles_per_piece)]
+        for style, tune in tunes_for(item, chosen, max_frames, seconds):
+            shifts = [0] + ([int(rng.choice([-5, -4, -3, -2, -1, 1, 2, 3, 4, 5, 6]))
+                             for _ in range(transpositions)] if split == "train" else [])
+            for semis in shifts:
+                added.append((tok.encode(transpose(tune, semis)), (item.key, item.composer, split, style, semis)))
+    except Exception as e:  # a bad source file must not stop a long build (SidlangError or the library's own)
+        counts["failed"] += 1
+        why = str(e)
+        if getattr(e, "file", None) and why.startswith(f"{e.file}:"):  # the key names the file already
+            why = why[len(e.file) + 1:].lstrip(": ")
+        log(f"skipped {item.key}: {(why.splitlines() or [type(e).__name__])[0][:160]}")
+        return
+    for tokens, meta in added:  # all of a piece or none of it
+        writer.add(tokens, meta)
+        counts["sequences"] += 1
+        counts["tokens"] += len(tokens)
+
+
+def _check_hold_out(manifest: Path, hold_out: list[str]) -> None:
+    """Resuming with another hold-out list would put a piece in two splits: refuse it."""
+    try:
+        before = json.loads(manifest.read_text()).get("hold_out", [])
+    except (ValueError, AttributeError):
+        raise SidlangError("manifest.json is not a corpus manifest", file=str(manifest)) from None
+    if sorted(before) != sorted(hold_out):
+        raise SidlangError(f"this corpus was built with --hold-out {','.join(before) or '(none)'}; resume it "
+                           f"with the same list (got {','.join(hold_out) or 'none'}) or build into a new folder",
+                           file=str(manifest))
 
 
 class ProgressBar:
@@ -284,4 +386,5 @@ def load_split(folder: str | Path, split: str) -> tuple[list[np.ndarray], list[d
     return seqs, metas
 
 
-__all__ = ["Item", "build", "check_tokenizer", "folder_items", "load_split", "music21_items", "split_for"]
+__all__ = ["AUGMENTATION", "Item", "ProgressBar", "build", "check_tokenizer", "folder_items", "load_split",
+           "music21_items", "parse_hold_out", "split_for"]

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sidlang.errors import FormatError, SidlangError
+from sidlang.errors import FormatError, SidlangError, UsageError
 from sidlang.tune import Header, Tune, make_writes
 
 #: Real tunes kept out of training, by song: the benchmarks test on these, so they must be
@@ -355,7 +355,7 @@ def gather(out: str | Path, *, dirs: dict[str, Path] | None = None, seconds: flo
     from sidlang.io import load
 
     if not 0 < seconds <= 3600:
-        raise SidlangError(f"--seconds must be more than 0 and at most 3600, got {seconds:g}")
+        raise UsageError(f"--seconds must be more than 0 and at most 3600, got {seconds:g}")
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise SidlangError("is a file, not a folder", file=str(out))
@@ -428,7 +428,7 @@ def sources_md(record: dict) -> str:
     lines = ["# Sources of these tunes", "",
              "Written by `sidlang corpus gather`; the same facts, machine-readable, are in `sources.json`.",
              f"Lengths are what {record['played_seconds']:g} seconds of play gives (or the song's end).",
-             f"Tunes marked *held out* go to the test split whole (`sidlang corpus build` reads this from "
+             "Tunes marked *held out* go to the test split whole (`sidlang corpus build` reads this from "
              "`sources.json`; `held-out.txt` lists them for `--hold-out @held-out.txt`), so benchmarks test on "
              "tunes never trained on.", ""]
     for name, s in record["sources"].items():
