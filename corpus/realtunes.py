@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from sidlang.errors import FormatError, SidlangError, UsageError
+from sidlang.io import load, save, write_atomic
 from sidlang.tune import Header, Tune, make_writes
 
 #: Real tunes kept out of training, by song: the benchmarks test on these, so they must be
@@ -126,6 +127,10 @@ def _display(name: str) -> str:
 # -- readers -----------------------------------------------------------------------------------
 
 
+def _first_line(e: BaseException) -> str:
+    return (str(e).strip().splitlines() or [type(e).__name__])[0][:160]
+
+
 def _pygoattracker():
     try:
         import pygoattracker
@@ -150,8 +155,7 @@ def read_sng(path: str | Path, seconds: float = DEFAULT_SECONDS, *, subtune: int
         opts = {} if adparam is None else {"adparam": adparam}
         player = gt.Player(song, subtune=subtune, **opts)
     except (gt.GoatTrackerError, ValueError, IndexError, KeyError, EOFError) as e:
-        raise FormatError(f"not a playable GoatTracker song: {str(e).splitlines()[0][:160] if str(e) else type(e).__name__}",
-                          file=path) from None
+        raise FormatError(f"not a playable GoatTracker song: {_first_line(e)}", file=path) from None
     header = Header(title=song.name.strip(), author=song.author.strip(), released=song.copyright.strip(),
                     models=(model,), gap=GOAT_WRITE_GAP, subtune=subtune + 1,
                     songs=len(getattr(song, "subtunes", ())) or 0)
@@ -200,8 +204,6 @@ def export_ct(path: str | Path, out: str | Path) -> None:
 
 def read_ct(path: str | Path, seconds: float = DEFAULT_SECONDS) -> Tune:
     """A CheeseCutter ``.ct`` song: exported by ``ct2util``, then played in the 6502 emulation."""
-    from sidlang.io import load
-
     with tempfile.TemporaryDirectory(prefix="sidlang-ct-") as tmp:
         sid = Path(tmp) / (Path(path).stem + ".sid")
         export_ct(path, sid)
@@ -268,7 +270,7 @@ def _package_version(name: str) -> str:
 
 @dataclass
 class _Job:
-    """One tune to gather: ``make`` writes ``out`` and returns the played Tune (or None)."""
+    """One tune to gather: ``make`` writes ``out`` and returns the Tune it plays."""
 
     source: Source
     origin: Path
@@ -280,13 +282,10 @@ class _Job:
 def _jobs(out: Path, dirs: dict[str, Path], seconds: float, log) -> tuple[list[_Job], list[dict]]:
     jobs, aside = [], []
     by_name = {s.name: s for s in SOURCES}
-    from sidlang.io import load, save
 
     def copy_sid(src: Path, dst: Path) -> Callable[[], Tune]:
         def make() -> Tune:
             tune = load(src, seconds=seconds)  # play it first: a broken export is not copied
-            from sidlang.io import write_atomic
-
             write_atomic(dst, src.read_bytes(), force=False)
             return tune
         return make
@@ -352,7 +351,6 @@ def gather(out: str | Path, *, dirs: dict[str, Path] | None = None, seconds: flo
     one line. A tune that fails is reported and left out; the others carry on.
     """
     from sidlang.corpus.build import ProgressBar
-    from sidlang.io import load
 
     if not 0 < seconds <= 3600:
         raise UsageError(f"--seconds must be more than 0 and at most 3600, got {seconds:g}")
@@ -373,25 +371,29 @@ def gather(out: str | Path, *, dirs: dict[str, Path] | None = None, seconds: flo
         (out / name).mkdir(exist_ok=True)
     tunes, failed = [], []
     bar = ProgressBar(len(jobs), "gathering") if progress else None
-    for job in jobs:
-        rel = job.out.relative_to(out).as_posix()
+    try:
+        for job in jobs:
+            rel = job.out.relative_to(out).as_posix()
+            if bar:
+                bar.describe(rel)
+            entry = old.get(rel)
+            try:
+                if not job.out.exists():
+                    tunes.append(_entry(job, rel, job.make(), seconds))
+                elif entry and entry.get("played_seconds") == seconds:
+                    tunes.append(entry)  # kept, and so is what was measured of it
+                else:  # kept, measured again
+                    tune = load(job.out, seconds=seconds) if job.out.suffix == ".sid" else load(job.out)
+                    tunes.append(_entry(job, rel, tune, seconds))
+            except Exception as e:  # one bad song must not stop the others (SidlangError or a library's own)
+                why = e.message if isinstance(e, SidlangError) else _first_line(e)
+                failed.append({"origin": str(job.origin), "why": why})
+                log(f"failed {job.origin.name}: {why}")
+            if bar:
+                bar.advance()
+    finally:
         if bar:
-            bar.describe(rel)
-        entry = old.get(rel)
-        try:
-            if job.out.exists() and entry and entry.get("played_seconds") == seconds:
-                tunes.append(entry)
-            else:
-                tune = load(job.out, seconds=seconds) if job.out.suffix == ".sid" and job.out.exists() \
-                    else load(job.out) if job.out.exists() else job.make()
-                tunes.append(_entry(job, rel, tune, seconds))
-        except SidlangError as e:
-            failed.append({"origin": str(job.origin), "why": e.message})
-            log(f"failed {job.origin.name}: {e.message}")
-        if bar:
-            bar.advance()
-    if bar:
-        bar.close()
+            bar.close()
     record = {
         "made_by": "sidlang corpus gather", "played_seconds": seconds,
         "sources": {s.name: {"title": s.title, "origin": s.origin, "licence": s.licence,
@@ -401,8 +403,6 @@ def gather(out: str | Path, *, dirs: dict[str, Path] | None = None, seconds: flo
         "held_out": list(HELD_OUT),
         "tunes": tunes, "set_aside": aside, "failed": failed,
     }
-    from sidlang.io import write_atomic
-
     write_atomic(record_path, (json.dumps(record, indent=1, ensure_ascii=False) + "\n").encode(), force=True)
     write_atomic(out / "SOURCES.md", sources_md(record).encode(), force=True)
     write_atomic(out / "held-out.txt", "".join(s + "\n" for s in HELD_OUT).encode(), force=True)
