@@ -200,7 +200,8 @@ def token_scores(model, seqs: list[np.ndarray], starts: list[int], *, stride: in
     import torch
 
     T = model.cfg.block_size
-    jobs = [(i, *w) for i, (s, st) in enumerate(zip(seqs, starts)) for w in score_windows(len(s), st, T, stride)]
+    jobs = [(i, *w) for i, (s, st) in enumerate(zip(seqs, starts))
+            for w in score_windows(len(s), st, T, stride)]  # (sequence, b, t0, t1)
     out = [(np.zeros(max(len(s) - max(st, 1), 0)), np.zeros(max(len(s) - max(st, 1), 0), bool))
            for s, st in zip(seqs, starts)]
     device = next(model.parameters()).device
@@ -335,22 +336,10 @@ def evaluate(model_bundle, corpus: str | None, tunes: list | None = None, *, nam
     ``max_tokens`` tokens). A ``corpus`` adds baselines fitted on its training split. ``log``
     gets progress lines, one per tune.
     """
-    from sidlang.errors import UsageError
-    from sidlang.model import continue_tune
-    from sidlang.text import dumps, parse
-
     model, tok, info = model_bundle
-    train = None
-    if corpus:
-        from sidlang.corpus.build import load_split
-
-        train_seqs, _ = load_split(corpus, "train")
-        train = np.concatenate(train_seqs).astype(np.int64)[:max_train_tokens] if train_seqs else None
-        if train is None:
-            raise SidlangError("the corpus has no training split", file=str(corpus))
-    out: dict = {}
+    train = _training_tokens(corpus, max_train_tokens) if corpus else None
     if tunes:
-        names = list(names or [t.header.title or f"tune {i + 1}" for i, t in enumerate(tunes)])
+        names = [str(n) for n in names or [t.header.title or f"tune {i + 1}" for i, t in enumerate(tunes)]]
         seqs = [np.array(tok.encode(t), np.int64) for t in tunes]
         starts = []
         for name, s in zip(names, seqs):
@@ -359,87 +348,108 @@ def evaluate(model_bundle, corpus: str | None, tunes: list | None = None, *, nam
             except SidlangError as e:
                 e.file = e.file or name
                 raise
-        split_frames_at = [_frames(s[:k]) for s, k in zip(seqs, starts)]  # the frame each second half starts at
         sources = list(tunes)
     else:
         if not corpus:
+            from sidlang.errors import UsageError
+
             raise UsageError("give tunes to evaluate, or --corpus for its test split")
-        test_seqs, _ = load_split(corpus, "test")
-        seqs, left = [], max_tokens
-        for s in test_seqs:  # whole sequences (from their second token) up to max_tokens scored
-            if left <= 0:
-                break
-            seqs.append(s[: 1 + left].astype(np.int64))
-            left -= len(seqs[-1]) - 1
-        starts = [1] * len(seqs)
+        seqs = _test_tokens(corpus, max_tokens)
+        starts = [1] * len(seqs)  # whole sequences: every token that has one before it
         sources = [tok.decode(s) for s in seqs[:samples]]
-    scored = 0
-    lp_all, hit_all = [], []
+    scores = []
     for i, (s, st) in enumerate(zip(seqs, starts)):  # one tune at a time, for the progress line
-        lp, hit = token_scores(model, [s], [st])[0]
-        lp_all.append(lp)
-        hit_all.append(hit)
-        scored += len(lp)
+        scores.append(token_scores(model, [s], [st])[0])
         if tunes:
-            log(f"[{i + 1}/{len(seqs)}] {names[i]}: {_frames(s)} frames, "
-                f"second half from frame {split_frames_at[i]}: {len(lp)} tokens, "
-                f"model ppl {_pooled_ppl(float(lp.sum()), len(lp)):.3f}")
+            lp = scores[-1][0]
+            log(f"[{i + 1}/{len(seqs)}] {names[i]}: {_frames(s)} frames, second half from frame "
+                f"{_frames(s[:st])}: {len(lp)} tokens, model ppl {_pooled_ppl(float(lp.sum()), len(lp)):.3f}")
+    lp = np.concatenate([sc[0] for sc in scores]) if scores else np.zeros(0)
+    hit = np.concatenate([sc[1] for sc in scores]) if scores else np.zeros(0, bool)
     if not tunes:
-        log(f"scored {scored} tokens of {len(seqs)} test sequences")
-    lp, hit = np.concatenate(lp_all) if lp_all else np.zeros(0), np.concatenate(hit_all) if hit_all else np.zeros(0)
-    out["tokens"] = scored
-    out["model_ppl"] = _pooled_ppl(float(lp.sum()), len(lp))
-    out["accuracy"] = float(hit.mean()) if len(hit) else 0.0
+        log(f"scored {len(lp)} tokens of {len(seqs)} test sequences")
+    out: dict = {"tokens": len(lp), "model_ppl": _pooled_ppl(float(lp.sum()), len(lp)),
+                 "accuracy": float(hit.mean()) if len(hit) else 0.0}
     if tunes:
         log("fitting baselines on the first halves")
         ctx = context_baselines(seqs, starts, tok.vocab_size)
-        per_tune = ctx.pop("per_tune")
+        rows = ctx.pop("per_tune")
         out["tunes"] = len(tunes)
         out.update(ctx)
-        for i, row in enumerate(per_tune):
-            lp_i, hit_i = lp_all[i], hit_all[i]
-            row.update(name=str(names[i]), frames=_frames(seqs[i]),
-                       split_frame=split_frames_at[i], model_ppl=_pooled_ppl(float(lp_i.sum()), len(lp_i)),
-                       accuracy=float(hit_i.mean()) if len(hit_i) else 0.0)
-        out["per_tune"] = [{k: row[k] for k in ("name", "frames", "split_frame", "tokens", "model_ppl", "accuracy",
-                                                 "context_ngram_ppl", "repeat_ppl", "repeat_bar_frames",
-                                                 "unigram_ppl")} for row in per_tune]
+        out["per_tune"] = [
+            {"name": name, "frames": _frames(s), "split_frame": _frames(s[:st]), "tokens": len(t_lp),
+             "model_ppl": _pooled_ppl(float(t_lp.sum()), len(t_lp)),
+             "accuracy": float(t_hit.mean()) if len(t_hit) else 0.0, **row}
+            for name, s, st, (t_lp, t_hit), row in zip(names, seqs, starts, scores, rows)]
     if train is not None:
         cb = corpus_baselines(train, seqs, starts, tok.vocab_size, log)
         if tunes:  # the first-half baselines keep the plain names; the corpus' get a prefix
             cb = {("" if k.startswith("ngram") else "corpus_") + k: v for k, v in cb.items()}
         out.update(cb)
         out["ratio_to_ngram"] = out["model_ppl"] / cb["ngram_ppl"]
-    baselines = {k[: -len("_ppl")]: v for k, v in out.items()
-                 if k.endswith("_ppl") and k != "model_ppl" and not isinstance(v, list)}
-    best = min(baselines, key=baselines.get)
-    out["best_baseline"] = best
-    out["ratio_to_best_baseline"] = out["model_ppl"] / baselines[best]
-    # Sampled continuations: validity (decode -> text -> parse gives the same Tune) and copying.
+    baselines = {k[: -len("_ppl")]: v for k, v in out.items() if k.endswith("_ppl") and k != "model_ppl"}
+    out["best_baseline"] = min(baselines, key=baselines.get)
+    out["ratio_to_best_baseline"] = out["model_ppl"] / baselines[out["best_baseline"]]
     out["samples"] = samples
     if samples:
-        valid, longest, rng = 0, [], np.random.default_rng(seed)
-        train_frames = split_frames(train) if train is not None else None
-        for i in range(samples):
-            j = i % len(sources)
-            src = sources[j]
-            # Files: continue from the split, where the scored half starts; the test split: anywhere.
-            start = split_frames_at[j] if tunes else int(rng.integers(1, max(2, len(src.frames))))
-            log(f"sample {i + 1}/{samples}: {sample_frames} frames after frame {start}")
-            gen = continue_tune(src, sample_frames, start=start, seed=seed + i, model=model_bundle)
-            try:
-                valid += parse(dumps(gen)) == gen
-            except Exception:  # an invalid sample is what is being counted
-                pass
-            new = split_frames(np.array(tok.encode(gen, eos=False), np.int64))[start:]
-            # Without a corpus (so with files): the frames of the first half, the prompt.
-            ref = train_frames if train_frames is not None else split_frames(seqs[j][: starts[j]])
-            longest.append(longest_shared_run(new, ref) / max(len(new), 1))
-        out["validity"] = valid / samples
-        out["copy_rate"] = float(np.mean(longest))
-        out["copy_reference"] = "training split" if train is not None else "prompt"
+        if tunes:  # continue from the split, where the scored half starts; copying is of the first half
+            prompts = [(t, _frames(s[:st]), split_frames(s[:st])) for t, s, st in zip(tunes, seqs, starts)]
+        else:  # the test split: from anywhere; copying is of the training split
+            rng = np.random.default_rng(seed)
+            prompts = [(t, int(rng.integers(1, max(2, len(t.frames)))), None) for t in sources]
+        out.update(sample_scores(model_bundle, prompts, samples, sample_frames, seed,
+                                 split_frames(train) if train is not None else None, log))
     out["model"] = {k: info.get(k) for k in ("params", "step", "val_loss", "val_acc") if k in info}
     return out
+
+
+def sample_scores(model_bundle, prompts: list[tuple], samples: int, frames: int, seed: int,
+                  train_frames: list[tuple] | None = None, log=lambda *a: None) -> dict:
+    """Validity and copy rate of ``samples`` continuations of ``frames`` frames, cycling through ``prompts``.
+
+    A prompt is ``(tune, start frame, reference frames)``; the copy rate is measured against
+    ``train_frames`` when given, else against each prompt's reference frames.
+    """
+    from sidlang.model import continue_tune
+    from sidlang.text import dumps, parse
+
+    tok = model_bundle[1]
+    valid, longest = 0, []
+    for i in range(samples):
+        src, start, ref = prompts[i % len(prompts)]
+        log(f"sample {i + 1}/{samples}: {frames} frames after frame {start}")
+        gen = continue_tune(src, frames, start=start, seed=seed + i, model=model_bundle)
+        try:  # validity: decode -> text -> parse gives the same Tune
+            valid += parse(dumps(gen)) == gen
+        except Exception:  # an invalid sample is what is being counted
+            pass
+        new = split_frames(np.array(tok.encode(gen, eos=False), np.int64))[start:]
+        ref = train_frames if train_frames is not None else ref
+        longest.append(longest_shared_run(new, ref) / max(len(new), 1))
+    return {"validity": valid / samples, "copy_rate": float(np.mean(longest)),
+            "copy_reference": "training split" if train_frames is not None else "prompt"}
+
+
+def _training_tokens(corpus: str, most: int) -> np.ndarray:
+    from sidlang.corpus.build import load_split
+
+    seqs, _ = load_split(corpus, "train")
+    if not seqs:
+        raise SidlangError("the corpus has no training split", file=str(corpus))
+    return np.concatenate(seqs).astype(np.int64)[:most]
+
+
+def _test_tokens(corpus: str, most: int) -> list[np.ndarray]:
+    """The test split's sequences, the last one cut so that at most ``most`` tokens are scored."""
+    from sidlang.corpus.build import load_split
+
+    seqs, left = [], most
+    for s in load_split(corpus, "test")[0]:
+        if left <= 0:
+            break
+        seqs.append(s[: 1 + left].astype(np.int64))
+        left -= len(seqs[-1]) - 1
+    return seqs
 
 
 def _frames(tokens: np.ndarray) -> int:
@@ -447,5 +457,5 @@ def _frames(tokens: np.ndarray) -> int:
 
 
 __all__ = ["DISCOUNTS", "NGram", "ORDERS", "RepeatBar", "context_baselines", "corpus_baselines", "evaluate",
-           "longest_shared_run", "model_scores", "ppl", "repeat_prediction", "score_windows", "split_frames",
-           "split_point", "token_scores", "unigram"]
+           "longest_shared_run", "model_scores", "ppl", "repeat_prediction", "sample_scores", "score_windows",
+           "split_frames", "split_point", "token_scores", "unigram"]

@@ -46,7 +46,8 @@ def test_eval_json_on_files_without_corpus(tmp_path, capsys):
     code, out, err = run(capsys, "eval", tmp_path / "a.sidl", "--json", "--samples", 2, "--frames", 5)
     assert code == 0, err
     result = json.loads(out)
-    for key in ("model_ppl", "context_ngram_ppl", "unigram_ppl", "repeat_ppl", "accuracy", "ratio_to_best_baseline"):
+    for key in ("model_ppl", "context_ngram_ppl", "unigram_ppl", "repeat_ppl", "accuracy",
+                "ratio_to_best_baseline"):
         assert result[key] is not None, key
     assert result["validity"] == 1.0 and result["model_ppl"] > 1
 
