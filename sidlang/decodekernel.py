@@ -57,16 +57,18 @@ def _unit(x, out, eps):  # pragma: no cover - compiled
         out[i] *= r
 
 
-def _step(token, s, e, eps, cos, sin, wte, w1, b1, wo, fc, bfc, w2, k, v,
+def _step(token, s0, e, wins, eps, cos, sin, wte, w1, b1, wo, fc, bfc, w2, k, v,
           x, u, big, att, hid, y, h):  # pragma: no cover - compiled
     """One token through every layer; ``k`` (L, H, D, N) and ``v`` (L, H, N, D) get entry
-    ``e - 1``, attention reads entries ``s … e - 1``; the final normed state goes to ``h``."""
+    ``e - 1``, attention in layer ``i`` reads entries ``max(s0, e - 1 - wins[i]) … e - 1``;
+    the final normed state goes to ``h``."""
     n_layer, n_head, _, dim = v.shape
     C = x.shape[0]
-    n = e - s
     for i in range(C):
         x[i] = wte[token, i]
     for layer in range(n_layer):
+        s = max(s0, e - 1 - wins[layer])
+        n = e - s
         _unit(x, u, eps)
         _matvec(u, w1[layer], big)  # q k | q k with pairs swapped | v
         for j in range(5 * C):

@@ -53,6 +53,8 @@ class FastDecoder:
         # Stacked by layer (L, …), float32: the layout the compiled step reads.
         self.w1, self.b1, self.wo, self.fc, self.bfc, self.w2 = (_f32(np.stack(a)) for a in zip(*layers))
         self.n_layer = cfg.n_layer
+        #: tokens before a token each layer attends to (local layers see fewer than the cache holds)
+        self.wins = np.array([cfg.window(i) for i in range(cfg.n_layer)], np.int64)
         # The compiled step (None: the NumPy step); ``jit=False`` asks for NumPy.
         self.jit = None if jit is False else _kernel()
         self.wte = _f32(sd["wte.weight"])  # (V, C)
@@ -92,9 +94,29 @@ class FastDecoder:
         if self.jit is None:
             return self._step_numpy(cache, token, s, e, cos, sin)
         c = cache
-        self.jit(token, s, e, self.eps, cos, sin, self.wte, self.w1, self.b1, self.wo, self.fc, self.bfc,
+        self.jit(token, s, e, self.wins, self.eps, cos, sin, self.wte, self.w1, self.b1, self.wo, self.fc, self.bfc,
                  self.w2, c.k, c.v, c.x, c.u, c.big, c.att, c.hid, c.y, c.h)
         return c.h
+
+    def prefill(self, cache: DecodeCache, model, tokens: list[int]) -> np.ndarray:
+        """Feed a prompt of up to ``window`` tokens at once, through ``model``'s PyTorch forward
+        (one pass over the prompt is far cheaper than a step per token), into an empty cache;
+        the last token's final normed hidden state (C,)."""
+        n = len(tokens)
+        if cache.pos or not 0 < n <= self.window:
+            raise ValueError(f"prefill takes 1-{self.window} tokens into an empty cache, got {n}")
+        caches = [{"window": self.window} for _ in range(self.n_layer)]  # keep every entry
+        with torch.inference_mode():
+            idx = torch.tensor([tokens], dtype=torch.long)
+            h = model.features(idx, caches=caches, start=0)[0, -1]
+        for i, c in enumerate(caches):
+            s, e = c["span"]
+            kv = c["kv"][:, 0, :, s:e].float().numpy()  # (2, H, n, D)
+            cache.k[i, :, :, :n] = kv[0].transpose(0, 2, 1)
+            cache.v[i, :, :n] = kv[1]
+        cache.span, cache.pos = (0, n), n
+        cache.h[:] = h.float().numpy()
+        return cache.h
 
     def _step_numpy(self, c: DecodeCache, token: int, s: int, e: int, cos: np.ndarray,
                     sin: np.ndarray) -> np.ndarray:
@@ -102,7 +124,9 @@ class FastDecoder:
         C, H, D = self.C, self.H, self.D
         x, u, big, qk, tmp, hid, act = c.x, c.u, c.big, c.qk, c.tmp, c.hid, c.act
         x[:] = self.wte[token]
+        s0 = s
         for i in range(self.n_layer):
+            s = max(s0, e - 1 - int(self.wins[i]))
             k_buf, v_buf = c.k[i], c.v[i]  # (H, D, N) and (H, N, D)
             self._unit(x, u)
             np.matmul(u, self.w1[i], out=big)

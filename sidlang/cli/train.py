@@ -27,11 +27,15 @@ def add_parser(sub) -> None:
     p.add_argument("--layers", type=int, metavar="N")
     p.add_argument("--heads", type=int, metavar="N")
     p.add_argument("--embd", type=int, metavar="C", help="model width")
+    p.add_argument("--local-window", type=int, metavar="W", help="layers but the last --global-layers attend "
+                   "to the W tokens before each token only (cheaper long contexts)")
+    p.add_argument("--global-layers", type=int, metavar="N", help="layers that see the whole context (default 1)")
     p.add_argument("--steps", type=int, default=2000)
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--warmup", type=int, default=100)
     p.add_argument("--eval-every", type=int, default=100)
+    p.add_argument("--eval-windows", type=int, default=64, metavar="N", help="validation windows (fixed)")
     p.add_argument("--max-minutes", type=float, default=0.0, help="stop and save after this long")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--seed", type=int, default=0)
@@ -49,10 +53,12 @@ def run(args: argparse.Namespace) -> int:
     model = PRESETS[args.preset]
     if args.init:
         model = _sizes_of(args.init, model)
-    sizes = {"block_size": args.block_size, "n_layer": args.layers, "n_head": args.heads, "n_embd": args.embd}
+    sizes = {"block_size": args.block_size, "n_layer": args.layers, "n_head": args.heads, "n_embd": args.embd,
+             "local_window": args.local_window, "n_global": args.global_layers}
     model = replace(model, **{k: v for k, v in sizes.items() if v})
     cfg = TrainConfig(corpus=args.corpus, out=args.out, model=model, batch_size=args.batch_size, steps=args.steps,
-                      lr=args.lr, warmup=args.warmup, eval_every=args.eval_every, max_minutes=args.max_minutes,
+                      lr=args.lr, warmup=args.warmup, eval_every=args.eval_every,
+                      eval_windows=args.eval_windows, max_minutes=args.max_minutes,
                       threads=args.threads, seed=args.seed, resume=args.resume, init=args.init or "")
     train(cfg)
     if args.export:
