@@ -17,7 +17,7 @@ FIELDS = """\
 fields (--json prints them as one object):
   with files, each tune is split at the frame start nearest its middle (in tokens); the
   second half is scored by everyone, and everyone learns only from the first half:
-  tokens, tunes           tokens scored (all second halves), tunes given
+  tokens, tunes           tokens scored (the second halves, each to its EOS), tunes given
   model_ppl, accuracy     the model's perplexity and next-token accuracy; every token is scored
                           once, with as much of what precedes it (first half included) as the
                           context holds (sliding windows, stride half the context)
@@ -51,11 +51,10 @@ def add_parser(sub) -> None:
     p = sub.add_parser(
         "eval",
         help="measure a model against baselines",
-        description="Perplexity and next-token accuracy of the bundled model (or --weights) on the "
-        "second half of each given tune, beside baselines fitted on the first halves, or on the corpus' "
-        "held-out test split when no files are given; baselines fitted on a corpus' training split with "
-        "--corpus; the validity rate of sampled continuations and their copy rate. One progress line per "
-        "tune goes to stderr.",
+        description="Perplexity and next-token accuracy of the bundled model (or --weights) on the second\n"
+        "half of each given tune, beside baselines fitted on the first halves; without files, on the\n"
+        "corpus' held-out test split. --corpus adds baselines fitted on its training split. Then the\n"
+        "validity and copy rate of sampled continuations. A progress line per tune goes to stderr.",
         epilog=FIELDS + "\nexamples:\n  sidlang eval song.sid other.sidl --json\n"
         "  sidlang eval --corpus data/corpus --json\n"
         "  sidlang eval song.sid --seconds 30 --corpus data/corpus --weights runs/a/ckpt.safetensors",
@@ -111,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     for k, v in result.items():
         if k == "per_tune":
+            print(k)
             for row in v:
                 print(f"  {row['name']}: " + ", ".join(f"{a} {b:.4g}" if isinstance(b, float) else f"{a} {b}"
                                                       for a, b in row.items() if a != "name"))
