@@ -3,7 +3,11 @@
 * perplexity on held-out pieces (the corpus' test split) at most 0.7x the best n-gram baseline
   (orders 2-6, fitted on the training split);
 * 100% of sampled continuations valid (decoded, printed as sidlang, parsed back identical);
-* 500 frames continued in at most 2 s on two CPU cores;
+* 500 frames continued after a dense real tune (``--prompt``, default the SID-Wizard export
+  ``congabeat``, 25 writes a frame) in at most 2 s on two CPU cores;
+* the context: how many frames of each real tune (``--context`` files) the model sees when it
+  writes the next frame (goal: at least 400, eight seconds), beside the same count in the token
+  form that keeps every write (version 2's, the baseline);
 * and, with a corpus, pitch drift: how much of what the voices sound in 300 continued frames
   lies more than an octave outside the range of the 200-frame prompt, beside the same figure
   for the pieces' own next 300 frames (the baseline: real music leaves its range too).
@@ -32,6 +36,10 @@ from sidlang.model import continue_tune, load_model
 from sidlang.registers import VOICE_STRIDE
 from sidlang.testing import player_log
 from sidlang.text import dumps, parse
+from sidlang.transforms import slice_frames
+
+SHARED = __import__("pathlib").Path(__file__).resolve().parents[1] / ".." / "shared" / "testdata" / "sid-wizard"
+DENSE = SHARED / "sid-exports" / "congabeat.sid"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sample-frames", type=int, default=16, help="frames per validity sample")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--runs", type=int, default=3, help="timed 500-frame continuations per decoder (seeds 0…)")
+    ap.add_argument("--prompt", help="tune to continue for the speed figure (default: congabeat.sid, its "
+                    "first 1000 frames)")
+    ap.add_argument("--context", nargs="*", metavar="FILE", help="real tunes whose visible context is measured "
+                    "(default: the SID-Wizard exports)")
     ap.add_argument("--speed-only", action="store_true",
                     help="skip perplexity, baselines and validity (the slow parts); time continuation only")
     args = ap.parse_args(argv)
@@ -56,18 +68,51 @@ def main(argv: list[str] | None = None) -> int:
               f"(order {r['ngram_order']})")
         print(f"  ratio model/n-gram {r['ratio_to_ngram']:.3f}  (goal <= 0.7: "
               f"{'met' if r['ratio_to_ngram'] <= 0.7 else 'NOT met'})")
-    if args.corpus:
-        from sidlang.corpus.build import load_split
+    if args.prompt or DENSE.exists():
+        from sidlang.io import load
 
-        seqs, _ = load_split(args.corpus, "test")
-        prompt = bundle[1].decode(seqs[0][:3000]) if seqs else None
-    prompt = prompt or player_log(200, seed=1)  # without a corpus: a dense synthetic player log
+        path = args.prompt or str(DENSE)
+        tune = load(path, seconds=25) if path.endswith(".sid") else load(path)
+        prompt = slice_frames(tune, 0, min(1000, len(tune.frames)))
+        print(f"prompt: {path}, {len(prompt.frames)} frames, {len(prompt.writes) / len(prompt.frames):.1f} writes a frame")
+    prompt = prompt or player_log(200, seed=1)  # without real tunes: a dense synthetic player log
     if not args.speed_only:
+        context(bundle, args.context)
         validity(bundle, prompt, args.samples, args.sample_frames)
         if args.corpus:
             drift(bundle, args.corpus)
     speed(bundle, prompt, args.runs)
     return 0
+
+
+def context(bundle, files: list[str] | None) -> None:
+    """Frames of each tune inside the model's context (its last ``block_size`` tokens before the
+    middle of the tune), in this token form and in one that keeps every write."""
+    from sidlang.io import load
+    from sidlang.tokenizer import AGAIN, FRAME
+
+    files = files or sorted(str(p) for p in (SHARED / "sid-exports").glob("*.sid"))
+    if not files:
+        print("context: no tunes to measure")
+        return
+    net, tok = bundle[0], bundle[1]
+    T = net.cfg.block_size
+    rows = []
+    for f in files:
+        tune = load(f, seconds=30) if f.endswith(".sid") else load(f)
+        toks = np.array(tok.encode(tune, eos=False))
+        mid = len(toks) // 2
+        window = toks[max(0, mid - T) : mid]
+        seen = int(np.isin(window, (FRAME, AGAIN)).sum())
+        every = len(tune.writes) / len(tune.frames)  # one token a write at least, as version 2 had
+        rows.append((f.rsplit("/", 1)[-1], len(toks) / len(tune.frames), seen, int(T / (every + 1)), every))
+    seen = [r[2] for r in rows]
+    for name, per, frames, base, writes in rows:
+        print(f"  {name:24} {writes:5.1f} writes/frame  {per:5.2f} tokens/frame  {frames:5d} frames in context "
+              f"(every write kept: {base})")
+    print(f"context: median {statistics.median(seen):.0f} frames of a real tune in the model's {T} tokens, "
+          f"least {min(seen)} (goal >= 400: {'met' if statistics.median(seen) >= 400 else 'NOT met'} at the median, "
+          f"{sum(x >= 400 for x in seen)}/{len(seen)} tunes)")
 
 
 def sounding_pitches(tune, voices: int = 3) -> np.ndarray:

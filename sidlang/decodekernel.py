@@ -5,8 +5,11 @@ the step is plain loops over the same float32 arrays (the same folded weights, t
 cache) and runs 2–3x faster again. ``STEP`` is None where numba is missing or
 ``SIDLANG_NO_JIT`` is set, and the NumPy step is used instead.
 
-The first compile takes a few seconds and is cached on disk by numba (``cache=True``), so
-it is paid once per installation, not per process. ``fastmath`` allows reassociation and
+The first compile takes 5–8 seconds and is cached on disk by numba (``cache=True``), so it
+is paid once per installation, not per process, and not by a user who is waiting:
+:func:`compiled_step` hands out the step only once numba has it on disk, and otherwise
+starts one background process that compiles it (``python -m sidlang.decodekernel``) while
+this one steps with NumPy. ``fastmath`` allows reassociation and
 fused multiply-adds (vectorized sums), not the no-NaN/no-inf assumptions.
 """
 
@@ -128,4 +131,56 @@ if numba is not None:
 else:  # pragma: no cover
     STEP = None
 
-__all__ = ["STEP"]
+_warming: list = []  # the background compile started by this process, if any
+
+
+def on_disk() -> bool | None:
+    """Whether numba has a compiled step for this source on disk; None where it cannot tell."""
+    if STEP is None:
+        return False
+    try:  # numba's own cache index: empty when missing or made from another source
+        return bool(STEP._cache._cache_file._load_index())
+    except Exception:  # pragma: no cover - a numba without these internals
+        return None
+
+
+def compiled_step(wait: bool = False):
+    """The compiled step where it can be had without compiling now, else None (use NumPy).
+
+    Without a cached compile, one background process compiles and caches it, so the next
+    run (or a later decoder in this one) gets it; ``wait`` compiles here instead.
+    """
+    if STEP is None:
+        return None
+    have = on_disk()
+    if have or have is None or wait:
+        return STEP
+    if not _warming:
+        import subprocess
+        import sys
+
+        try:
+            _warming.append(subprocess.Popen([sys.executable, "-m", "sidlang.decodekernel"], stdin=subprocess.DEVNULL,
+                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                             start_new_session=True))
+        except OSError:  # pragma: no cover - no way to start it: compile here after all
+            return STEP
+    return None
+
+
+def warm() -> None:
+    """Compile the step (numba caches it on disk) by running it once on a tiny model's arrays."""
+    import numpy as np
+
+    f = np.float32
+    L, H, D, N, C, V = 1, 1, 2, 4, 2, 3
+    z = np.zeros
+    STEP(0, 0, 1, np.zeros(L, np.int64), 1e-5, z(D, f), z(D, f), z((V, C), f), z((L, C, 5 * C), f), z((L, 5 * C), f),
+         z((L, C, C), f), z((L, C, 4 * C), f), z((L, 4 * C), f), z((L, 4 * C, C), f), z((L, H, D, N), f),
+         z((L, H, N, D), f), z(C, f), z(C, f), z(5 * C, f), z(N, f), z(4 * C, f), z(C, f), z(C, f))
+
+
+if __name__ == "__main__" and STEP is not None:
+    warm()
+
+__all__ = ["STEP", "compiled_step", "on_disk", "warm"]

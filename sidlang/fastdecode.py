@@ -55,8 +55,9 @@ class FastDecoder:
         self.n_layer = cfg.n_layer
         #: tokens before a token each layer attends to (local layers see fewer than the cache holds)
         self.wins = np.array([cfg.window(i) for i in range(cfg.n_layer)], np.int64)
-        # The compiled step (None: the NumPy step); ``jit=False`` asks for NumPy.
-        self.jit = None if jit is False else _kernel()
+        # The compiled step (None: the NumPy step); ``jit=False`` asks for NumPy, ``True`` for
+        # the compiled one even if it must compile now; by default it is used once cached.
+        self.jit = None if jit is False else _kernel(wait=bool(jit))
         self.wte = _f32(sd["wte.weight"])  # (V, C)
         # The final norm folded into the (tied) head: logits = head_w @ norm(x) + head_b.
         self.head_w = _f32(sd["wte.weight"] * sd["ln_f.weight"][None, :])
@@ -214,10 +215,10 @@ class DecodeCache:
         return s, e + 1
 
 
-def _kernel():
-    from sidlang.decodekernel import STEP
+def _kernel(wait: bool = True):
+    from sidlang.decodekernel import compiled_step
 
-    return STEP
+    return compiled_step(wait)
 
 
 def _f32(a: np.ndarray) -> np.ndarray:

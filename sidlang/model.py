@@ -28,7 +28,7 @@ import torch.nn.functional as F
 
 from sidlang.errors import SidlangError
 from sidlang.frames import N_WRITABLE as N_REGS_STATE
-from sidlang.tokenizer import AGAIN, BOS, EOS, FRAME, Tokenizer, TokenizerConfig, TokenState
+from sidlang.tokenizer import AGAIN, BOS, COPY_BACK, EOS, FRAME, Tokenizer, TokenizerConfig, TokenState
 from sidlang.tune import Tune
 
 BUNDLED = Path(__file__).resolve().parent / "weights" / "sidlang-small.safetensors"
@@ -150,16 +150,16 @@ class Attention(nn.Module):
         qkv = self.qkv(x).view(B, T, 3, H, C // H)
         qk = _rope(qkv[:, :, :2], *rope)  # q and k rotated together: (B, T, 2, H, D)
         q, k, v = qk[:, :, 0].transpose(1, 2), qk[:, :, 1].transpose(1, 2), qkv[:, :, 2].transpose(1, 2)
-        causal, mask = True, None
+        causal, mask, fresh = True, None, cache is None or "kv" not in cache
         if cache is not None:
-            causal = T > 1 or "kv" not in cache  # one new token sees the whole cache
+            causal = T > 1 or fresh  # one new token sees the whole cache
             k, v = _extend(cache, k, v)  # (B, H, S, D): the cache and the new entries
-            if self.window and T > 1:  # a prompt fed at once to a local layer: the band, by mask
+            if self.window and T > 1 and not fresh:  # more tokens after a cache: the band, by mask
                 S = k.size(2)
                 qi = torch.arange(S - T, S, device=x.device)[:, None]
                 ki = torch.arange(S, device=x.device)[None, :]
                 mask, causal = (ki <= qi) & (qi - ki <= self.window), False
-        if self.window and cache is None and T > self.window:
+        if self.window and fresh and T > self.window:
             y = _banded(q, k, v, self.window)
         else:
             y = F.scaled_dot_product_attention(
@@ -479,13 +479,14 @@ def continue_tune(tune: Tune, frames: int, *, start: int | None = None, temperat
     st = tok.state(h.chips)
     st.feed(BOS)
     # The model sees at most block_size tokens, and a frame is at least one token, so frames
-    # further back cannot matter: encode from there, the register state carried in. (Twice the
-    # window: a frame's tokens depend on the frame before, REPEAT and AGAIN, so the first few
-    # frames of a cut come out differently; they settle long before the window.)
-    first = max(0, start - 2 * net.cfg.block_size)
+    # further back cannot matter: encode from there, the register state carried in. (Plus the
+    # reach of COPY: a frame's tokens depend on the frames before it, so the first frames of a
+    # cut come out differently; they settle before the window.)
+    first = max(0, start - net.cfg.block_size - COPY_BACK[-1])
     if first:
         for chip in range(h.chips):
             st.regs[chip, : N_REGS_STATE] = tune.frames.state(chip)[first - 1]
+            st.known[chip, : N_REGS_STATE] = True
         st.frame = first - 1
     context = [BOS, *tok.encode_frames(st, tune, first, start)]
     forced = None
