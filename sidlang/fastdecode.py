@@ -109,14 +109,14 @@ class FastDecoder:
         caches = [{"window": self.window} for _ in range(self.n_layer)]  # keep every entry
         with torch.inference_mode():
             idx = torch.tensor([tokens], dtype=torch.long)
-            h = model.features(idx, caches=caches, start=0)[0, -1]
+            x = model.features(idx, caches=caches, start=0, final_norm=False)[0, -1]
         for i, c in enumerate(caches):
             s, e = c["span"]
             kv = c["kv"][:, 0, :, s:e].float().numpy()  # (2, H, n, D)
             cache.k[i, :, :, :n] = kv[0].transpose(0, 2, 1)
             cache.v[i, :, :n] = kv[1]
         cache.span, cache.pos = (0, n), n
-        cache.h[:] = h.float().numpy()
+        self._unit(x.float().numpy(), cache.h)  # the final norm's gain and bias are in the head
         return cache.h
 
     def _step_numpy(self, c: DecodeCache, token: int, s: int, e: int, cos: np.ndarray,

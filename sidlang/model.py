@@ -226,8 +226,10 @@ class SidModel(nn.Module):
         loss = F.cross_entropy(logits.view(-1, logits.size(-1)).float(), targets.view(-1), ignore_index=-1)
         return logits, loss
 
-    def features(self, idx: torch.Tensor, *, caches: list[dict] | None = None, start: int = 0) -> torch.Tensor:
-        """The final normed hidden states (B, T, C) that the head turns into logits."""
+    def features(self, idx: torch.Tensor, *, caches: list[dict] | None = None, start: int = 0,
+                 final_norm: bool = True) -> torch.Tensor:
+        """The final normed hidden states (B, T, C) that the head turns into logits (before the
+        final LayerNorm with ``final_norm`` False)."""
         B, T = idx.shape
         x = self.drop(self.wte(idx))  # (B, T, C)
         cos, sin = _rope_table(self.cfg.n_embd // self.cfg.n_head, start + T, idx.device)
@@ -235,7 +237,7 @@ class SidModel(nn.Module):
         rope = (cos[start : start + T, None, None].to(x.dtype), sin[start : start + T, None, None].to(x.dtype))
         for i, block in enumerate(self.blocks):
             x = block(x, rope, None if caches is None else caches[i])
-        return self.ln_f(x)
+        return self.ln_f(x) if final_norm else x
 
     def logits_in(self, h: torch.Tensor, rows: tuple[tuple[int, int], ...]) -> torch.Tensor:
         """Logits (V,) of one hidden state ``h`` (C,) for the token ``rows`` ranges only, -inf elsewhere.

@@ -127,3 +127,25 @@ def test_model_made_under_inference_mode_generates():
         m = SidModel(ModelConfig.tiny()).eval()
         out = continue_tune(player_log(5), 3, seed=0, model=(m, TOK, {}))
     assert len(out.frames) == 8
+
+
+@pytest.mark.parametrize("jit", JIT)
+def test_local_layers_match_the_pytorch_cache_prefilled_and_sliding(jit):
+    """Local layers (a window of 8 here, the last layer global) and a prompt fed at once: the
+    fast decoder's cache filled from one PyTorch pass, then single steps past the context."""
+    m = random_model(3, n_layer=3, local_window=8)
+    n, p = 150, 40
+    x = torch.randint(0, TOK.vocab_size, (1, n))
+    caches = m.new_caches()
+    with torch.inference_mode():
+        ref = [m(x[:, :p], caches=caches)[0][0, -1:]]
+        ref += [m(x[:, i : i + 1], caches=caches, start=i)[0][0] for i in range(p, n)]
+    ref = torch.cat(ref).numpy()
+    dec = FastDecoder(m, jit=jit)
+    cache = dec.new_cache()
+    out = np.full(m.cfg.vocab_size, -np.inf, np.float32)
+    got = [dec.logits_in(dec.prefill(cache, m, x[0, :p].tolist()), ALL, out).copy()]
+    got += [dec.logits_in(dec.step(cache, int(t)), ALL, out).copy() for t in x[0, p:]]
+    assert np.abs(np.stack(got) - ref).max() < 1e-4
+    with pytest.raises(ValueError):
+        dec.prefill(cache, m, [1, 2])  # only into an empty cache

@@ -200,3 +200,31 @@ def test_long_prompt_context_is_the_full_encodings_tail():
     tail = tok.encode_frames(cut, tune, first, 1500)
     assert tail[-net.cfg.block_size:] == full[-net.cfg.block_size:]
     assert cut.regs.tolist() == st.regs.tolist() and cut.frame == st.frame
+
+
+def test_banded_attention_is_causal_attention_within_the_window():
+    """Training's blocked local attention equals full attention under the band mask, any length."""
+    import torch.nn.functional as F
+
+    from sidlang.model import _banded
+
+    torch.manual_seed(0)
+    for T, w in ((37, 8), (64, 16), (5, 8)):
+        q, k, v = (torch.randn(2, 3, T, 8) for _ in range(3))
+        i = torch.arange(T)
+        band = (i[None, :] <= i[:, None]) & (i[:, None] - i[None, :] <= w)
+        ref = F.scaled_dot_product_attention(q, k, v, attn_mask=band)
+        assert torch.allclose(_banded(q, k, v, w), ref, atol=1e-5)
+
+
+def test_local_model_incremental_equals_full_forward():
+    cfg = ModelConfig(block_size=64, n_layer=2, n_head=2, n_embd=32, local_window=8)
+    assert [cfg.window(i) for i in range(2)] == [8, 64]
+    m = SidModel(cfg).eval()
+    x = torch.randint(0, 500, (1, 50))
+    with torch.inference_mode():
+        full = m(x)[0]
+        caches = m.new_caches()
+        parts = [m(x[:, :30], caches=caches)[0]]
+        parts += [m(x[:, t : t + 1], caches=caches, start=t)[0] for t in range(30, 50)]
+    assert torch.allclose(torch.cat(parts, 1), full, atol=1e-5)
