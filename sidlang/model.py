@@ -457,6 +457,25 @@ def _head_rows(allowed: np.ndarray, most: int = 6) -> tuple[tuple[int, int], ...
     return tuple(rows) if len(rows) <= most else ((0, v),)
 
 
+def prompt_tokens(tok: Tokenizer, tune: Tune, start: int, block: int) -> tuple[TokenState, list[int]]:
+    """The state after frames ``0 … start-1`` of ``tune`` and the tokens a ``block``-token model
+    sees of them: ``BOS`` and the encoding of the last frames, whose tail equals the tail of
+    the whole tune's encoding."""
+    st = tok.state(tune.header.chips)
+    st.feed(BOS)
+    # The model sees at most block tokens, and a frame is at least one token, so frames
+    # further back cannot matter: encode from there, the register state carried in. (Plus the
+    # reach of COPY: a frame's tokens depend on the frames before it, so the first frames of a
+    # cut come out differently; they settle before the window.)
+    first = max(0, start - block - COPY_BACK[-1])
+    if first:
+        for chip in range(tune.header.chips):
+            st.regs[chip, :N_REGS_STATE] = tune.frames.state(chip)[first - 1]
+            st.known[chip, :N_REGS_STATE] = True
+        st.frame = first - 1
+    return st, [BOS, *tok.encode_frames(st, tune, first, start)]
+
+
 def continue_tune(tune: Tune, frames: int, *, start: int | None = None, temperature: float = 1.0,
                   top_k: int = 0, top_p: float = 0.0, seed: int | None = None,
                   keep_voices: tuple[int, ...] = (), model: tuple | None = None) -> Tune:
@@ -478,19 +497,7 @@ def continue_tune(tune: Tune, frames: int, *, start: int | None = None, temperat
     if not 0 <= start <= n:
         raise SidlangError(f"start frame must be 0–{n}, got {start}")
     h = tune.header
-    st = tok.state(h.chips)
-    st.feed(BOS)
-    # The model sees at most block_size tokens, and a frame is at least one token, so frames
-    # further back cannot matter: encode from there, the register state carried in. (Plus the
-    # reach of COPY: a frame's tokens depend on the frames before it, so the first frames of a
-    # cut come out differently; they settle before the window.)
-    first = max(0, start - net.cfg.block_size - COPY_BACK[-1])
-    if first:
-        for chip in range(h.chips):
-            st.regs[chip, : N_REGS_STATE] = tune.frames.state(chip)[first - 1]
-            st.known[chip, : N_REGS_STATE] = True
-        st.frame = first - 1
-    context = [BOS, *tok.encode_frames(st, tune, first, start)]
+    st, context = prompt_tokens(tok, tune, start, net.cfg.block_size)
     forced = None
     if keep_voices:
         groups = {v - 1 for v in keep_voices}

@@ -182,24 +182,20 @@ def test_bundled_weights_load_without_network(monkeypatch):
 
 
 def test_long_prompt_context_is_the_full_encodings_tail():
-    """continue_tune encodes only the frames the window can see; the window is unchanged."""
-    from sidlang.model import bundled
+    """continue_tune encodes only the frames the window can see; what it sees is unchanged."""
+    from sidlang.model import prompt_tokens
     from sidlang.testing import player_log
     from sidlang.tokenizer import BOS
 
-    net, tok, _ = bundled()
+    tok = Tokenizer()
     tune = player_log(1500)
     st = tok.state(1)
     st.feed(BOS)
     full = tok.encode_frames(st, tune, 0, 1500)
-    first = 1500 - 2 * net.cfg.block_size
-    cut = tok.state(1)
-    cut.feed(BOS)
-    cut.regs[0, :25] = tune.frames.state(0)[first - 1]
-    cut.frame = first - 1
-    tail = tok.encode_frames(cut, tune, first, 1500)
-    assert tail[-net.cfg.block_size:] == full[-net.cfg.block_size:]
-    assert cut.regs.tolist() == st.regs.tolist() and cut.frame == st.frame
+    for block in (64, 256):
+        cut, tail = prompt_tokens(tok, tune, 1500, block)
+        assert len(tail) < len(full) and tail[-block:] == full[-block:]
+        assert cut.regs.tolist() == st.regs.tolist() and cut.frame == st.frame
 
 
 def test_banded_attention_is_causal_attention_within_the_window():
