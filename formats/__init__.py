@@ -29,6 +29,9 @@ class Format:
     write: Callable[..., bytes] | None = None
     binary: bool = False  #: not text: never printed to a terminal
     options: dict[str, str] = field(default_factory=dict)
+    #: ``write_to(tune, binary_file, **options)`` for formats that stream (WAV): memory stays
+    #: flat however long the tune. Such a format also has ``write``, for bytes in memory.
+    write_to: Callable[..., None] | None = None
 
 
 _registry: dict[str, Format] | None = None

@@ -19,8 +19,11 @@ from __future__ import annotations
 
 import io
 import math
+import os
+import struct
+import tempfile
 import wave
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -41,6 +44,10 @@ PROGRESS_EVERY = 4096  #: writes between progress callbacks; cheap against reSID
 #: C64 has been powered on for far longer before any tune starts.
 PREROLL_CYCLES = 20000
 
+BLOCK = 1 << 16  #: samples per block when streaming (128 KB of int16 per chip)
+BLOCK_CYCLES = 1 << 20  #: cycles clocked at once where no write comes (about a second)
+WRITE_SLICE = 1 << 16  #: writes turned into Python lists at a time
+MAX_WAV_DATA = 0xFFFFFFFF - 36  #: a RIFF file's sizes are 32-bit
 Progress = Callable[[int, int], None]  #: called with (cycles done, cycles in all)
 
 
@@ -109,17 +116,18 @@ def _sid(model: int, clock_hz: int, options: RenderOptions):
     return sid
 
 
-def render_chip(
+def chip_blocks(
     tune: Tune,
     chip: int = 0,
     options: RenderOptions | None = None,
     *,
     muted: tuple[int, ...] = (),
     progress: Progress | None = None,
-) -> np.ndarray:
-    """One SID's output as int16 samples, ``muted`` voices (0–2) silenced.
+) -> Iterator[np.ndarray]:
+    """One SID's output as int16 blocks of about :data:`BLOCK` samples, :func:`span`'s count in all.
 
     Muting is reSIDfp's: a muted voice still drives ring modulation and sync of the others.
+    Memory stays flat however long the tune: only one block is held at a time.
     """
     options = options or RenderOptions()
     h = tune.header
@@ -131,27 +139,71 @@ def render_chip(
     sid.clock(PREROLL_CYCLES)
     w = tune.writes
     w = w[(w["chip"] == chip) & (w["reg"] < N_WRITABLE) & (w["cycle"] < end)]
-    # Plain Python lists: zip over them is several times faster than over NumPy scalars.
-    deltas = np.diff(w["cycle"], prepend=start).tolist()
-    regs, vals = w["reg"].tolist(), w["val"].tolist()
-    out: list[int] = []
-    clock, write, extend = sid.clock, sid.write, out.extend
+    clock, write = sid.clock, sid.write
     total = end - start
     done = start
-    for i, (delta, reg, val) in enumerate(zip(deltas, regs, vals)):
-        if delta:
-            extend(clock(delta))
-            done += delta
-        write(reg, val)
-        if progress is not None and i % PROGRESS_EVERY == 0:
-            progress(done - start, total)
-    if end > done:
-        extend(clock(end - done))
-    while len(out) < samples:  # reSIDfp's rate runs a hair slow: ring on for the rest
-        extend(clock(max(1, math.ceil((samples - len(out)) * h.clock_hz / options.rate))))
+    out: list[int] = []
+    extend = out.extend
+    left = samples  # still to give
+    # Plain Python lists: zip over them is several times faster than over NumPy scalars. The
+    # writes go in slices, so their lists stay small too.
+    for a in range(0, len(w), WRITE_SLICE):
+        part = w[a : a + WRITE_SLICE]
+        deltas = np.diff(part["cycle"], prepend=done).tolist()
+        regs, vals = part["reg"].tolist(), part["val"].tolist()
+        for i, (delta, reg, val) in enumerate(zip(deltas, regs, vals), a):
+            if delta:
+                extend(clock(delta))
+                done += delta
+                if len(out) >= BLOCK:
+                    block = np.array(out[:left], dtype=np.int16)
+                    out.clear()
+                    left -= len(block)
+                    yield block
+                    if not left:  # the rest would be cut: stop here
+                        if progress is not None:
+                            progress(total, total)
+                        return
+            write(reg, val)
+            if progress is not None and i % PROGRESS_EVERY == 0:
+                progress(done - start, total)
+    while end > done:
+        step = min(end - done, BLOCK_CYCLES)
+        extend(clock(step))
+        done += step
+        if len(out) >= BLOCK:
+            block = np.array(out[:left], dtype=np.int16)
+            out.clear()
+            left -= len(block)
+            yield block
+            if progress is not None:
+                progress(done - start, total)
+            if not left:
+                break
+    while len(out) < left:  # reSIDfp's rate runs a hair slow: ring on for the rest
+        extend(clock(max(1, min(BLOCK_CYCLES, math.ceil((left - len(out)) * h.clock_hz / options.rate)))))
+        if len(out) >= BLOCK and len(out) < left:
+            block = np.array(out, dtype=np.int16)
+            out.clear()
+            left -= len(block)
+            yield block
     if progress is not None:
         progress(total, total)
-    return np.array(out[:samples], dtype=np.int16)
+    if left > 0:
+        yield np.array(out[:left], dtype=np.int16)
+
+
+def render_chip(
+    tune: Tune,
+    chip: int = 0,
+    options: RenderOptions | None = None,
+    *,
+    muted: tuple[int, ...] = (),
+    progress: Progress | None = None,
+) -> np.ndarray:
+    """One SID's output as int16 samples, ``muted`` voices (0–2) silenced (see :func:`chip_blocks`)."""
+    blocks = list(chip_blocks(tune, chip, options, muted=muted, progress=progress))
+    return np.concatenate(blocks) if blocks else np.zeros(0, np.int16)
 
 
 def mix(channels: list[np.ndarray], stereo: bool = False) -> np.ndarray:
@@ -179,15 +231,138 @@ def to_int16(audio: np.ndarray, normalize: bool = False) -> np.ndarray:
     return np.clip(np.rint(audio), -32768, 32767).astype(np.int16)
 
 
-def render(tune: Tune, options: RenderOptions | None = None, progress: Progress | None = None) -> np.ndarray:
-    """The whole tune as int16 samples of shape ``(samples, channels)``."""
+def mixed_blocks(tune: Tune, options: RenderOptions | None = None,
+                 progress: Progress | None = None) -> Iterator[np.ndarray]:
+    """The mix (see :func:`mix`) as float64 blocks ``(n, 1 or 2)``, every chip rendered in step."""
     options = options or RenderOptions()
     chips = tune.header.chips
-    outs = []
+    gens = [chip_blocks(tune, c, options, progress=progress if c == 0 else None) for c in range(chips)]
+    held: list[list[np.ndarray]] = [[] for _ in range(chips)]
+    have = [0] * chips
+    live = [True] * chips
+    while True:
+        for c in range(chips):
+            while live[c] and have[c] < BLOCK:
+                block = next(gens[c], None)
+                if block is None:
+                    live[c] = False
+                else:
+                    held[c].append(block)
+                    have[c] += len(block)
+        n = min(have)
+        if n == 0:
+            return
+        parts = []
+        for c in range(chips):
+            joined = np.concatenate(held[c]) if len(held[c]) > 1 else held[c][0]
+            parts.append(joined[:n])
+            rest = joined[n:]
+            held[c] = [rest] if len(rest) else []
+            have[c] = len(rest)
+        yield mix(parts, options.stereo)
+
+
+def render(tune: Tune, options: RenderOptions | None = None, progress: Progress | None = None) -> np.ndarray:
+    """The whole tune as int16 samples of shape ``(samples, channels)``, in memory."""
+    options = options or RenderOptions()
+    blocks = list(mixed_blocks(tune, options, progress))
+    audio = np.concatenate(blocks) if blocks else np.zeros((0, 2 if options.stereo else 1))
+    return to_int16(audio, options.normalize)
+
+
+def check_wav_size(tune: Tune, options: RenderOptions, channels: int | None = None) -> int:
+    """The sample count of a render, after refusing one that no WAV file can hold (4 GB)."""
+    _, _, samples = span(tune, options)
+    channels = channels or (2 if options.stereo else 1)
+    size = samples * channels * 2
+    if size > MAX_WAV_DATA:
+        hours = samples / options.rate / 3600
+        raise FormatError(f"a WAV file holds at most 4 GB; this render is {size / 2**30:.1f} GB "
+                          f"({hours:.1f} hours at {options.rate} Hz): use --seconds or a lower --rate")
+    return samples
+
+
+def wav_header(samples: int, channels: int, rate: int) -> bytes:
+    """The 44-byte header of a 16-bit PCM WAV file of ``samples`` frames."""
+    data = samples * channels * 2
+    return struct.pack("<4sI4s4sIHHIIHH4sI", b"RIFF", 36 + data, b"WAVE", b"fmt ", 16, 1, channels,
+                       rate, rate * channels * 2, channels * 2, 16, b"data", data)
+
+
+def _spill_dir(fh) -> str | None:
+    name = getattr(fh, "name", None)
+    return os.path.dirname(os.path.abspath(name)) if isinstance(name, str) else None
+
+
+def stream_wav(tune: Tune, fh, options: RenderOptions | None = None,
+               progress: Progress | None = None) -> int:
+    """Render ``tune`` into the open binary file ``fh`` as a WAV file, block by block.
+
+    Memory stays flat with the length. With ``normalize`` the mix goes first to a nameless
+    temporary file beside ``fh`` (gone when closed, even after a kill) to find its peak, then
+    is scaled into ``fh``. Returns the sample count.
+    """
+    options = options or RenderOptions()
+    channels = 2 if options.stereo else 1
+    samples = check_wav_size(tune, options, channels)
+    fh.write(wav_header(samples, channels, options.rate))
+    if not options.normalize:
+        for block in mixed_blocks(tune, options, progress):
+            fh.write(to_int16(block).astype("<i2").tobytes())
+        return samples
+    peak = 0.0
+    with tempfile.TemporaryFile(dir=_spill_dir(fh)) as spill:
+        for block in mixed_blocks(tune, options, progress):
+            if block.size:
+                peak = max(peak, float(np.max(np.abs(block))))
+            spill.write(block.astype("<f8").tobytes())
+        spill.seek(0)
+        scale = NORMALIZE_PEAK * 32767 / peak if peak > 0 else 1.0
+        width = 8 * channels
+        while chunk := spill.read(BLOCK * width):
+            block = np.frombuffer(chunk, dtype="<f8").reshape(-1, channels)
+            fh.write(to_int16(block * scale if peak > 0 else block).astype("<i2").tobytes())
+    return samples
+
+
+def stream_stems(tune: Tune, files: dict[str, object], options: RenderOptions | None = None,
+                 progress: Progress | None = None) -> None:
+    """One mono WAV per voice into the open binary files ``files`` (names as :func:`render_stems`).
+
+    With ``normalize`` every stem is scaled by the same factor (the loudest stem's peak): the
+    stems are written raw, then scaled in place, block by block.
+    """
+    options = options or RenderOptions()
+    samples = check_wav_size(tune, options, 1)
+    chips = tune.header.chips
+    peak = 0
     for chip in range(chips):
-        step = None if progress is None else _scaled(progress, chip, chips)
-        outs.append(render_chip(tune, chip, options, progress=step))
-    return to_int16(mix(outs, options.stereo), options.normalize)
+        for voice in range(VOICES):
+            name = f"s{chip + 1}v{voice + 1}" if chips > 1 else f"v{voice + 1}"
+            fh = files[name]
+            fh.write(wav_header(samples, 1, options.rate))
+            others = tuple(v for v in range(VOICES) if v != voice)
+            step = None if progress is None else _scaled(progress, chip * VOICES + voice, chips * VOICES)
+            for block in chip_blocks(tune, chip, options, muted=others, progress=step):
+                if block.size:
+                    peak = max(peak, int(np.max(np.abs(block.astype(np.int32)))))
+                fh.write(block.astype("<i2").tobytes())
+    if not options.normalize or not peak:
+        return
+    scale = NORMALIZE_PEAK * 32767 / peak
+    for fh in files.values():
+        fh.flush()
+        pos = 44
+        while True:
+            fh.seek(pos)
+            chunk = fh.read(2 * BLOCK)
+            if not chunk:
+                break
+            block = np.frombuffer(chunk, dtype="<i2")[:, None].astype(np.float64)
+            fh.seek(pos)
+            fh.write(to_int16(block * scale).astype("<i2").tobytes())
+            pos += len(chunk)
+        fh.seek(0, os.SEEK_END)
 
 
 def render_stems(
@@ -246,9 +421,15 @@ def read_wav(data: bytes) -> tuple[np.ndarray, int]:
 
 
 def write_wav(tune: Tune, **options) -> bytes:
-    """The ``wav`` format's writer: :func:`render`, then :func:`wav_bytes`."""
+    """The ``wav`` format's writer to bytes: :func:`render`, then :func:`wav_bytes`."""
     opts = RenderOptions.from_options(options)
+    check_wav_size(tune, opts)
     return wav_bytes(render(tune, opts), opts.rate)
+
+
+def write_wav_to(tune: Tune, fh, **options) -> None:
+    """The ``wav`` format's streaming writer (what ``sidlang convert`` uses): :func:`stream_wav`."""
+    stream_wav(tune, fh, RenderOptions.from_options(options))
 
 
 FORMATS = [
@@ -257,6 +438,7 @@ FORMATS = [
         "16-bit PCM audio rendered through reSIDfp (write only)",
         (".wav",),
         write=write_wav,
+        write_to=write_wav_to,
         binary=True,
         options={f.name: str(f.default) for f in fields(RenderOptions)},
     )

@@ -6,9 +6,12 @@ rename); an existing output is only replaced when asked; inputs are only ever re
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from sidlang.errors import FormatError, SidlangError, UsageError
@@ -58,12 +61,26 @@ def load(source: PathLike | bytes, format: str | None = None, **options) -> Tune
     fmt = _fmt_for(name, format)
     if fmt.read is None:
         raise UsageError(f"format {fmt.name!r} cannot be read, only written")
+    check_read_options(fmt, options)
     try:
         return fmt.read(data, name, **options)
     except SidlangError as e:
         if e.file is None:
             e.file = name
         raise
+
+
+def check_read_options(fmt, options: dict) -> None:
+    """A usage error naming the first reading option ``fmt``'s reader does not take."""
+    unknown = sorted(set(options) - set(fmt.options))
+    if not unknown:
+        return
+    from sidlang.formats import registry
+
+    name = unknown[0]
+    takers = [f.name for f in registry().values() if f.read is not None and name in f.options]
+    where = f" (it is for {', '.join(takers)} input)" if takers else ""
+    raise UsageError(f"--{name} does not apply to {fmt.name} input{where}")
 
 
 def encode(tune: Tune, path: str, format: str | None = None, **options) -> bytes:
@@ -78,30 +95,213 @@ def encode(tune: Tune, path: str, format: str | None = None, **options) -> bytes
         raise
 
 
-def write_atomic(path: PathLike, data: bytes, *, force: bool = False) -> None:
-    """Write ``data`` to ``path`` whole or not at all; refuse to replace a file unless ``force``."""
-    path = Path(path)
-    if path.exists() and not force:
-        raise SidlangError("already exists; add --force to replace it", file=str(path))
-    if path.is_dir():
-        raise SidlangError("is a folder, not a file", file=str(path))
-    folder = path.parent if str(path.parent) else Path(".")
+#: Our temporary files: ``.NAME.PID-RANDOM.tmp`` beside the output ``NAME``. The process id
+#: tells a later run whether the writer is still alive; a dead writer's file is removed.
+_TEMP = re.compile(r"\.(?P<pid>\d+)-[a-z0-9_]{8}\.tmp")
+#: Temporary files of the older pattern (``.NAME.RANDOM.tmp``, no process id) count as stale
+#: when nothing has written to them for this long.
+OLD_TEMP_AGE = 3600
+_NO_LINKS = {errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOSYS, errno.EOPNOTSUPP,
+             getattr(errno, "ENOTSUP", errno.EOPNOTSUPP)}
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process, or we may not ask: assume it lives
+        return True
+    return True
+
+
+def clean_stale_temps(path: PathLike) -> list[Path]:
+    """Remove the temporary files an interrupted writer of ``path`` left beside it.
+
+    Only files of our own pattern for this output name are looked at: ``.NAME.PID-RANDOM.tmp``
+    whose process is gone, and ``.NAME.RANDOM.tmp`` (older sidlang) untouched for an hour.
+    Returns what was removed.
+    """
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    prefix = f".{path.name}."
+    removed = []
+    try:
+        entries = [e for e in os.scandir(folder) if e.name.startswith(prefix) and e.name.endswith(".tmp")]
+    except OSError:
+        return removed
+    now = time.time()
+    for entry in entries:
+        rest = entry.name[len(prefix) - 1 :]
+        m = _TEMP.fullmatch(rest)
+        if m is not None:
+            stale = not _alive(int(m.group("pid")))
+        elif re.fullmatch(r"\.[a-z0-9_]{8}\.tmp", rest):
+            try:
+                stale = now - entry.stat(follow_symlinks=False).st_mtime > OLD_TEMP_AGE
+            except OSError:
+                continue
+        else:
+            continue
+        if stale and entry.is_file(follow_symlinks=False):
+            try:
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+            except OSError:
+                pass
+    return removed
+
+
+def check_output(path: PathLike, *, force: bool = False) -> None:
+    """Refuse, in one line, an output that cannot be written: it exists (without ``force``),
+    it is a folder, or its folder is missing or not a folder. ``-`` (standard output) passes."""
+    name = str(path)
+    if name == "-":
+        return
+    path = Path(path)
+    if path.is_dir():
+        raise SidlangError("is a folder, not a file", file=name)
+    if os.path.lexists(path) and not force:
+        raise SidlangError("already exists; add --force to replace it", file=name)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.exists():
+        raise SidlangError(f"no such folder {str(folder)!r}", file=name)
+    if not folder.is_dir():
+        raise SidlangError(f"{str(folder)!r} is not a folder", file=name)
+
+
+class Outputs:
+    """Several output files written whole or not at all, together.
+
+    ``reserve(path)`` checks an output and makes its temporary file beside it at once, so
+    every output is known writable before any work is done; ``open(path)`` gives the
+    temporary file to write. Leaving the ``with`` block normally moves every file into place
+    (without ``force`` by a hard link that fails if the name exists, so two writers racing to
+    one new name cannot silently replace each other); if any step fails, the files already
+    placed are removed again and every temporary file is deleted.
+    """
+
+    def __init__(self, *, force: bool = False) -> None:
+        self.force = force
+        self.temps: dict[Path, str] = {}
+        self.files: dict[Path, object] = {}
+
+    def __enter__(self) -> Outputs:
+        return self
+
+    def reserve(self, path: PathLike) -> Path:
+        path = Path(path)
+        check_output(path, force=self.force)
+        if path in self.temps:
+            raise UsageError(f"{path}: named twice as an output")
+        clean_stale_temps(path)
+        folder = path.parent if str(path.parent) else Path(".")
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}-", suffix=".tmp", dir=folder)
+        except OSError as e:
+            raise SidlangError(f"cannot write: {e.strerror}", file=str(path)) from None
+        self.temps[path] = tmp
+        self.files[path] = os.fdopen(fd, "w+b")
+        return path
+
+    def open(self, path: PathLike):
+        """The temporary file of a reserved output (binary, read and write)."""
+        path = Path(path)
+        if path not in self.files:
+            self.reserve(path)
+        return self.files[path]
+
+    def write(self, path: PathLike, data: bytes) -> None:
+        fh = self.open(path)
+        try:
+            fh.write(data)
+        except OSError as e:
+            raise SidlangError(f"cannot write: {e.strerror}", file=str(path)) from None
+
+    def __exit__(self, kind, value, tb) -> None:
+        if kind is None:
+            self.commit()
+        else:
+            self.discard()
+
+    def commit(self) -> None:
+        placed: list[Path] = []
+        try:
+            mode = 0o666 & ~_umask()  # mkstemp makes files private (0600); a plain open() would not
+            for path, fh in self.files.items():
+                try:
+                    fh.close()
+                except OSError as e:
+                    raise SidlangError(f"cannot write: {e.strerror}", file=str(path)) from None
+                os.chmod(self.temps[path], mode)
+            for path, tmp in self.temps.items():
+                _place(tmp, path, self.force)
+                placed.append(path)
+        except BaseException:
+            for path in placed:  # ours: we just made them
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
+            self.discard()
+            raise
+        self.temps.clear()
+        self.files.clear()
+
+    def discard(self) -> None:
+        for fh in self.files.values():
+            try:
+                fh.close()
+            except OSError:
+                pass
+        for tmp in self.temps.values():
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+        self.temps.clear()
+        self.files.clear()
+
+
+def _place(tmp: str, path: Path, force: bool) -> None:
+    """Move a finished temporary file to ``path``: replacing it only with ``force``."""
+    try:
+        if force:
+            os.replace(tmp, path)
+            return
+        try:
+            os.link(tmp, path)  # fails if the name exists, even if it appeared a moment ago
+        except FileExistsError:
+            raise SidlangError("already exists; add --force to replace it", file=str(path)) from None
+        except OSError as e:
+            if e.errno not in _NO_LINKS:
+                raise
+            # A file system without hard links: the check and the rename are two steps here.
+            if os.path.lexists(path):
+                raise SidlangError("already exists; add --force to replace it", file=str(path)) from None
+            os.rename(tmp, path)
+            return
+        os.unlink(tmp)
+    except IsADirectoryError:
+        raise SidlangError("is a folder, not a file", file=str(path)) from None
     except OSError as e:
         raise SidlangError(f"cannot write: {e.strerror}", file=str(path)) from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        # mkstemp makes the file private (0600); give it the mode a plain open() would.
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+
+
+def write_atomic(path: PathLike, data: bytes, *, force: bool = False) -> None:
+    """Write ``data`` to ``path`` whole or not at all; refuse to replace a file unless ``force``."""
+    with Outputs(force=force) as out:
+        out.write(path, data)
+
+
+def refuse_terminal(fmt_name: str, binary: bool) -> None:
+    """A usage error for binary output to standard output when that is a terminal."""
+    isatty = getattr(sys.stdout, "isatty", None)
+    if binary and isatty is not None and isatty():
+        raise UsageError(f"{fmt_name} is binary and standard output is a terminal: "
+                         "redirect it to a file or a pipe, or give a file name")
 
 
 def _umask() -> int:
@@ -110,17 +310,44 @@ def _umask() -> int:
     return mask
 
 
+def write_to(tune: Tune, fh, path: str, format: str | None = None, **options) -> None:
+    """Write a Tune in the named format (or ``path``'s ending's) to the open binary file ``fh``.
+
+    Formats that can stream (``wav``) write block by block, so memory stays flat however long
+    the tune; the others are encoded whole first.
+    """
+    fmt = _fmt_for(path, format)
+    if fmt.write_to is None:
+        data = encode(tune, path, format, **options)
+        try:
+            fh.write(data)
+        except OSError as e:
+            raise SidlangError(f"cannot write: {e.strerror}", file=path) from None
+        return
+    try:
+        fmt.write_to(tune, fh, **options)
+    except SidlangError as e:
+        if e.file is None:
+            e.file = path
+        raise
+    except OSError as e:
+        raise SidlangError(f"cannot write: {e.strerror}", file=path) from None
+
+
 def save(tune: Tune, path: PathLike, format: str | None = None, *, force: bool = True, **options) -> None:
     """Write a Tune to ``path`` (``-`` is standard output) in the named format or the ending's."""
     name = str(path)
     if name == "-" and format is None:
         format = "sidl"
-    data = encode(tune, name, format, **options)
     if name == "-":
-        sys.stdout.buffer.write(data)
+        fmt = _fmt_for(name, format)
+        refuse_terminal(fmt.name, fmt.binary)
+        write_to(tune, sys.stdout.buffer, name, format, **options)
         sys.stdout.flush()
         return
-    write_atomic(path, data, force=force)
+    with Outputs(force=force) as out:
+        write_to(tune, out.open(path), name, format, **options)
 
 
-__all__ = ["FormatError", "load", "save", "encode", "write_atomic", "read_bytes"]
+__all__ = ["FormatError", "load", "save", "encode", "write_to", "write_atomic", "read_bytes", "Outputs",
+           "check_output", "clean_stale_temps"]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import os
-from pathlib import Path
+import sys
 
 from sidlang.cli.readopts import add_read_options, read_options
-from sidlang.errors import SidlangError, UsageError
+from sidlang.errors import UsageError
 from sidlang.formats import for_path
-from sidlang.io import encode, load, write_atomic
+from sidlang.io import Outputs, check_read_options, load, refuse_terminal, write_to
 
 
 def add_parser(sub) -> None:
@@ -45,21 +45,25 @@ def _same_file(a: str, b: str) -> bool:
 def run(args: argparse.Namespace) -> int:
     if args.output != "-" and args.input != "-" and _same_file(args.input, args.output):
         raise UsageError(f"{args.output}: is the input file; inputs are never overwritten")
-    if args.output != "-" and Path(args.output).exists() and not args.force:
-        raise SidlangError("already exists; add --force to replace it", file=args.output)
+    out_format = args.to_format or ("sidl" if args.output == "-" else None)
+    out_fmt = for_path(args.output, out_format)
+    if out_fmt.write is None:
+        raise UsageError(f"format {out_fmt.name!r} cannot be written, only read")
     options = read_options(args)
     if args.style:
         if not args.input.startswith("music21:") and "style" not in for_path(args.input, args.from_format).options:
             raise UsageError("--style applies to MIDI and score inputs (mid, abc, krn, musicxml, music21:NAME)")
         options["style"] = args.style
-    tune = load(args.input, args.from_format, **options)
-    out_format = args.to_format or ("sidl" if args.output == "-" else None)
-    data = encode(tune, args.output, out_format)
+    if args.from_format or (args.input != "-" and not args.input.startswith("music21:")):
+        check_read_options(for_path(args.input, args.from_format), options)  # before any reading
     if args.output == "-":
-        import sys
-
-        sys.stdout.buffer.write(data)
+        refuse_terminal(out_fmt.name, out_fmt.binary)
+        tune = load(args.input, args.from_format, **options)
+        write_to(tune, sys.stdout.buffer, args.output, out_format)
         sys.stdout.flush()
-    else:
-        write_atomic(args.output, data, force=args.force)
+        return 0
+    with Outputs(force=args.force) as out:
+        out.reserve(args.output)  # refused now, not after a long read
+        tune = load(args.input, args.from_format, **options)
+        write_to(tune, out.open(args.output), args.output, out_format)
     return 0

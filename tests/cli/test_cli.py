@@ -119,12 +119,14 @@ def test_output_may_not_be_the_input(files, capsys):
 
 
 def test_failed_write_leaves_nothing_behind(files, capsys, monkeypatch):
-    def broken_replace(a, b):
+    def broken(a, b):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(OSError):
-        main(["convert", str(files / "song.sidl"), str(files / "out.vice")])
+    monkeypatch.setattr(os, "replace", broken)
+    monkeypatch.setattr(os, "link", broken)
+    for force in ((), ("--force",)):
+        code, _, err = run(capsys, "convert", files / "song.sidl", files / "out.vice", *force)
+        assert code == 1 and err.count("\n") == 1 and "No space left on device" in err
     assert sorted(p.name for p in files.iterdir()) == sorted(
         ["song.vice", "song.vice6", "song.sidl", "bad.sidl"])
 
