@@ -24,6 +24,8 @@ N_FFT = 2048
 HOP = 512
 N_MELS = 128
 TOP_DB = 80.0  #: the spectrogram shows this many dB below its loudest cell
+CHUNK = 1024  #: windows transformed at a time (8 MB of power)
+MAX_COLUMNS = 8192  #: longer spectrograms average neighbouring windows into one column
 
 
 def _figure(width: float, height: float):
@@ -59,17 +61,33 @@ def mel_filterbank(rate: int, n_fft: int = N_FFT, n_mels: int = N_MELS) -> np.nd
 
 
 def mel_spectrogram(samples: np.ndarray, rate: int) -> np.ndarray:
-    """Mel power in dB, ``(n_mels, frames)``, from int16 samples ``(samples,)`` or ``(samples, ch)``."""
-    mono = samples.astype(np.float64)
-    if mono.ndim == 2:
-        mono = mono.mean(axis=1)
-    mono = mono / 32768.0
-    if len(mono) < N_FFT:
-        mono = np.pad(mono, (0, N_FFT - len(mono)))
-    n = 1 + (len(mono) - N_FFT) // HOP
-    windows = np.lib.stride_tricks.sliding_window_view(mono, N_FFT)[::HOP][:n]  # (frames, N_FFT)
-    power = np.abs(np.fft.rfft(windows * np.hanning(N_FFT), axis=1)) ** 2  # (frames, bins)
-    mel = mel_filterbank(rate) @ power.T  # (n_mels, frames)
+    """Mel power in dB, ``(n_mels, frames)``, from int16 samples ``(samples,)`` or ``(samples, ch)``.
+
+    Computed :data:`CHUNK` windows at a time, so a long render (or a memory map of one) needs
+    little memory; past :data:`MAX_COLUMNS` windows, neighbouring windows' power is averaged
+    into one column (the picture is far narrower than that anyway).
+    """
+    if len(samples) < N_FFT:
+        samples = np.pad(np.asarray(samples), [(0, N_FFT - len(samples))] + [(0, 0)] * (np.ndim(samples) - 1))
+    n = 1 + (len(samples) - N_FFT) // HOP
+    pool = -(-n // MAX_COLUMNS)
+    step = max(pool, CHUNK // pool * pool)  # whole columns per chunk
+    bank, window = mel_filterbank(rate), np.hanning(N_FFT)
+    parts = []
+    for a in range(0, n, step):
+        b = min(n, a + step)
+        mono = np.asarray(samples[a * HOP : (b - 1) * HOP + N_FFT], dtype=np.float64)
+        if mono.ndim == 2:
+            mono = mono.mean(axis=1)
+        mono = mono / 32768.0
+        windows = np.lib.stride_tricks.sliding_window_view(mono, N_FFT)[::HOP][: b - a]  # (frames, N_FFT)
+        power = np.abs(np.fft.rfft(windows * window, axis=1)) ** 2  # (frames, bins)
+        mel = bank @ power.T  # (n_mels, frames)
+        if pool > 1:
+            edges = np.arange(0, b - a, pool)
+            mel = np.add.reduceat(mel, edges, axis=1) / np.diff(np.append(edges, b - a))
+        parts.append(mel)
+    mel = np.concatenate(parts, axis=1)
     db = 10.0 * np.log10(np.maximum(mel, 1e-12))
     return np.maximum(db, db.max() - TOP_DB)
 

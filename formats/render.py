@@ -325,6 +325,20 @@ def stream_wav(tune: Tune, fh, options: RenderOptions | None = None,
     return samples
 
 
+def wav_samples(fh) -> np.ndarray:
+    """The samples ``(samples, channels)`` of a WAV file :func:`stream_wav` wrote to ``fh``, mapped
+    from the file rather than read into memory."""
+    fh.flush()
+    fh.seek(0)
+    head = fh.read(44)
+    channels = struct.unpack_from("<H", head, 22)[0]
+    size = struct.unpack_from("<I", head, 40)[0]
+    fh.seek(0, os.SEEK_END)
+    if size == 0:
+        return np.zeros((0, channels), np.int16)
+    return np.memmap(fh.name, dtype="<i2", mode="r", offset=44, shape=(size // (2 * channels), channels))
+
+
 def stream_stems(tune: Tune, files: dict[str, object], options: RenderOptions | None = None,
                  progress: Progress | None = None) -> None:
     """One mono WAV per voice into the open binary files ``files`` (names as :func:`render_stems`).

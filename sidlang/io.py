@@ -203,7 +203,10 @@ class Outputs:
         except OSError as e:
             raise SidlangError(f"cannot write: {e.strerror}", file=str(path)) from None
         self.temps[path] = tmp
-        self.files[path] = os.fdopen(fd, "w+b")
+        try:
+            self.files[path] = open(tmp, "r+b")  # noqa: SIM115 - closed by commit() or discard(); named, unlike fdopen's
+        finally:
+            os.close(fd)
         return path
 
     def open(self, path: PathLike):

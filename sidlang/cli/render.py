@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from sidlang.errors import SidlangError, UsageError
-from sidlang.io import load, write_atomic
+from sidlang.io import Outputs, check_output, load
 
 EXAMPLES = """\
 examples:
@@ -92,35 +92,38 @@ def progress_printer():
 
 def run(args: argparse.Namespace) -> int:
     from sidlang.formats import pictures
-    from sidlang.formats.render import render, render_stems, wav_bytes
+    from sidlang.formats.render import check_wav_size, stream_stems, stream_wav, wav_samples
     from sidlang.registers import VOICES
 
     if args.output == "-":
         raise UsageError("render writes a file; give OUT.wav (use 'sidlang convert IN - --to wav' for a pipe)")
     options = render_options(args)
+    for path in (args.output, args.spectrogram, args.pianoroll):  # refuse before a long read
+        if path:
+            check_output(path, force=args.force)
+    if (args.spectrogram or args.pianoroll) and not _have_matplotlib():
+        raise SidlangError("--spectrogram and --pianoroll need matplotlib: pip install 'sidlang[pictures]'")
     tune = load(args.input, args.from_format)
     chips = tune.header.chips
     names = [f"s{c + 1}v{v + 1}" if chips > 1 else f"v{v + 1}" for c in range(chips) for v in range(VOICES)]
-    outputs = [Path(args.output)]
     stems = stem_paths(args.output, names) if args.stems else {}
-    outputs += list(stems.values())
-    outputs += [Path(p) for p in (args.spectrogram, args.pianoroll) if p]
-    for path in outputs:  # refuse before minutes of rendering, not after
-        if path.exists() and not args.force:
-            raise SidlangError("already exists; add --force to replace it", file=str(path))
-    if (args.spectrogram or args.pianoroll) and not _have_matplotlib():
-        raise SidlangError("--spectrogram and --pianoroll need matplotlib: pip install 'sidlang[pictures]'")
+    check_wav_size(tune, options)
     progress = progress_printer()
-    audio = render(tune, options, progress)
-    write_atomic(args.output, wav_bytes(audio, options.rate), force=args.force)
-    if stems:
-        for name, samples in render_stems(tune, options, progress).items():
-            write_atomic(stems[name], wav_bytes(samples, options.rate), force=args.force)
     title = tune.header.title or Path(args.input).name
-    if args.spectrogram:
-        write_atomic(args.spectrogram, pictures.spectrogram_png(audio, options.rate, title), force=args.force)
-    if args.pianoroll:
-        write_atomic(args.pianoroll, pictures.pianoroll_png(tune, title), force=args.force)
+    with Outputs(force=args.force) as out:
+        # Every output is checked and its temporary file made before minutes of rendering; none
+        # is in place unless all are written.
+        for path in [args.output, *stems.values(), args.spectrogram, args.pianoroll]:
+            if path:
+                out.reserve(path)
+        wav = out.open(args.output)
+        stream_wav(tune, wav, options, progress)
+        if stems:
+            stream_stems(tune, {name: out.open(path) for name, path in stems.items()}, options, progress)
+        if args.spectrogram:
+            out.write(args.spectrogram, pictures.spectrogram_png(wav_samples(wav), options.rate, title))
+        if args.pianoroll:
+            out.write(args.pianoroll, pictures.pianoroll_png(tune, title))
     return 0
 
 
