@@ -254,7 +254,13 @@ def _parse(parser) -> Tune | None:
     writes["reg"] = reg[rep] + hi
     writes["val"] = np.where(hi, w_hi[rep], w_lo[rep])
     if is_run.any():  # the runs' writes, placed among the typed ones, values from the state
+        from sidlang.text import runs as runs_module
         from sidlang.text.fastruns import expand_runs
+
+        added = sum(runs_module.run_writes(len(runs[k][7]) + 1, runs[k][5].kind == "wide")
+                    for k in w_lo[is_run].tolist())
+        if added > runs_module.MAX_RUN_WRITES:
+            return None  # the exact parser names the token that goes over
 
         writes = expand_runs(writes, rep, hi, frames[wline], start, np.flatnonzero(is_run),
                              [runs[k] for k in w_lo[is_run]], frames, h)

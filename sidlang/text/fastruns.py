@@ -48,7 +48,7 @@ def expand_runs(writes: np.ndarray, rep: np.ndarray, hi: np.ndarray, wframe: np.
     e_k = np.arange(len(e_run)) - np.repeat(np.cumsum(counts) - counts, counts) + 1
     e_frame = wframe[run_w][e_run] + e_k
     e_off = start[run_w][e_run]
-    e_delta = np.array([d for c in runs for d in c[7]], dtype=np.int64)
+    e_delta = np.concatenate([c[7].array() for c in runs])  # c[7]: a runs.Later
     e_wide = wide_run[e_run]
 
     # A two-byte run's write must not be split by a typed write: the next flush limit after its

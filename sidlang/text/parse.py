@@ -17,6 +17,7 @@ import numpy as np
 from sidlang.errors import SidlangSyntaxError, TuneError
 from sidlang.pitch import note_fits, note_to_reg, parse_note
 from sidlang.registers import ALIASES, FIELDS, N_REGS, VOICE_STRIDE, Field
+from sidlang.text import runs as runs_module
 from sidlang.text.directives import build_header, directive_value
 from sidlang.text.fastparse import parse_fast
 from sidlang.text.lexicon import (
@@ -29,7 +30,7 @@ from sidlang.text.lexicon import (
     strip_comment,
     suggest,
 )
-from sidlang.text.runs import MAX_COUNT, Pending, RunQueue, deltas_for
+from sidlang.text.runs import MAX_COUNT, Pending, RunQueue, deltas_for, run_writes
 from sidlang.tune import MAX_FRAMES, WRITE_DTYPE, Header, Tune
 
 # Compiled token kinds (first element of the cached tuple).
@@ -214,6 +215,7 @@ class Parser:
         whole: dict[str, tuple] = {}  # whole token -> (compiled, offset, index of '@')
         append = out.append
         runs = self.runs = RunQueue()
+        self.run_writes = 0  # writes the runs add after their first frames, in all
         self.out, self.state = out, None
         for lineno, raw in enumerate(lines, 1):
             self.lineno, self.line = lineno, raw
@@ -437,6 +439,15 @@ class Parser:
         """A run token: its first write now, the rest queued for the frames after."""
         _, reg, voiced, op, delta, f, first, later = c
         G, L = self.h.gap, self.h.frame_cycles
+        if frame + len(later) >= MAX_FRAMES:
+            raise self.token_error(i, _Fail(
+                f"this run of {len(later) + 1} frames goes past the last allowed frame ({MAX_FRAMES - 1})"))
+        self.run_writes += run_writes(len(later) + 1, f.kind == "wide")
+        most = runs_module.MAX_RUN_WRITES
+        if self.run_writes > most:
+            raise self.token_error(i, _Fail(
+                f"the runs of this text add more than {most:,} writes, the most one text may have",
+                "use fewer or shorter runs, or write the frames out"))
         if voiced:
             if voice < 0:
                 raise self.token_error(i, _Fail(f"{f.name} needs a voice first", "put v1, v2 or v3 before it"))

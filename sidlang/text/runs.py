@@ -24,6 +24,45 @@ from sidlang.registers import WIDE_LOW, Field
 
 MIN_RUN = 3  #: the printer folds runs of at least this many frames
 MAX_COUNT = 100_000  #: the largest frame count a run may have
+#: The most writes the runs of one text may add after their first frames, in all. Typed writes
+#: are bounded by the text's length; runs are not (a 20-byte token stands for 200,000 writes),
+#: so this bounds what a short text can cost. The printer folds no more than this either, so
+#: everything it prints parses back.
+MAX_RUN_WRITES = 1 << 21
+
+
+class Later:
+    """The changes of a run's frames after its first: ``len()`` of them, made on demand.
+
+    REPEAT adds ``step`` every frame; FLIP (``flip``) goes ``-step, +step, …`` after its first
+    ``+step``. Holding three numbers rather than a list keeps a ``*100000`` token small.
+    """
+
+    __slots__ = ("step", "n", "flip")
+
+    def __init__(self, step: int, n: int, flip: bool) -> None:
+        self.step, self.n, self.flip = step, n, flip
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, k: int) -> int:
+        if not 0 <= k < self.n:
+            raise IndexError(k)
+        return -self.step if self.flip and k % 2 == 0 else self.step
+
+    def __iter__(self):
+        return (self[k] for k in range(self.n))
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == list(other) if isinstance(other, list | Later) else NotImplemented
+
+    def array(self) -> np.ndarray:
+        """The changes as an int64 array."""
+        out = np.full(self.n, self.step, dtype=np.int64)
+        if self.flip:
+            out[0::2] = -self.step
+        return out
 
 
 @dataclass(order=True)
@@ -40,54 +79,63 @@ class Pending:
 
 
 class RunQueue:
-    """The parser's pending expansions, by frame."""
+    """The parser's runs still going: one entry per run, not one per frame it will write."""
 
     def __init__(self) -> None:
-        self.by_frame: dict[int, list[Pending]] = {}
-        self.frames: list[int] = []  # heap of frames with pending writes
+        # (next frame, seq, first frame, offset, chip, reg, field, later, origin)
+        self.heap: list[tuple] = []
         self.seq = 0
 
     def __bool__(self) -> bool:
-        return bool(self.frames)
+        return bool(self.heap)
 
-    def start(self, frame: int, offset: int, chip: int, reg: int, f: Field, deltas: list[int],
+    def start(self, frame: int, offset: int, chip: int, reg: int, f: Field, deltas: Later | list[int],
               origin: tuple) -> None:
         """A run started in ``frame``: ``deltas[k]`` is the change ``k + 1`` frames later."""
         self.seq += 1
-        for k, delta in enumerate(deltas, 1):
-            entries = self.by_frame.get(frame + k)
-            if entries is None:
-                entries = self.by_frame[frame + k] = []
-                heapq.heappush(self.frames, frame + k)
-            entries.append(Pending(offset, self.seq, chip, reg, delta, f, origin))
+        if len(deltas):
+            heapq.heappush(self.heap, (frame + 1, self.seq, frame, offset, chip, reg, f, deltas, origin))
+
+    def _due(self, frame: int) -> list[Pending]:
+        """The writes of every run due in ``frame`` (the heap's first frame), advancing them."""
+        heap = self.heap
+        out = []
+        while heap and heap[0][0] == frame:
+            entry = heapq.heappop(heap)
+            _, seq, first, offset, chip, reg, f, deltas, origin = entry
+            k = frame - first - 1
+            out.append(Pending(offset, seq, chip, reg, deltas[k], f, origin))
+            if k + 1 < len(deltas):
+                heapq.heappush(heap, (frame + 1,) + entry[1:])
+        out.sort()
+        return out
 
     def take(self, frame: int) -> list[Pending]:
         """The writes due in ``frame``, in placement order (and forget them)."""
-        entries = self.by_frame.pop(frame, None)
-        if entries is None:
+        if not self.heap or self.heap[0][0] != frame:
             return []
-        self.frames.remove(frame)
-        heapq.heapify(self.frames)
-        entries.sort()
-        return entries
+        return self._due(frame)
 
     def take_before(self, frame: int) -> list[tuple[int, list[Pending]]]:
         """Every frame before ``frame`` with pending writes, in order (for frames with no line)."""
         out = []
-        while self.frames and self.frames[0] < frame:
-            f = heapq.heappop(self.frames)
-            entries = self.by_frame.pop(f)
-            entries.sort()
-            out.append((f, entries))
+        while self.heap and self.heap[0][0] < frame:
+            f = self.heap[0][0]
+            out.append((f, self._due(f)))
         return out
 
 
-def deltas_for(op: str, delta: int, count: int) -> tuple[int, list[int]]:
+def deltas_for(op: str, delta: int, count: int) -> tuple[int, Later]:
     """The first change and the changes of the ``count - 1`` frames after it."""
     if op == "~=":
-        return delta, [-delta if k % 2 else delta for k in range(1, count)]
+        return delta, Later(delta, count - 1, True)
     step = delta if op == "+=" else -delta
-    return step, [step] * (count - 1)
+    return step, Later(step, count - 1, False)
+
+
+def run_writes(count: int, wide: bool) -> int:
+    """Writes a run of ``count`` frames adds after its first frame (two per frame for two bytes)."""
+    return (count - 1) * (2 if wide else 1)
 
 
 # -- the printer's side --------------------------------------------------------------------
@@ -163,10 +211,16 @@ def find_runs(tune, foldable: np.ndarray) -> tuple[np.ndarray, dict[int, str]]:
             spans.append((a, b, f"~={int(delta[a])}"))
     owner: dict[int, int] = {}
     taken_until = -1
+    budget = MAX_RUN_WRITES  # what the parser takes back; shortening below only lowers it
     for a, b, op in sorted(spans):
         a = max(a, taken_until)  # REPEAT and FLIP spans may share one element at an edge
         if b - a < MIN_RUN or (op.startswith("~") and delta[a] < 0):
             continue
+        if run_writes(b - a, True) > budget:  # fold what the budget allows, print the rest
+            b = a + budget // 2 + 1
+            if b - a < MIN_RUN:
+                continue
+        budget -= run_writes(b - a, True)
         first = int(cand[a])
         starts[first] = f"{op}*{b - a}"
         for j in cand[a + 1 : b].tolist():
