@@ -72,6 +72,8 @@ def parse_bits(text: str, flags: dict[str, int]) -> int | None:
 
 def suggest(word: str, choices) -> str | None:
     """A "did you mean" hint for a mistyped word, or None."""
+    if len(word) > 40:  # no word is that long, and difflib's cost grows with the length
+        return None
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"did you mean {close[0]!r}?" if close else None
 

@@ -39,6 +39,16 @@ _OPS = ("+=", "-=", "~=", "=")
 _RAW_FIELD = Field("register", "byte", False, (0,))
 _TOKEN_RE = re.compile(r"\S+")
 _CTX_RE = re.compile(r"(?:s(\d))?(?:\.?v([123]))?")
+MAX_DIGITS = 18  #: longer frame numbers, counts and offsets are out of every range anyway
+_LONG_WORD = re.compile(r"[^\s'\"]{61,}")
+
+
+def shorten(message: str) -> str:
+    """``message`` with every word over 60 characters cut to 40 and its length (a 10 MB bad
+    word is not echoed whole)."""
+    return _LONG_WORD.sub(lambda m: f"{m.group()[:40]}…({len(m.group())} characters)", message)
+
+
 class _Fail(Exception):
     """Internal: a token that does not compile, with the column inside the token."""
 
@@ -61,7 +71,8 @@ class Parser:
     # -- errors ------------------------------------------------------------------------
     def error(self, message: str, column: int = 1, hint: str | None = None) -> SidlangSyntaxError:
         return SidlangSyntaxError(
-            message, line=self.lineno, column=column, text=self.line, hint=hint, file=self.file
+            shorten(message), line=self.lineno, column=column, text=self.line,
+            hint=None if hint is None else shorten(hint), file=self.file
         )
 
     def column(self, index: int) -> int:
@@ -215,6 +226,7 @@ class Parser:
         whole: dict[str, tuple] = {}  # whole token -> (compiled, offset, index of '@')
         append = out.append
         runs = self.runs = RunQueue()
+        last_line = 0  # the last line with something on it (errors after the loop point there)
         self.run_writes = 0  # writes the runs add after their first frames, in all
         self.out, self.state = out, None
         for lineno, raw in enumerate(lines, 1):
@@ -222,6 +234,7 @@ class Parser:
             line = raw.strip()
             if not line or line[0] == "#":
                 continue
+            last_line = lineno
             if line[0] == "@":
                 if self.h is not None:
                     raise self.error("header directives must come before the first frame", 1)
@@ -239,9 +252,9 @@ class Parser:
             first = toks[0]
             k = 0
             if (first.isascii() and first.isdigit()):
-                n = int(first)
+                n = int(first) if len(first) <= MAX_DIGITS else MAX_FRAMES + 1
                 if n >= MAX_FRAMES:
-                    raise self.error(f"frame {n} is past the last allowed frame ({MAX_FRAMES - 1})", 1)
+                    raise self.error(f"frame {first} is past the last allowed frame ({MAX_FRAMES - 1})", 1)
                 if n <= frame:
                     raise self.error(f"frame {n} comes after frame {frame}", 1,
                                      "frames must be in increasing order")
@@ -250,7 +263,7 @@ class Parser:
             elif first == "wait":
                 if len(toks) != 2 or not (toks[1].isascii() and toks[1].isdigit()):
                     raise self.error("wait takes one number of frames", 1, "wait 12")
-                frame += int(toks[1])
+                frame += int(toks[1]) if len(toks[1]) <= MAX_DIGITS else MAX_FRAMES
                 if frame >= MAX_FRAMES:
                     raise self.error(f"wait goes past the last allowed frame ({MAX_FRAMES - 1})", 6)
                 continue
@@ -285,7 +298,8 @@ class Parser:
                         body = tok
                     else:
                         o = tok[at + 1 :]
-                        off = int(o) if (o.isascii() and o.isdigit()) else self._offset(i, at, o)
+                        off = (int(o) if (o.isascii() and o.isdigit() and len(o) <= MAX_DIGITS)
+                               else self._offset(i, at, o))
                         body = tok[:at]
                     c = cache.get(body)
                     if c is None:
@@ -412,8 +426,8 @@ class Parser:
                 if irqs and base <= irqs[-1]:
                     raise self.error("irq times must increase", 1)
                 irqs.append(base)
-        if self.h is None:
-            self.lineno, self.line = len(lines), ""
+        if self.h is None:  # no frames: a header error is the last directive's
+            self.lineno, self.line = last_line, lines[last_line - 1] if last_line else ""
             self.h = self.header()
         if runs:
             for m, entries in runs.take_before(MAX_FRAMES + MAX_COUNT):
@@ -431,7 +445,8 @@ class Parser:
         try:
             return Tune(h, writes, np.array(irqs, np.int64), np.array(nmis, np.int64))
         except TuneError as e:
-            raise SidlangSyntaxError(str(e), line=self.lineno, column=1, file=self.file) from None
+            raise SidlangSyntaxError(shorten(str(e)), line=last_line or 1, column=1, text=lines[last_line - 1]
+                                     if last_line else "", file=self.file) from None
 
     # -- REPEAT / FLIP ---------------------------------------------------------------------
     def _run(self, i: int, c: tuple, off: int, prev: int, voice: int, chip: int, frame: int,
@@ -497,8 +512,8 @@ class Parser:
         if not 0 <= v <= f.max:
             line, col, text, token = e.origin
             raise SidlangSyntaxError(
-                f"{token} goes out of range: {f.name} would be {v} (0–{f.max}) at cycle "
-                f"{base + e.offset}", line=line, column=col, text=text, file=self.file,
+                shorten(f"{token} goes out of range: {f.name} would be {v} (0–{f.max}) at cycle "
+                        f"{base + e.offset}"), line=line, column=col, text=text, file=self.file,
                 hint="use fewer frames or a smaller change")
         t = base + e.offset
         if f.kind == "wide":
@@ -515,7 +530,10 @@ class Parser:
             self.n_expanded += 1
 
     def _offset(self, i: int, at: int, text: str) -> int:
-        v = parse_int(text)
+        v = parse_int(text) if len(text) <= MAX_DIGITS + 2 else None
+        if v is None and text.isascii() and text.isdigit():
+            raise self.token_error(i, _Fail(
+                f"offset {text} is past the end of the frame ({self.h.frame_cycles} cycles)", None, at + 1))
         if v is None:
             raise self.token_error(i, _Fail(f"bad cycle offset {text!r}", "an offset is a number: @120", at + 1))
         return v
@@ -544,5 +562,7 @@ def parse(text: str, file: str | None = None) -> Tune:
     Plain frame lines (what the printer writes) take a bulk path,
     :func:`sidlang.text.fastparse.parse_fast`; anything else, and every mistake, this parser.
     """
+    if text.startswith("\ufeff"):  # a byte order mark some editors put first: not part of the text
+        text = text[1:]
     tune = parse_fast(Parser(text, file))
     return tune if tune is not None else Parser(text, file).parse()
