@@ -29,9 +29,9 @@ import re
 import numpy as np
 
 from sidlang.errors import FormatError, UsageError
-from sidlang.pitch import default_frame_cycles
+from sidlang.pitch import NTSC_HZ, PAL_HZ, default_frame_cycles
 from sidlang.registers import FIELDS, VOICES, WAVE_BITS
-from sidlang.tune import Header, Tune
+from sidlang.tune import MAX_FRAMES, Header, Tune
 
 from . import Format
 from .sidnotes import SidNote, notes, voice_frames
@@ -44,6 +44,8 @@ DRUM_CHANNEL = 9
 MAX_VOICES = 15  #: MIDI channels less the drum channel
 PROGRAMS = ((WAVE_BITS["pulse"], 80), (WAVE_BITS["saw"], 81), (WAVE_BITS["tri"], 82))
 MARKER = "sidlang"
+MAX_CLOCK = 100_000_000  #: the marker's clock and frame length: the ranges ``@clock`` and ``@frame`` take
+MAX_FRAME_CYCLES = 1 << 31
 _TRACK = re.compile(r"SID(\d+) voice ([1-3])")
 # Event order within one tick: note-offs, then settings, then note-ons.
 _OFF, _SET, _ON = 0, 1, 2
@@ -206,7 +208,11 @@ def _read_sidlang(mid, marker: dict[str, str], style, clock, file: str | None) -
         tpf = int(marker["tpf"])
         models = tuple(int(m) for m in marker["models"].split(","))
     except (KeyError, ValueError):
-        raise FormatError(f"damaged {MARKER} event in track 0: {marker}", file=file) from None
+        raise FormatError(f"damaged {MARKER} event in track 0: {_cut(str(marker))}", file=file) from None
+    for name, value, lo, hi in (("clock", clock_hz, 1, MAX_CLOCK), ("frame", frame, 0, MAX_FRAME_CYCLES),
+                                ("tpf", tpf, 1, MAX_FRAME_CYCLES)):
+        if not lo <= value <= hi:
+            raise FormatError(f"damaged {MARKER} event in track 0: {name}={value}, expected {lo}–{hi}", file=file)
     if clock is not None:
         clock_hz = arranger_clock(clock)
         frame = default_frame_cycles(clock_hz)
@@ -226,6 +232,9 @@ def _read_sidlang(mid, marker: dict[str, str], style, clock, file: str | None) -
         for msg in track:
             tick += msg.time
             f = round(tick / tpf)
+            if f >= MAX_FRAMES:  # before anything is made for it
+                raise FormatError(f"{name}: an event at tick {tick} is frame {f}, past the last allowed "
+                                  f"frame ({MAX_FRAMES - 1})", file=file)
             if msg.type == "control_change" and msg.control in (101, 100):
                 rpn[msg.control == 100] = msg.value
             elif msg.type == "control_change" and msg.control == 6 and rpn == [0, 0]:
@@ -278,15 +287,52 @@ def read_mid(data: bytes, file: str | None = None, *, style=None, clock=None, vo
     try:
         mid = mido.MidiFile(file=io.BytesIO(data))
     except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError) as e:
-        raise FormatError(f"not a readable MIDI file: {e}", file=file) from None
+        raise FormatError(f"not a readable MIDI file: {_reason(e, data)}", file=file) from None
     marker = _marker(mid)
     if marker is not None and voices in (None, "auto", "keep"):
         return _read_sidlang(mid, marker, style or "plain", clock, file)
+    _check_arrangeable(mid, clock, file)
     from sidlang.corpus.arranger import arrange
     from sidlang.corpus.sources import midi_from_bytes
 
     return arrange(midi_from_bytes(data, file), style=style or "classic", clock=clock or "pal",
                    voices=voices or "auto", title=_meta(mid, "track_name"))
+
+
+def _cut(text: str, most: int = 80) -> str:
+    return text if len(text) <= most else f"{text[:most]}… ({len(text)} characters)"
+
+
+def _reason(e: BaseException, data: bytes) -> str:
+    """What was wrong, in words, where mido's exception has none."""
+    if not data:
+        return "the file is empty"
+    text = str(e).strip()
+    if isinstance(e, EOFError) or not text:
+        return "it ends in the middle of its data" if isinstance(e, EOFError) else type(e).__name__
+    return _cut(text.splitlines()[0])
+
+
+def _check_arrangeable(mid, clock, file: str | None) -> None:
+    """Refuse, before the arranger allocates anything, a file with no notes, an odd time
+    division, or one longer than a tune may be."""
+    if mid.ticks_per_beat < 0 or mid.ticks_per_beat & 0x8000:
+        raise FormatError("SMPTE time (frames per second, not ticks per beat) is not supported", file=file)
+    if mid.ticks_per_beat == 0:
+        raise FormatError("not a readable MIDI file: 0 ticks per beat", file=file)
+    if not any(msg.type == "note_on" and msg.velocity > 0 for track in mid.tracks for msg in track):
+        raise FormatError("the MIDI file has no notes", file=file)
+    if mid.type == 2:
+        return  # no common clock to measure; the arranger plays the first track
+    try:
+        seconds = mid.length
+    except (ValueError, ZeroDivisionError):
+        return
+    clock_hz = NTSC_HZ if clock == "ntsc" else PAL_HZ
+    frames = seconds * clock_hz / default_frame_cycles(clock_hz)
+    if frames >= MAX_FRAMES:
+        raise FormatError(f"the MIDI file lasts {seconds / 3600:.1f} hours ({int(frames)} frames); at most "
+                          f"{MAX_FRAMES} frames (about {MAX_FRAMES / 50 / 3600:.0f} hours) are supported", file=file)
 
 
 READ_OPTIONS = {
