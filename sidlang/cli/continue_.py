@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+import json
+import math
+import os
 
 from sidlang.cli.readopts import add_read_options, read_options
 from sidlang.errors import SidlangError, UsageError, needs_model_extra
-from sidlang.io import encode, load, write_atomic
+from sidlang.io import check_output, encode, load, write_atomic
+from sidlang.tune import MAX_FRAMES
+
+MAX_NEW_FRAMES = 1 << 20  #: frames one continue may write (about 5.8 hours at 50 Hz; ~1,000 frames/s)
+MAX_TEMPERATURE = 10.0
+MAX_WEIGHTS_HEADER = 100 << 20  #: a safetensors header past this is not one
 
 
 def add_parser(sub) -> None:
@@ -51,18 +58,66 @@ def parse_voices(text: str | None) -> tuple[int, ...]:
     return voices
 
 
+def check_sampling(frames: int, temperature: float, top_k: int, top_p: float, seed: int | None) -> None:
+    """Usage errors for sampling settings, before any work (the REPL's ``continue`` shares it)."""
+    if not 1 <= frames <= MAX_NEW_FRAMES:
+        raise UsageError(f"--frames must be 1–{MAX_NEW_FRAMES} (about {MAX_NEW_FRAMES / 50 / 3600:.1f} hours at "
+                         f"50 Hz), got {frames}")
+    if not (math.isfinite(temperature) and 0 <= temperature <= MAX_TEMPERATURE):
+        raise UsageError(f"--temperature must be 0–{MAX_TEMPERATURE:g}, got {temperature}")
+    if top_k < 0:
+        raise UsageError(f"--top-k must be 0 or more, got {top_k}")
+    if not 0 <= top_p <= 1:  # also refuses nan
+        raise UsageError(f"--top-p must be 0–1, got {top_p}")
+    if seed is not None and not 0 <= seed < 2**63:
+        raise UsageError(f"--seed must be 0 or more (below 2**63), got {seed}")
+
+
+def check_weights(path: str) -> None:
+    """A one-line error for a --weights file that is not a safetensors file of sidlang weights,
+    read from its header alone (the tensors are not loaded)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+            size = int.from_bytes(head, "little") if len(head) == 8 else -1
+            total = os.fstat(fh.fileno()).st_size
+            if not 2 <= size <= min(total - 8, MAX_WEIGHTS_HEADER):
+                raise SidlangError("not a sidlang weights file (not safetensors: bad header length)", file=path)
+            meta = json.loads(fh.read(size)).get("__metadata__") or {}
+    except FileNotFoundError:
+        raise SidlangError("no such weights file", file=path) from None
+    except IsADirectoryError:
+        raise SidlangError("is a folder, not a weights file", file=path) from None
+    except (ValueError, AttributeError):
+        raise SidlangError("not a sidlang weights file (its safetensors header is not JSON)", file=path) from None
+    except OSError as e:
+        raise SidlangError(f"cannot read: {e.strerror}", file=path) from None
+    if not isinstance(meta, dict) or "model_config" not in meta or "tokenizer_config" not in meta:
+        raise SidlangError("not a sidlang weights file (safetensors without sidlang's model and tokenizer "
+                           "settings)", file=path)
+
+
 def run(args: argparse.Namespace) -> int:
-    if args.frames < 1:
-        raise UsageError(f"--frames must be at least 1, got {args.frames}")
-    if not 0 <= args.top_p <= 1 or args.top_k < 0 or args.temperature < 0:
-        raise UsageError("--temperature and --top-k must be 0 or more, --top-p 0-1")
+    check_sampling(args.frames, args.temperature, args.top_k, args.top_p, args.seed)
     voices = parse_voices(args.keep_voices)
-    if Path(args.output).exists() and not args.force:
-        raise SidlangError("already exists; add --force to replace it", file=args.output)
+    if args.weights:
+        check_weights(args.weights)
+    check_output(args.output, force=args.force)
     with needs_model_extra("the model"):
         from sidlang.model import continue_tune, load_model
     tune = load(args.input, args.from_format, **read_options(args))
+    start = len(tune.frames) if args.start is None else args.start
+    if start + args.frames > MAX_FRAMES:
+        raise SidlangError(f"continuing {args.frames} frames from frame {start} goes past the last allowed frame "
+                           f"({MAX_FRAMES - 1})", file=args.input)
+    try:
+        model = load_model(args.weights)
+    except SidlangError:
+        raise
+    except Exception as e:  # safetensors' own errors (a damaged tensor part) and torch's shape checks
+        raise SidlangError(f"not usable weights ({type(e).__name__}: {str(e).splitlines()[0][:120] if str(e) else ''})",
+                           file=args.weights or "bundled weights") from None
     out = continue_tune(tune, args.frames, start=args.start, temperature=args.temperature, top_k=args.top_k,
-                        top_p=args.top_p, seed=args.seed, keep_voices=voices, model=load_model(args.weights))
+                        top_p=args.top_p, seed=args.seed, keep_voices=voices, model=model)
     write_atomic(args.output, encode(out, args.output, args.to_format), force=args.force)
     return 0
