@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from sidlang.pitch import CLOCK_NAMES
 
 _WORDS = re.compile(r'"[^"]*"?|\S+')
+MAX_SEMITONES = 96  #: transpose at most this far each way (8 octaves; the SID spans about that)
+MAX_CLOCK = 100_000_000  #: the most ``@clock`` takes
 
 
 class ArgError(Exception):
@@ -35,6 +37,8 @@ class Arg:
 
 
 def _int(word: str, lo: int | None = None, what: str = "a number") -> int:
+    if len(word) > 18:  # past every range here, and past what int() reads quickly
+        raise ValueError(f"{what} expected, got {word[:24]}… ({len(word)} characters)")
     try:
         value = int(word)
     except ValueError:
@@ -66,7 +70,11 @@ def parse_pitch(word: str) -> tuple[int, int]:
     m = re.fullmatch(r"([+-]?\d+)(c?)", word)
     if not m:
         raise ValueError(f"semitones (12, -3) or cents (50c) expected, got {word!r}")
-    n = int(m.group(1))
+    n = int(m.group(1)) if len(m.group(1)) < 12 else MAX_SEMITONES * 100 + 1
+    most = MAX_SEMITONES * 100 if m.group(2) else MAX_SEMITONES
+    if abs(n) > most:
+        raise ValueError(f"at most {most} {'cents' if m.group(2) else 'semitones'} each way "
+                         f"(the SID spans about 8 octaves), got {word}")
     return (0, n) if m.group(2) else (n, 0)
 
 
@@ -81,7 +89,10 @@ def parse_voice(word: str) -> int:
 def _clock(word: str) -> int:
     if word in CLOCK_NAMES:
         return CLOCK_NAMES[word]
-    return _int(word, 1, "pal, ntsc or a clock in Hz")
+    value = _int(word, 1, "pal, ntsc or a clock in Hz")
+    if value > MAX_CLOCK:
+        raise ValueError(f"a clock of at most {MAX_CLOCK} Hz expected (what @clock takes), got {word}")
+    return value
 
 
 def _model(word: str) -> int:

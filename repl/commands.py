@@ -18,8 +18,9 @@ from rich.table import Table
 
 import sidlang
 from sidlang import transforms as T
+from sidlang.cli.continue_ import MAX_NEW_FRAMES
 from sidlang.errors import UsageError, needs_model_extra
-from sidlang.tune import Tune
+from sidlang.tune import MAX_FRAMES, Tune
 
 from . import listen, views
 from .args import Arg, ArgError, parse_args, split_words
@@ -59,6 +60,11 @@ class Command:
 
     def parse(self, words: list[str]) -> dict:
         return parse_args(self.name, self.args, self.flags, self.usage, words, {"command": _command_name})
+
+
+#: The most writes a tune may have after an edit that copies frames (``loop``): 16 M writes
+#: are under 200 MB as an array, and the undo history holds a few tunes.
+MAX_EDIT_WRITES = 1 << 24
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -225,6 +231,15 @@ def ranged(fn, verb: str, last: int | None = None) -> Callable[[Context, dict], 
 
 def cmd_loop(ctx: Context, a: dict) -> None:
     start, stop = span(ctx, a["RANGE"])
+    extra = (a["TIMES"] - 1) * (stop - start)
+    if len(ctx.tune.frames) + extra > MAX_FRAMES:
+        raise UsageError(f"loop {_frames(start, stop)} × {a['TIMES']} would make {len(ctx.tune.frames) + extra} "
+                         f"frames; a tune has at most {MAX_FRAMES}")
+    fr = ctx.tune.frames
+    added = (a["TIMES"] - 1) * int(fr.bounds[stop] - fr.bounds[start])
+    if len(ctx.tune.writes) + added > MAX_EDIT_WRITES:
+        raise UsageError(f"loop {_frames(start, stop)} × {a['TIMES']} would make {len(ctx.tune.writes) + added} "
+                         f"writes; an edit may make at most {MAX_EDIT_WRITES}")
     do(ctx, T.repeat(ctx.tune, start, stop, a["TIMES"]), f"loop {_frames(start, stop)} × {a['TIMES']}")
 
 
@@ -245,6 +260,9 @@ def cmd_continue(ctx: Context, a: dict) -> None:
     start = o.get("from", frames)
     if start > frames:
         raise UsageError(f"from= must be a frame from 0 to {frames}, got {start}")
+    if not 1 <= n <= MAX_NEW_FRAMES or start + n > MAX_FRAMES:
+        raise UsageError(f"continue writes 1–{min(MAX_NEW_FRAMES, MAX_FRAMES - start)} frames from frame {start}, "
+                         f"got {n}")
     with needs_model_extra("continue"):
         from sidlang.model import bundled, continue_tune
 

@@ -123,6 +123,8 @@ class Tune:
 
     def validate(self) -> None:
         """Raise :class:`TuneError` unless the invariants hold."""
+        if self.header.frames > MAX_FRAMES:  # what the text's @frames takes: nothing writes what is not read
+            raise TuneError(f"the tune lasts {self.header.frames} frames; at most {MAX_FRAMES} are supported")
         w = self.writes
         if w.ndim != 1:
             raise TuneError("writes must be a one-dimensional array")
