@@ -9,7 +9,10 @@
 * ``vice6``: ``CLOCK_DIFF IRQ_DIFF NMI_DIFF CHIPNO REG VAL``: cycles since the previous write,
   since the last IRQ and since the last NMI, then chip, register and value. The IRQ and NMI
   times are kept in the Tune (``tune.irq``, ``tune.nmi``); frames are the IRQ grid, its
-  length the most common gap between IRQs.
+  length the most common gap between IRQs. A column that holds one number on every line
+  (0 where the dumping tool does not track NMIs) carries no interrupt times: the Tune keeps
+  the number (``header.irq_diff``, ``header.nmi_diff``; ``@irqdiff``/``@nmidiff`` in the text)
+  instead of an interrupt per write, and IRQ-less dumps get their frames from write bursts.
 """
 
 from __future__ import annotations
@@ -82,14 +85,37 @@ def _event_times(cycles, diffs, numbers, file, what) -> np.ndarray:
 
 
 def _irq_frame_length(irq: np.ndarray) -> tuple[int, str]:
-    """The most common gap between IRQs, where it is a plausible player tick (seen at least
-    twice, 256 cycles to four PAL frames); else PAL's frame length."""
+    """The player's tick from the gaps between IRQs: the mean of the gaps near the commonest
+    one (a raster IRQ's few cycles of jitter average out; a timer's gaps are all equal), where
+    that is a plausible tick (256 cycles to four PAL frames, seen at least twice); else PAL's
+    frame length."""
     if len(irq) >= 3:
-        values, counts = np.unique(np.diff(irq), return_counts=True)
-        best = int(np.argmax(counts))
-        if counts[best] >= 2 and MIN_TICK <= values[best] <= MAX_TICK:
-            return int(values[best]), "irq"
+        gaps = np.diff(irq)
+        values, counts = np.unique(gaps, return_counts=True)
+        mode = int(values[np.argmax(counts)])
+        near = gaps[np.abs(gaps - mode) <= max(8, mode // 256)]
+        length = int(round(float(near.mean())))
+        if len(near) >= 2 and MIN_TICK <= length <= MAX_TICK:
+            return length, "irq"
     return PAL_FRAME, "header"
+
+
+def _one_number(diffs: np.ndarray) -> int | None:
+    """The column's value where it is the same on every line (no interrupt times), else None."""
+    return int(diffs[0]) if (diffs == diffs[0]).all() and diffs[0] >= 0 else None
+
+
+def _irq_phase(irq: np.ndarray, length: int) -> int:
+    """Where frames begin (modulo ``length``): just before the IRQs near the commonest phase.
+
+    An IRQ a few cycles late (raster jitter) then lands a few cycles into its frame, not at the
+    end of the one before.
+    """
+    phase = irq % length
+    values, counts = np.unique(phase, return_counts=True)
+    mode = int(values[np.argmax(counts)])
+    centred = (phase - mode + length // 2) % length - length // 2
+    return (mode + int(centred[np.abs(centred) < max(length // 8, 1)].min())) % length
 
 
 def read_vice6(data: bytes, file: str | None = None) -> Tune:
@@ -101,15 +127,23 @@ def read_vice6(data: bytes, file: str | None = None) -> Tune:
     check_range(reg, 0, 31, "register", numbers, file)
     check_range(val, 0, 255, "value", numbers, file)
     cycles = np.cumsum(delta)
-    irq = _event_times(cycles, irq_d, numbers, file, "IRQ")
-    nmi = _event_times(cycles, nmi_d, numbers, file, "NMI")
-    length, source = _irq_frame_length(irq)
-    earliest = min(int(cycles[0]), int(irq[0]), int(nmi[0]))
-    start = int(irq[0]) - -(-(int(irq[0]) - earliest) // length) * length
+    irq_diff, nmi_diff = _one_number(irq_d), _one_number(nmi_d)
+    empty = np.zeros(0, np.int64)
+    irq = empty if irq_diff is not None else _event_times(cycles, irq_d, numbers, file, "IRQ")
+    nmi = empty if nmi_diff is not None else _event_times(cycles, nmi_d, numbers, file, "NMI")
+    if len(irq):
+        length, source = _irq_frame_length(irq)
+        earliest = min(int(cycles[0]), int(irq[0]), int(nmi[0]) if len(nmi) else int(cycles[0]))
+        in_log = irq[irq >= cycles[0]]  # not the IRQ before the log that init writes count from
+        start = earliest - (earliest - _irq_phase(in_log if len(in_log) else irq, length)) % length
+    else:  # no IRQ times: frames from the write bursts, as for a mainline dump
+        length, start, source = infer_frame_timing(cycles)
+        if len(nmi) and nmi[0] < start:
+            start -= -(-(start - int(nmi[0])) // length) * length
     writes = make_writes(cycles, chip, reg, val)
     gap = default_gap(writes, start, length)
-    header = Header(frame_cycles=length, start_cycle=start, gap=gap,
-                    sids=_sids(int(chip.max()) + 1), timing="irq")
+    header = Header(frame_cycles=length, start_cycle=start, gap=gap, sids=_sids(int(chip.max()) + 1),
+                    timing="irq" if len(irq) else "grid", irq_diff=irq_diff, nmi_diff=nmi_diff)
     return Tune(header, writes, irq, nmi, meta={"skipped_lines": skipped, "frame_source": source})
 
 
@@ -127,9 +161,15 @@ def write_vice6(tune: Tune) -> bytes:
     delta = np.diff(cycles, prepend=0)
     if len(delta) and delta[0] < 0:
         raise FormatError("an asid-vice dump counts cycles from 0; this tune starts before cycle 0")
-    in_frame = (cycles - h.start_cycle) % h.frame_cycles
-    irq_d = _since(tune.irq, cycles, in_frame)
-    nmi_d = _since(tune.nmi, cycles, cycles - h.start_cycle)
+    n = len(cycles)
+    if h.irq_diff is not None:
+        irq_d = np.full(n, h.irq_diff, np.int64)
+    else:
+        irq_d = _since(tune.irq, cycles, (cycles - h.start_cycle) % h.frame_cycles)
+    if h.nmi_diff is not None:
+        nmi_d = np.full(n, h.nmi_diff, np.int64)
+    else:
+        nmi_d = _since(tune.nmi, cycles, cycles - h.start_cycle)
     return write_columns(delta, irq_d, nmi_d, w["chip"], w["reg"], w["val"])
 
 

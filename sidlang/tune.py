@@ -37,7 +37,10 @@ class Header:
     ``frame_cycles`` is the player's tick length in cycles and ``start_cycle`` where frame 0
     begins: frame ``n`` spans ``start_cycle + n * frame_cycles`` onwards. ``gap`` is the cycle
     spacing the text language assumes between consecutive writes of a frame. ``timing`` is
-    ``"irq"`` when the tune carries interrupt times, else ``"grid"``.
+    ``"irq"`` when the tune carries interrupt times, else ``"grid"``. ``irq_diff`` and
+    ``nmi_diff`` are set where a log's IRQ or NMI column holds one number on every line (0 in
+    dumps from tools that do not track interrupts): it carries no interrupt times, so the tune
+    keeps that number instead of an event per write.
     """
 
     title: str = ""
@@ -55,6 +58,8 @@ class Header:
     speed: int = 0  #: PSID speed bits (bit n: song n+1 on CIA timer)
     frames: int = 0  #: length in frames; 0 = up to the frame of the last write
     timing: str = "grid"
+    irq_diff: int | None = None  #: the IRQ column of every write, where it is one number
+    nmi_diff: int | None = None  #: the NMI column of every write, where it is one number
 
     def __post_init__(self) -> None:
         if self.frame_cycles == 0:
@@ -70,6 +75,8 @@ class Header:
             (1 <= len(self.sids) <= 8, f"1 to 8 SIDs allowed, got {len(self.sids)}"),
             (all(m in MODELS for m in self.models), f"chip model must be 6581 or 8580, got {self.models}"),
             (self.timing in ("grid", "irq"), f"timing must be grid or irq, got {self.timing!r}"),
+            (self.irq_diff is None or self.irq_diff >= 0, f"IRQ column must be 0 or more, got {self.irq_diff}"),
+            (self.nmi_diff is None or self.nmi_diff >= 0, f"NMI column must be 0 or more, got {self.nmi_diff}"),
         ]
         for ok, message in check:
             if not ok:
@@ -151,6 +158,8 @@ class Tune:
             ev = getattr(self, name)
             if len(ev) and (np.any(np.diff(ev) <= 0) or ev[0] < self.header.start_cycle):
                 raise TuneError(f"{name} times must be increasing and not before frame 0")
+            if len(ev) and getattr(self.header, f"{name}_diff") is not None:
+                raise TuneError(f"a tune whose {name.upper()} column is one number has no {name} times")
 
     # -- identity ------------------------------------------------------------------------
     def __eq__(self, other: object) -> bool:

@@ -138,3 +138,93 @@ def mutate(rng, text: str, alphabet: str, most: int = 4) -> str:
         else:
             chars.insert(i, rng.choice(alphabet))
     return "".join(chars)
+
+
+@st.composite
+def asid_dumps(draw, nmi: str | None = None, where: str | None = None, sweeps: int = 0) -> bytes:
+    """asid-vice dumps (``CLOCK_DIFF IRQ_DIFF NMI_DIFF CHIPNO REG VAL``) shaped like real ones.
+
+    A player's IRQ lands at a different cycle in each frame (raster jitter, or a free-running
+    timer), now and then twice in a frame or not at all; it writes its registers a few cycles
+    apart, sweeping and trilling two-byte fields so that the printer makes runs that span
+    frames, some of them into frames that have no other writes. Init code writes before the
+    first IRQ, counting from an IRQ before the log began. The NMI column is ``zero``,
+    ``constant``, ``growing`` (cycles since an NMI before the log) or ``events`` (sample NMIs);
+    ``where`` where the IRQ lands (see below); ``sweeps`` the fewest sweeping fields.
+    """
+    L = draw(st.sampled_from([19656, 17095, 19656 // 2, 19656 // 4]))
+    chips = draw(st.integers(1, 2))
+    nmi = nmi or draw(st.sampled_from(["zero", "constant", "growing", "events"]))
+    first = draw(st.integers(0, 3 * L))  # cycle of the first write: sound opened before it
+    irq_before = first - draw(st.integers(0, 10 * L))  # the IRQ the init writes count from
+    rows: list[tuple[int, int, int, int, int]] = []  # (cycle, irq time, chip, reg, val)
+    t = first
+    for _ in range(draw(st.integers(0, 6))):  # init: writes before the first IRQ
+        rows.append((t, irq_before, draw(st.integers(0, chips - 1)), draw(st.integers(0, 24)),
+                     draw(st.integers(0, 255))))
+        t += draw(st.sampled_from([0, 4, 6, 8, 8, 300]))
+    # Sweeps: (chip, low register, step, kind, value); kind repeat/flip/random.
+    sweeps = draw(st.lists(st.tuples(st.integers(0, chips - 1), st.sampled_from([0, 2, 7, 9, 14, 16, 21]),
+                                     st.integers(1, 200), st.sampled_from(["repeat", "repeat", "flip", "random"]),
+                                     st.integers(0, 0x7FF)), min_size=sweeps, max_size=max(3, sweeps),
+                           unique_by=lambda s: s[:2]))
+    # Where the IRQ lands: always at one offset (a CIA timer), jittered by a few cycles (a raster
+    # IRQ), anywhere; "raster": anywhere, but the player waits for a raster line to write.
+    where = where or draw(st.sampled_from(["fixed", "jitter", "varied", "raster"]))
+    fixed = draw(st.sampled_from([0, 0, 5, 40]))
+    lead = draw(st.integers(20, 60))  # from the IRQ (or the raster line) to the first write
+    lo_hi, step_after = draw(st.sampled_from([7, 7, 9])), draw(st.sampled_from([7, 7, 12]))
+    # Other writes: mostly control, envelope and filter registers (as players write them).
+    others = st.one_of(st.sampled_from([4, 5, 6, 11, 12, 13, 18, 19, 20, 23, 24]), st.integers(0, 24))
+    frame0 = (t - first) // L + 1
+    for f in range(frame0, frame0 + draw(st.integers(1, 24))):
+        base = first + f * L
+        irqs = []
+        kind = draw(st.integers(0, 19))
+        if kind:  # 0: no IRQ this frame
+            shift = {"fixed": 0, "jitter": draw(st.integers(0, 7)), "varied": draw(st.integers(0, 400)),
+                     "raster": draw(st.integers(0, 400))}[where]
+            irqs.append(base + fixed + shift)
+            if kind == 19:  # a second call in the frame (multispeed)
+                irqs.append(base + L // 2 + draw(st.integers(0, 50)))
+        for irq in irqs:
+            t = max(t, irq) + lead
+            if where == "raster" and irq < base + L // 2:
+                t = max(t, base + 420 + lead)
+            only_runs = draw(st.integers(0, 4)) == 0  # a frame whose writes all fold into runs
+            for chip, lo, step, how, value in sweeps:
+                wide_max = 0x7FF if lo == 21 else (0xFFF if lo in (2, 9, 16) else 0xFFFF)
+                lo_bits = 3 if lo == 21 else 8
+                v = {"repeat": value + step * f, "flip": value + step * (f % 2),
+                     "random": draw(st.integers(0, wide_max))}[how] % (wide_max + 1)
+                rows.append((t, irq, chip, lo, v & ((1 << lo_bits) - 1)))
+                t += lo_hi
+                rows.append((t, irq, chip, lo + 1, v >> lo_bits))
+                t += step_after
+            if not only_runs or not sweeps:
+                for _ in range(draw(st.integers(1, 12))):
+                    rows.append((t, irq, draw(st.integers(0, chips - 1)), draw(others), draw(st.integers(0, 255))))
+                    t += draw(st.sampled_from([lo_hi] * 4 + [0, 9, 12, 40]))
+        t = max(t, base + L - 1)  # keep every write of a frame inside its frame
+    if not rows:
+        rows.append((t, irq_before, 0, 24, 15))
+    cycles = [r[0] for r in rows]
+    if nmi == "zero":
+        nmi_d = [0] * len(rows)
+    elif nmi == "constant":
+        nmi_d = [draw(st.integers(1, 10**6))] * len(rows)
+    elif nmi == "growing":
+        origin = first - draw(st.integers(0, 10**6))
+        nmi_d = [c - origin for c in cycles]
+    else:
+        times = sorted(set(draw(st.lists(st.integers(first - 100, cycles[-1] if cycles else first),
+                                         min_size=1, max_size=8))))
+        nmi_d = []
+        for c in cycles:
+            before = [x for x in times if x <= c]
+            nmi_d.append(c - (before[-1] if before else first - 10**5))  # one before the log
+    out, prev = [], 0
+    for (c, irq, chip, reg, val), n in zip(rows, nmi_d):
+        out.append(f"{c - prev} {c - irq} {n} {chip} {reg} {val}\n")
+        prev = c
+    return "".join(out).encode()

@@ -42,7 +42,8 @@ def directive_value(name: str, rest: str) -> object:
         return -_int_in(words[0][1:], 1, 1 << 50, DIRECTIVES[name])
     limits = {"frame": (1, 1 << 31), "start": (0, 1 << 50), "gap": (0, 100_000),
               "subtune": (0, 256), "songs": (0, 256), "startsong": (0, 256),
-              "speed": (0, 0xFFFFFFFF), "frames": (0, MAX_FRAMES)}
+              "speed": (0, 0xFFFFFFFF), "frames": (0, MAX_FRAMES),
+              "irqdiff": (0, 1 << 50), "nmidiff": (0, 1 << 50)}
     lo, hi = limits[name]
     return _int_in(words[0], lo, hi, DIRECTIVES[name])
 
@@ -62,6 +63,7 @@ def build_header(d: dict[str, object]) -> Header:
             sids=tuple(sids), subtune=d.get("subtune", 0), songs=d.get("songs", 0),
             start_song=d.get("startsong", 0), speed=d.get("speed", 0),
             timing=d.get("timing", "grid"), frames=d.get("frames", 0),
+            irq_diff=d.get("irqdiff"), nmi_diff=d.get("nmidiff"),
         )
     except TuneError as e:
         raise ValueError_(str(e)) from None

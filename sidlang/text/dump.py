@@ -92,6 +92,9 @@ def dumps_header(tune: Tune) -> list[str]:
         out.append(f"@speed ${h.speed:08x}")
     if h.timing != "grid":
         out.append(f"@timing {h.timing}")
+    for key, value in (("irqdiff", h.irq_diff), ("nmidiff", h.nmi_diff)):
+        if value is not None:
+            out.append(f"@{key} {value}")
     if h.frames:
         out.append(f"@frames {h.frames}")
     return out
@@ -193,7 +196,15 @@ def dumps(tune: Tune) -> str:
     w = tune.writes
     fold_mask = _foldable(tune, wide)
     skip_mask, starts = find_runs(tune, fold_mask)
-    printed = (np.bincount(fr.index[~skip_mask], minlength=len(fr)) if starts else fr.counts)
+    # Typed writes per frame: under @timing irq a line gets its implied IRQ from these, and a
+    # run's first write (both bytes: runs are printed for two-byte fields) is not one of them.
+    if starts:
+        typed = ~skip_mask
+        first = np.fromiter(starts, np.int64, len(starts))
+        typed[first] = typed[first + 1] = False
+        printed = np.bincount(fr.index[typed], minlength=len(fr))
+    else:
+        printed = fr.counts
 
     # One token per write, but for skipped writes (a run stands for them) and the high byte
     # of a two-byte field folded into its low byte's token.

@@ -269,7 +269,7 @@ def _parse(parser) -> Tune | None:
 
     # Interrupts: irq@N, nmi@N, noirq; under @timing irq a line with writes and neither has
     # an IRQ at its start.
-    ev = np.flatnonzero(kind >= _IRQ)
+    ev = np.flatnonzero((kind >= _IRQ) & (kind <= _NOIRQ))  # not _RUN, which sorts after them
     ekind, eoff, eline = kind[ev], off[ev], line[ev]
     if ((ekind == _NOIRQ) & (eoff >= 0)).any() or (eoff >= L).any():
         return None

@@ -28,6 +28,8 @@ DIRECTIVES: dict[str, str] = {
     "startsong": "the source's default subtune",
     "speed": "PSID speed bits",
     "timing": "irq when frames carry interrupt times",
+    "irqdiff": "the IRQ column of every write (a dump whose IRQ column is one number)",
+    "nmidiff": "the NMI column of every write (a dump whose NMI column is one number, e.g. 0)",
     "frames": "length in frames, when longer than the last write",
 }
 EVENTS = ("irq", "nmi", "noirq")
