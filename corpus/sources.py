@@ -73,7 +73,7 @@ def parse_score(data: bytes | str, fmt: str, file: str | None = None):
     music21 = _music21()
     text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
     try:
-        stream = music21.converter.parse(text, format=fmt)
+        stream = music21.converter.parseData(text, format=fmt)  # data, never a path named by it
     except Exception as e:  # music21's parsers raise their own exception classes per format
         raise FormatError(f"not a readable {fmt} file: {_first_line(e)}", file=file) from None
     return first_score(stream, file or fmt)
