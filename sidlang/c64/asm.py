@@ -11,6 +11,7 @@ inline. Syntax, one statement per line (``;`` starts a comment)::
             bne label     ; branches take a label or an address
             .byte 1, $02, <label, >label
             .word label
+            .org $ea31    ; continue at another address (:func:`assemble_segments` only)
 
 Numbers are decimal, ``$hex`` or ``%binary``; expressions are ``term(+|-)term…`` where a term
 is a number, a name, or ``<``/``>`` (low/high byte) of one.
@@ -92,19 +93,39 @@ def _mode(mn: str, operand: str, names: dict[str, int], strict: bool) -> tuple[s
 
 def assemble(source: str, origin: int) -> tuple[bytes, dict[str, int]]:
     """Assemble ``source`` to run at ``origin``; returns the bytes and the label values."""
+    segments, names = assemble_segments(source, origin)
+    if len(segments) > 1:
+        raise AsmError(".org makes several pieces; use assemble_segments()")
+    return (segments[0][1] if segments else b""), names
+
+
+def assemble_segments(source: str, origin: int = 0) -> tuple[list[tuple[int, bytes]], dict[str, int]]:
+    """Assemble ``source``, where ``.org ADDR`` lines start new pieces: ([(address, bytes)], labels).
+
+    Pieces that overlap are an error, so code placed at fixed addresses (the KERNAL's entry
+    points) cannot silently run into the next one.
+    """
     lines = [ln.split(";", 1)[0].strip() for ln in source.splitlines()]
     names: dict[str, int] = {}
     forward: set[int] = set()  # lines whose operand was unknown in pass 1: kept absolute
-    out = bytearray()
+    segments: list[tuple[int, bytearray]] = []
     for strict in (False, True):
-        pc = origin
-        out = bytearray()
+        segments = [(origin, bytearray())]
         for number, line in enumerate(lines, 1):
             try:
-                pc = _statement(line, pc, names, out, strict, number, forward)
+                if line.lower().startswith(".org"):
+                    at = _value(line[4:], names, True)
+                    segments.append((at, bytearray()))
+                    continue
+                start, out = segments[-1]
+                _statement(line, start + len(out), names, out, strict, number, forward)
             except AsmError as e:
                 raise AsmError(f"line {number}: {e} in {line!r}") from None
-    return bytes(out), names
+    pieces = sorted((a, bytes(b)) for a, b in segments if b)
+    for (a, b), (c, _) in zip(pieces, pieces[1:]):
+        if a + len(b) > c:
+            raise AsmError(f"the code at ${a:04x} runs into the piece at ${c:04x}")
+    return pieces, names
 
 
 def _statement(line: str, pc: int, names: dict[str, int], out: bytearray, strict: bool,

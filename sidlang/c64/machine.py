@@ -1,39 +1,24 @@
-"""A C64 with no ROM code: RAM, a few KERNAL entry points, VIC-II, two CIAs and SID capture.
+"""A C64 without Commodore's ROMs: RAM, the KERNAL entry points tunes use, VIC-II, CIAs, SIDs.
 
 :class:`C64` owns the state arrays the compiled core works on and turns its stop codes into
 Python: a finished call, more room for the write log, or a :class:`MachineError` naming what
 went wrong (a JAM, a hang, ROM code that is not there, a device feature not emulated).
 
-The ROM holds only what tunes use without asking: the KERNAL's interrupt entry at ``$FF48``
-(pushes A/X/Y, then ``JMP ($0314)`` or, for BRK, ``JMP ($0316)``), its default handler's
-ending at ``$EA31``/``$EA7E``/``$EA81`` (acknowledge CIA 1, pull registers, ``RTI``), the NMI
-entry ``$FE43`` → ``JMP ($0318)`` → ``$FE47``/``$FEBC``, the hardware vectors, and ``RTS`` at
-the harmless initialisation calls of the jump table. Every other ROM byte is a JAM opcode, so a
-tune that needs real BASIC or KERNAL code stops with an error saying so instead of running
-garbage. The same approach (a ROM-less set of stubs) is what ``sidplayfp`` does.
+The KERNAL area holds :mod:`sidlang.c64.kernal`'s routines at the real addresses (interrupt
+entry and exits, the jump table's harmless routines, keyboard scan, clock, screen and CIA
+initialisation); every other ROM byte, BASIC's included, is a JAM opcode, so a tune that needs
+real BASIC or KERNAL I/O code stops with an error saying so instead of running garbage.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from sidlang.c64 import bus, cpu, voice3
+from sidlang.c64 import bus, cpu, kernal, voice3
 from sidlang.errors import FormatError
 
-KERNAL_STUBS: dict[int, bytes] = {
-    0xFF48: bytes.fromhex("488a489848babd04012910f0036c16036c1403"),
-    0xEA31: bytes.fromhex("ad0ddc4c81ea"),
-    0xEA7E: bytes.fromhex("ad0ddc68a868aa6840"),
-    0xFE43: bytes.fromhex("786c1803"),
-    0xFE47: bytes.fromhex("488a489848ad0ddd4cbcfe"),
-    0xFEBC: bytes.fromhex("68a868aa6840"),
-    0xFFFA: bytes.fromhex("43fee2fc48ff"),  # NMI, RESET, IRQ vectors
-}
-#: Jump-table entries that only (re)initialise hardware; as stubs they just return.
-KERNAL_RTS = (0xFF81, 0xFF84, 0xFF87, 0xFF8A, 0xFF8D)
-BRK_TRAP = 0xFE66  #: the default BRK vector: a BRK reaching it is runaway code
-RAM_VECTORS = {0x0314: 0xEA31, 0x0316: BRK_TRAP, 0x0318: 0xFE47}
-JAM = 0x02
+BRK_TRAP = kernal.BRK_TRAP
+JAM = kernal.JAM
 
 PAL_VIDEO = (312, 63)
 NTSC_VIDEO = (263, 65)
@@ -49,10 +34,7 @@ def _rom() -> np.ndarray:
     rom[:0xA000] = 0
     rom[0xC000:0xD000] = 0
     rom[0xD000:0xE000] = 0  # character ROM is not shipped; reads give zeros
-    for addr, code in KERNAL_STUBS.items():
-        rom[addr : addr + len(code)] = np.frombuffer(code, dtype=np.uint8)
-    for addr in KERNAL_RTS:
-        rom[addr] = 0x60
+    rom[0xE000:] = kernal.kernal_image()
     return rom
 
 
@@ -66,7 +48,11 @@ class C64:
     KERNAL's CIA timer default; the clock itself only matters to whoever turns cycles into time.
     """
 
-    def __init__(self, ntsc: bool = False, log_capacity: int = 1 << 16, event_capacity: int = 1 << 16):
+    def __init__(self, ntsc: bool = False, log_capacity: int = 1 << 16, event_capacity: int = 1 << 16,
+                 booted: bool = False):
+        """``booted``: RAM holds the KERNAL's variables as after a reset and BASIC's ``RUN``
+        (RSIDs, which expect a real C64); otherwise only the vectors and the PAL/NTSC flag
+        are set in otherwise zeroed pages 0-3, as libsidplayfp's PSID driver leaves them."""
         self.ntsc = ntsc
         self.regs = np.zeros(cpu.CPU_SIZE, dtype=np.int64)
         self.ram = np.zeros(0x10000, dtype=np.uint8)
@@ -102,8 +88,12 @@ class C64:
         d[bus.RASTER_CMP] = 0
         d[bus.RASTER_NEXT] = bus.next_raster(d, -1)
         bus.update(d, 0)
-        for addr, vec in RAM_VECTORS.items():
-            self.ram[addr], self.ram[addr + 1] = vec & 0xFF, vec >> 8
+        if booted:
+            kernal.ram_after_boot(self.ram, pal=not ntsc)
+        else:
+            for k, vec in enumerate(kernal.VECTORS):
+                self.ram[0x0314 + 2 * k], self.ram[0x0315 + 2 * k] = vec & 0xFF, vec >> 8
+            self.ram[0x02A6] = 0 if ntsc else 1
         self.regs[cpu.SP] = 0xFF
         self.regs[cpu.P] = 0x24  # interrupts disabled, as after a reset
         self.regs[cpu.IDLE_SP] = -1
@@ -218,9 +208,11 @@ class C64:
                     raise MachineError(
                         f"{what} executed BRK at ${(ret - 2) & 0xFFFF:04x} (a zero byte: runaway code?)")
                 rom = "BASIC" if at < 0xC000 else "KERNAL"
+                name = kernal.UNEMULATED.get(at)
+                routine = f"the KERNAL's {name} (${at:04x})" if name else f"{rom} ROM code at ${at:04x}"
                 raise MachineError(
-                    f"{what} calls {rom} ROM code at ${at:04x}, which sidlang does not emulate "
-                    f"(only interrupt entry and exit are there)")
+                    f"{what} calls {routine}, which sidlang does not emulate "
+                    f"(no BASIC, disk, tape or serial bus; see docs/emulation.md)")
             raise MachineError(f"{what} jammed the CPU: JAM opcode ${self.peek(at):02x} at ${at:04x}")
         raise MachineError(f"{what}: emulation stopped with code {st}")
 

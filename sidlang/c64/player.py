@@ -71,7 +71,7 @@ def iomap(addr: int) -> int:
 
 def play(prog: Program, song: int, cycles: int, budget: int) -> Run:
     """Run ``prog``'s song ``song`` (0-based) for ``cycles`` CPU cycles."""
-    m = C64(ntsc=prog.ntsc)
+    m = C64(ntsc=prog.ntsc, booted=prog.rsid)
     m.load(prog.load, prog.data)
     if prog.rsid or prog.play == 0:
         return _free(m, prog, song, cycles)

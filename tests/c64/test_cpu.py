@@ -79,7 +79,7 @@ def test_arithmetic_and_illegal_opcodes(src, value):
 
 def test_banking_at_01():
     m, w = run("lda $e000\nsta $d400\nlda #$35\nsta $01\nlda #$aa\nsta $e000\nlda $e000\nsta $d401\nrts")
-    assert w[0][2] == 0x02  # KERNAL ROM: outside its few stubs it holds JAM opcodes
+    assert w[0][2] == 0x02  # KERNAL ROM: outside the routines sidlang has it holds JAM opcodes
     assert w[1][2] == 0xAA  # RAM under the KERNAL once $01 = $35
     m, w = run("lda #$34\nsta $01\nlda #1\nsta $d400\nrts")
     assert w == [] and m.peek(0xD400) == 1  # I/O banked out: the write went to RAM
@@ -101,7 +101,9 @@ def test_cia_timer_counts_down():
     (".byte $02", "JAM opcode"),
     ("loop: jmp loop", "loops forever"),
     ("loop: dex\nbne loop\nloop2: inx\nbne loop2\njmp $1000", "did not return within"),
-    ("jsr $ffd2\nrts", "KERNAL ROM code at \\$ffd2"),
+    ("jsr $ffd5\nrts", "the KERNAL's LOAD \\(\\$ffd5\\)"),
+    ("jsr $e097\nrts", "KERNAL ROM code at \\$e097"),
+    ("jsr $bdcd\nrts", "BASIC ROM code at \\$bdcd"),
     ("nop\n.byte 0", "BRK at \\$1001"),
 ])
 def test_errors_name_the_problem(src, match):

@@ -205,7 +205,7 @@ def test_play_zero_psid_with_raster_irq_through_fffe():
     (psid("init: .byte 2\nplay: rts"), "JAM opcode \\$02 at \\$1000"),
     (psid("init: jmp init\nplay: rts"), "loops forever"),
     (psid("init: rts\nplay: inx\nbne play\niny\nbne play\njmp play"), "play at \\$1001 did not return"),
-    (psid("init: jsr $ffd2\nrts\nplay: rts"), "KERNAL ROM code at \\$ffd2"),
+    (psid("init: jsr $ffc0\nrts\nplay: rts"), "the KERNAL's OPEN \\(\\$f34a\\)"),
     (psid("init: rts\nplay: lda #$21\nsta $dc0e\nrts", speed=0), "CIA timer counting CNT"),
     (psid("init: rts", magic="RSID", play=None, flags=2), "BASIC program"),
 ])
