@@ -324,6 +324,8 @@ def write_to(tune: Tune, fh, path: str, format: str | None = None, **options) ->
         data = encode(tune, path, format, **options)
         try:
             fh.write(data)
+        except BrokenPipeError:  # the reader of a pipe stopped: the CLI ends quietly
+            raise
         except OSError as e:
             raise SidlangError(f"cannot write: {e.strerror}", file=path) from None
         return
@@ -332,6 +334,8 @@ def write_to(tune: Tune, fh, path: str, format: str | None = None, **options) ->
     except SidlangError as e:
         if e.file is None:
             e.file = path
+        raise
+    except BrokenPipeError:
         raise
     except OSError as e:
         raise SidlangError(f"cannot write: {e.strerror}", file=path) from None
