@@ -145,6 +145,28 @@ def chip_blocks(
     out: list[int] = []
     extend = out.extend
     left = samples  # still to give
+
+    def full() -> np.ndarray:
+        """The held samples as a block (cut at what is still to give), and forget them."""
+        nonlocal left
+        block = np.array(out[:left], dtype=np.int16)
+        out.clear()
+        left -= len(block)
+        return block
+
+    def advance(target: int) -> Iterator[np.ndarray]:
+        """Clock up to cycle ``target`` in steps of at most :data:`BLOCK_CYCLES`, so that no
+        list grows past a block however long the gap (a frame may be 2**31 cycles)."""
+        nonlocal done
+        while done < target and left:
+            step = min(target - done, BLOCK_CYCLES)
+            extend(clock(step))
+            done += step
+            if len(out) >= BLOCK:
+                yield full()
+                if progress is not None:
+                    progress(done - start, total)
+
     # Plain Python lists: zip over them is several times faster than over NumPy scalars. The
     # writes go in slices, so their lists stay small too.
     for a in range(0, len(w), WRITE_SLICE):
@@ -152,45 +174,29 @@ def chip_blocks(
         deltas = np.diff(part["cycle"], prepend=done).tolist()
         regs, vals = part["reg"].tolist(), part["val"].tolist()
         for i, (delta, reg, val) in enumerate(zip(deltas, regs, vals), a):
-            if delta:
+            if delta > BLOCK_CYCLES:
+                yield from advance(done + delta)
+            elif delta:
                 extend(clock(delta))
                 done += delta
                 if len(out) >= BLOCK:
-                    block = np.array(out[:left], dtype=np.int16)
-                    out.clear()
-                    left -= len(block)
-                    yield block
-                    if not left:  # the rest would be cut: stop here
-                        if progress is not None:
-                            progress(total, total)
-                        return
+                    yield full()
+            if not left:  # the rest would be cut: stop here
+                break
             write(reg, val)
             if progress is not None and i % PROGRESS_EVERY == 0:
                 progress(done - start, total)
-    while end > done:
-        step = min(end - done, BLOCK_CYCLES)
-        extend(clock(step))
-        done += step
-        if len(out) >= BLOCK:
-            block = np.array(out[:left], dtype=np.int16)
-            out.clear()
-            left -= len(block)
-            yield block
-            if progress is not None:
-                progress(done - start, total)
-            if not left:
-                break
+        if not left:
+            break
+    yield from advance(end)
     while len(out) < left:  # reSIDfp's rate runs a hair slow: ring on for the rest
         extend(clock(max(1, min(BLOCK_CYCLES, math.ceil((left - len(out)) * h.clock_hz / options.rate)))))
-        if len(out) >= BLOCK and len(out) < left:
-            block = np.array(out, dtype=np.int16)
-            out.clear()
-            left -= len(block)
-            yield block
+        if BLOCK <= len(out) < left:
+            yield full()
     if progress is not None:
         progress(total, total)
     if left > 0:
-        yield np.array(out[:left], dtype=np.int16)
+        yield full()
 
 
 def render_chip(
