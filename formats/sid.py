@@ -31,7 +31,8 @@ from . import Format
 V1_SIZE, V2_SIZE = 0x76, 0x7C
 DEFAULT_SECONDS = 180.0
 MAX_SECONDS = 3600.0
-BUDGET_SECONDS = 2.0  #: emulated time allowed to one init or play call
+BUDGET_SECONDS = 2.0  #: emulated time allowed to one play call
+INIT_BUDGET_SECONDS = 10.0  #: and to init (some build tables; the KERNAL's RAMTAS alone takes 2 s)
 _FIXED = struct.Struct(">4sHHHHHHHI32s32s32s")
 _V2 = struct.Struct(">HBBBB")
 
@@ -170,7 +171,7 @@ def read_sid(data: bytes, file: str | None = None, *, subtune: int | None = None
     sids = s.sid_addresses()
     cycles = int(round(seconds * clock_hz))
     prog = Program(s.load, s.data, s.init, s.play, s.rsid, s.song_is_cia(song) and not s.rsid, ntsc)
-    run = play(prog, song - 1, cycles, int(BUDGET_SECONDS * clock_hz))
+    run = play(prog, song - 1, cycles, int(BUDGET_SECONDS * clock_hz), int(INIT_BUDGET_SECONDS * clock_hz))
     chips, regs, dropped, mirrors = _chips(run.addrs, sids)
     keep = chips >= 0
     meta = {"sid": _meta(s, song, run), "frame_source": "header"}

@@ -26,6 +26,7 @@ average suggests.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 import numpy as np
@@ -151,14 +152,18 @@ def replay(sids: tuple[int, ...], latch: int) -> tuple[bytes, dict[str, int]]:
 
 def frame_streams(tune: Tune) -> list[bytes]:
     """Each frame's changing writes as ``slot value`` pairs and a closing ``$FF``."""
+    return list(iter_frame_streams(tune))
+
+
+def iter_frame_streams(tune: Tune) -> Iterator[bytes]:
+    """:func:`frame_streams` one frame at a time, so an encoding that stops early stops here too."""
     fr = tune.frames
     w = tune.writes
     state = np.full((tune.header.chips, 32), -1, dtype=np.int64)  # -1: never written
-    out = []
     chips, regs, vals = w["chip"].tolist(), w["reg"].tolist(), w["val"].tolist()
     bounds = fr.bounds.tolist()
     st = state.tolist()
-    for n in range(len(fr)):
+    for n in range(len(bounds) - 1):
         buf = bytearray()
         for i in range(bounds[n], bounds[n + 1]):
             c, r, v = chips[i], regs[i], vals[i]
@@ -167,21 +172,37 @@ def frame_streams(tune: Tune) -> list[bytes]:
             st[c][r] = v
             buf += bytes((c * 32 + r, v))
         buf.append(END_FRAME)
-        out.append(bytes(buf))
-    return out
+        yield bytes(buf)
 
 
-def encode_stream(frames: list[bytes], start: int, ends: list[int] | None = None) -> bytearray:
+def encode_stream(frames: Iterable[bytes], start: int, ends: list[int] | None = None,
+                  stop: int | None = None) -> bytearray:
     """The whole stream from address ``start``: literals, references, jumps, the end mark.
 
     ``ends``, if given, receives the address just past each frame's encoding (a frame inside a
     reference ends where the reference does), so ``ends[k - 1]`` is where the end mark of a
     tune cut after ``k`` frames would go: the stream is greedy and only looks back, so cutting
-    the tune never changes the encoding of the frames before the cut.
+    the tune never changes the encoding of the frames before the cut. With ``stop``, the
+    encoding ends (without its end mark) once it passes that address, so a tune far too long
+    costs no more time than one that just does not fit.
     """
+    source = iter(frames)
+    frames = []
     ids: dict[bytes, int] = {}
-    seq = [ids.setdefault(f, len(ids)) for f in frames]
-    where: list[int] = [-1] * len(frames)  # address of a frame stored literally, else -1
+    seq: list[int] = []
+    where: list[int] = []  # address of a frame stored literally, else -1
+
+    def have(k: int) -> bool:
+        """Whether frame ``k`` exists, reading frames from the source as far as that."""
+        while len(frames) <= k:
+            f = next(source, None)
+            if f is None:
+                return False
+            frames.append(f)
+            seq.append(ids.setdefault(f, len(ids)))
+            where.append(-1)
+        return True
+
     grams: dict[tuple[int, ...], list[int]] = {}
     out = bytearray()
     addr = start
@@ -196,13 +217,16 @@ def encode_stream(frames: list[bytes], start: int, ends: list[int] | None = None
         out.extend(data)
         addr += len(data)
 
-    while j < len(frames):
+    while have(j):
+        if stop is not None and addr > stop:
+            return out
         best_i, best_len = -1, 0
+        have(j + MIN_REF_FRAMES - 1)
         key = tuple(seq[j : j + MIN_REF_FRAMES])
         if len(key) == MIN_REF_FRAMES:
             for i in reversed(grams.get(key, [])[-48:]):
                 n = 0
-                while (j + n < len(seq) and n < 255 and i + n < j and where[i + n] >= 0
+                while (n < 255 and i + n < j and have(j + n) and where[i + n] >= 0
                        and seq[i + n] == seq[j + n]):
                     n += 1
                 if n > best_len:
@@ -281,19 +305,23 @@ def fit(tune: Tune) -> tuple[int, int]:
 
 
 def _encode(tune: Tune, start: int) -> tuple[bytearray, int]:
-    """(the stream from ``start``, bytes of it outside the I/O hole); too long is an error."""
-    frames = frame_streams(tune)
+    """(the stream from ``start``, bytes of it outside the I/O hole); too long is an error.
+
+    The encoding stops at four times what fits: the error then says "more than".
+    """
     ends: list[int] = []
-    stream = encode_stream(frames, start, ends)
+    stream = encode_stream(iter_frame_streams(tune), start, ends, stop=start + 4 * (HIGH_END - start))
     used = len(stream) - (HIGH_START - LOW_END if start + len(stream) > LOW_END else 0)
     if start + len(stream) <= HIGH_END:
         return stream, used
     h = tune.header
+    n_frames = len(tune.frames)
     fitting = sum(1 for e in ends if e + 1 <= HIGH_END)  # + 1: the end mark
-    seconds = len(frames) * h.frame_cycles / h.clock_hz
+    seconds = n_frames * h.frame_cycles / h.clock_hz
     first = fitting * h.frame_cycles / h.clock_hz
+    more = "" if len(ends) == n_frames else "more than "
     raise FormatError(
-        f"too long for a .sid: the tune ({seconds:.1f} s, {len(frames)} frames) needs {used} bytes "
+        f"too long for a .sid: the tune ({seconds:.1f} s, {n_frames} frames) needs {more}{used} bytes "
         f"of frame data, C64 memory holds {CAPACITY}; its first {first:.1f} s ({fitting} frames) "
         f"fit, cut it there (--seconds {math.floor(first * 10) / 10:g})")
 

@@ -44,6 +44,8 @@ UNSUPPORTED = 16  #: code of the first feature a tune used that is not emulated 
 NIRQ = 17
 NNMI = 18
 EVCAP = 19  #: capacity of the interrupt-time logs
+EV_PER_FRAME = 20  #: interrupts allowed per video frame, on average from the start (0 = no bound)
+ONE_SEC = 21  #: cycles in one second: the averaging starts after it
 CIA_BASE = 24
 CIA_SIZE = 24
 # per CIA, relative to CIA_BASE + k * CIA_SIZE; timer j at +6*j

@@ -12,6 +12,12 @@
   interrupts; an ``RTI`` that brings the stack back to where the interrupt found it returns to
   waiting. Waiting, and a tune's own ``JMP *`` or branch-to-itself loop, skip straight to the
   next device event instead of spinning.
+* *driver* (``free == 2``): a PSID's play routine is called again and again, as *call* runs
+  it, on the tick grid, without returning to Python in between (``drv``, layout ``D_*``): each
+  call starts ``drv[D_PERIOD]`` cycles after the last one started (CIA 1's latch + 1 for CIA
+  songs, read again after every call), or when the last one returned if that is later; ``$01``
+  is set to ``drv[D_IOMAP]``; the start is logged in ``irqlog``. Each call has
+  ``drv[D_BUDGET]`` cycles; no call starts at or after ``until``.
 
 The cycle an instruction's memory access lands on is its last (stores, reads of I/O); a
 read-modify-write writes twice (the unchanged value, then the new one), as the chip does and as
@@ -40,6 +46,15 @@ ST_JAM = 2  #: a JAM opcode halted the CPU at cpu[JAM_PC]
 ST_LOGFULL = 3  #: the write log is full; grow it and call again
 ST_HANG = 4  #: a call spins in a loop to itself with interrupts ignored
 ST_UNSUPPORTED = 5  #: the tune programmed a device feature that is not emulated
+ST_BUDGET = 6  #: driver mode: a play call did not return within its budget
+ST_TOOFAST = 7  #: driver mode: the tick is below drv[D_MINPERIOD], or drv[D_MAXCALLS] calls were made
+ST_EVFULL = 8  #: driver mode: the call log (irqlog) is full; grow it and call again
+ST_TOOMANY = 9  #: free mode: more interrupts than dev[EV_PER_FRAME] a video frame
+
+# drv[] layout (driver mode)
+D_PLAY, D_IOMAP, D_CIA, D_PERIOD, D_BUDGET, D_NCALLS, D_REGULAR, D_START, D_PENDING, D_MINPERIOD, \
+    D_MAXCALLS = range(11)
+DRV_SIZE = 11
 
 _OP = OP
 _MODE = MODE
@@ -179,7 +194,7 @@ def _raster_poll_skip(dest, clk, cyc, until, ram, pmap, dev) -> int:
 
 @njit
 def execute(cpu, ram, rom, pmap, io, dev, log_clk, log_addr, log_val, irqlog, nmilog,
-            free, stop_sp, until) -> int:
+            free, stop_sp, until, drv) -> int:
     """Run until a ``ST_*`` condition; returns it. State is read from and written to ``cpu``."""
     a = cpu[A]
     x = cpu[X]
@@ -195,9 +210,53 @@ def execute(cpu, ram, rom, pmap, io, dev, log_clk, log_addr, log_val, irqlog, nm
     status = ST_UNTIL
     at = -1
     at_clk = -1
+    limit = until  # the cycle at which to stop; in driver mode the running call's budget
+    pending = 0  # driver mode: the last call returned, the next is to be started
+    if free == 2:
+        pending = drv[D_PENDING]
+        limit = drv[D_START] + drv[D_BUDGET]
     while True:
-        if clk >= until:
-            status = ST_UNTIL
+        if pending:
+            sp = stop_sp
+            period = drv[D_PERIOD]
+            if drv[D_CIA]:
+                new = dev[bus.CIA_BASE + bus.T_LATCH] + 1
+                if new != period:
+                    drv[D_REGULAR] = 0
+                    period = new
+                    drv[D_PERIOD] = new
+            t = drv[D_START] + period
+            if clk > t:
+                drv[D_REGULAR] = 0
+                t = clk
+            if t >= until:
+                status = ST_UNTIL
+                break
+            n = drv[D_NCALLS]
+            if period < drv[D_MINPERIOD] or n >= drv[D_MAXCALLS]:
+                status = ST_TOOFAST
+                break
+            if n >= dev[bus.EVCAP]:
+                status = ST_EVFULL
+                break
+            irqlog[n] = t
+            drv[D_NCALLS] = n + 1
+            drv[D_START] = t
+            limit = t + drv[D_BUDGET]
+            clk = t
+            dev[bus.PORT_DATA] = drv[D_IOMAP]
+            ram[1] = drv[D_IOMAP]
+            bus.set_banks(pmap, dev)
+            ram[0x100 | sp] = 0xFF  # the return address $FFFF: the final RTS lifts SP to stop_sp
+            ram[0x100 | ((sp - 1) & 0xFF)] = 0xFE
+            sp = (sp - 2) & 0xFF
+            pc = drv[D_PLAY]
+            a = 0
+            fi = 1
+            at = -1
+            pending = 0
+        if clk >= limit:
+            status = ST_BUDGET if free == 2 else ST_UNTIL
             break
         if dev[bus.NLOG] > logmax:
             status = ST_LOGFULL
@@ -315,7 +374,7 @@ def execute(cpu, ram, rom, pmap, io, dev, log_clk, log_addr, log_val, irqlog, nm
                     dest = (pc + (ea - 256 if ea > 127 else ea)) & 0xFFFF
                     cyc += 1 + (1 if (dest ^ pc) & 0xFF00 else 0)
                     if dest == at:  # a branch to itself: nothing changes until an interrupt
-                        if not free:
+                        if free != 1:
                             status = ST_HANG
                             break
                         nxt = dev[bus.NEXT_EV]
@@ -324,7 +383,7 @@ def execute(cpu, ram, rom, pmap, io, dev, log_clk, log_addr, log_val, irqlog, nm
                         if nxt > clk + cyc:
                             clk += ((nxt - clk) // cyc) * cyc - cyc
                     elif dest == prev_at and dest + 3 == at and prev_clk == clk - 4:
-                        clk += _raster_poll_skip(dest, clk, cyc, until, ram, pmap, dev)
+                        clk += _raster_poll_skip(dest, clk, cyc, limit, ram, pmap, dev)
                     pc = dest
             elif o == ADC or o == SBC or o == RRA or o == ISC:
                 if o == RRA:
@@ -397,7 +456,7 @@ def execute(cpu, ram, rom, pmap, io, dev, log_clk, log_addr, log_val, irqlog, nm
                 fn = r >> 7
             elif o == JMP:
                 if ea == at and m == M_ABS:  # JMP *: wait for the next device event
-                    if not free:
+                    if free != 1:
                         status = ST_HANG
                         break
                     nxt = dev[bus.NEXT_EV]
@@ -420,6 +479,9 @@ def execute(cpu, ram, rom, pmap, io, dev, log_clk, log_addr, log_val, irqlog, nm
                 pc = ((np.int64(ram[0x100 | sp]) << 8) | lo) + 1 & 0xFFFF
                 if sp >= stop_sp and not idle:
                     clk += cyc
+                    if free == 2:
+                        pending = 1
+                        continue
                     status = ST_RETURNED
                     break
             elif o == RTI:
@@ -545,9 +607,14 @@ def execute(cpu, ram, rom, pmap, io, dev, log_clk, log_addr, log_val, irqlog, nm
                 continue
         if clk >= dev[bus.NEXT_EV]:
             bus.update(dev, clk)
-        if free:
+        if free == 1:
             nmi = dev[bus.NMI_EDGE]
             if nmi or (dev[bus.IRQ_LINE] and fi == 0):
+                if dev[bus.EV_PER_FRAME]:
+                    span = clk if clk > dev[bus.ONE_SEC] else dev[bus.ONE_SEC]
+                    if dev[bus.NIRQ] + dev[bus.NNMI] > dev[bus.EV_PER_FRAME] * span // dev[bus.FRAME]:
+                        status = ST_TOOMANY
+                        break
                 vec = 0xFFFA if nmi else 0xFFFE
                 if nmi:
                     dev[bus.NMI_EDGE] = 0
@@ -582,4 +649,6 @@ def execute(cpu, ram, rom, pmap, io, dev, log_clk, log_addr, log_val, irqlog, nm
     cpu[IDLE] = idle
     cpu[IDLE_SP] = idle_sp
     cpu[P] = fc | fz << 1 | fi << 2 | fd << 3 | 0x20 | fv << 6 | fn << 7
+    if free == 2:
+        drv[D_PENDING] = pending
     return status

@@ -16,6 +16,7 @@ import numpy as np
 
 from sidlang.c64 import bus, cpu, kernal, voice3
 from sidlang.errors import FormatError
+from sidlang.pitch import NTSC_HZ, PAL_HZ
 
 BRK_TRAP = kernal.BRK_TRAP
 JAM = kernal.JAM
@@ -24,9 +25,27 @@ PAL_VIDEO = (312, 63)
 NTSC_VIDEO = (263, 65)
 CIA_DEFAULT = {False: 0x4025, True: 0x4295}  #: KERNAL's 60 Hz timer value, PAL and NTSC
 
+#: Bounds on what one run may record, so that memory and time follow the tune's length and
+#: nothing else: SID writes per emulated second (averaged from the start, after its first
+#: second; a sample player writes 10-40 thousand) and in all (about 600 MB at the peak of a
+#: conversion), and interrupts per video frame (a 16 kHz sample player takes 330; 512 leaves
+#: a handler fewer than 40 cycles).
+MAX_WRITE_RATE = 100_000
+MAX_WRITES = 1 << 23
+MAX_INTERRUPTS_PER_FRAME = 512
+
 
 class MachineError(FormatError):
     """The tune did something this emulation cannot or will not continue from."""
+
+
+_NO_DRIVER = np.zeros(cpu.DRV_SIZE, dtype=np.int64)
+
+
+def _grown(old: np.ndarray, n: int) -> np.ndarray:
+    new = np.zeros(n, dtype=old.dtype)
+    new[: len(old)] = old
+    return new
 
 
 def _rom() -> np.ndarray:
@@ -49,11 +68,13 @@ class C64:
     """
 
     def __init__(self, ntsc: bool = False, log_capacity: int = 1 << 16, event_capacity: int = 1 << 16,
-                 booted: bool = False):
+                 booted: bool = False, max_writes: int = MAX_WRITES):
         """``booted``: RAM holds the KERNAL's variables as after a reset and BASIC's ``RUN``
         (RSIDs, which expect a real C64); otherwise only the vectors and the PAL/NTSC flag
         are set in otherwise zeroed pages 0-3, as libsidplayfp's PSID driver leaves them."""
         self.ntsc = ntsc
+        self.clock_hz = NTSC_HZ if ntsc else PAL_HZ
+        self.max_writes = max_writes
         self.regs = np.zeros(cpu.CPU_SIZE, dtype=np.int64)
         self.ram = np.zeros(0x10000, dtype=np.uint8)
         self.rom = _ROM.copy()
@@ -69,6 +90,7 @@ class C64:
         lines, cpl = NTSC_VIDEO if ntsc else PAL_VIDEO
         d[bus.LINES], d[bus.CPL], d[bus.FRAME] = lines, cpl, lines * cpl
         d[bus.LOGCAP] = log_capacity
+        d[bus.EV_PER_FRAME], d[bus.ONE_SEC] = MAX_INTERRUPTS_PER_FRAME, self.clock_hz
         d[bus.EVCAP] = event_capacity
         voice3.reset(d)
         d[bus.PORT_DDR], d[bus.PORT_DATA] = 0x2F, 0x37
@@ -129,20 +151,36 @@ class C64:
         return int(self.dev[bus.CIA_BASE + bus.T_LATCH]) + 1
 
     # -- running ------------------------------------------------------------------------
-    def _execute(self, free: int, stop_sp: int, until: int) -> int:
+    def _execute(self, free: int, stop_sp: int, until: int, drv: np.ndarray | None = None) -> int:
+        drv = _NO_DRIVER if drv is None else drv
         while True:
             st = cpu.execute(self.regs, self.ram, self.rom, self.pmap, self.io, self.dev,
                              self.log_clk, self.log_addr, self.log_val, self.irqlog, self.nmilog,
-                             free, stop_sp, until)
-            if st != cpu.ST_LOGFULL:
+                             free, stop_sp, until, drv)
+            if st == cpu.ST_EVFULL:
+                self.irqlog = _grown(self.irqlog, 2 * len(self.irqlog))
+                self.dev[bus.EVCAP] = len(self.irqlog)
+            elif st == cpu.ST_LOGFULL:
+                self._check_writes()
+                n = min(len(self.log_clk) * 2, self.max_writes + 8)
+                for name in ("log_clk", "log_addr", "log_val"):
+                    setattr(self, name, _grown(getattr(self, name), n))
+                self.dev[bus.LOGCAP] = n
+            else:
                 return st
-            n = len(self.log_clk) * 2
-            for name in ("log_clk", "log_addr", "log_val"):
-                old = getattr(self, name)
-                new = np.zeros(n, dtype=old.dtype)
-                new[: len(old)] = old
-                setattr(self, name, new)
-            self.dev[bus.LOGCAP] = n
+
+    def _check_writes(self) -> None:
+        """Refuse a tune that writes the SIDs faster, or more often, than a run may record."""
+        n = int(self.dev[bus.NLOG])
+        secs = self.clock / self.clock_hz
+        if n > MAX_WRITE_RATE * max(secs, 1.0):
+            raise MachineError(
+                f"the tune writes the SID {n / max(secs, 1e-9):,.0f} times a second ({n:,} writes in "
+                f"its first {secs:.2f} s); sidlang records at most {MAX_WRITE_RATE:,} a second")
+        if n >= self.max_writes:
+            raise MachineError(
+                f"the tune writes the SID {n:,} times in its first {secs:.1f} s, as many as sidlang "
+                f"records in one run; convert less of it (--seconds {max(int(secs) - 1, 1)})")
 
     def _push_return(self) -> int:
         """Push a return address so the routine's final RTS ends the call; returns the old SP."""
@@ -173,6 +211,44 @@ class C64:
         self.regs[cpu.SP] = stop_sp
         return self.clock - start
 
+    def play_calls(self, addr: int, iomap: int, cia: bool, period: int, first: int, until: int,
+                   budget: int, min_period: int, max_calls: int) -> tuple[np.ndarray, int, bool]:
+        """Call the play routine at ``addr`` on its tick grid from cycle ``first`` until ``until``.
+
+        The calls run in the compiled core one after another (``cpu`` driver mode): every
+        ``period`` cycles, or the CIA 1 period as the tune reprograms it when ``cia``, with
+        ``$01`` = ``iomap``. Returns the call start cycles, the last period, and whether the
+        calls kept to one regular grid. A call over ``budget`` cycles, a tick under
+        ``min_period`` and more than ``max_calls`` calls are errors.
+        """
+        sp = int(self.regs[cpu.SP])
+        if sp < 8:
+            raise MachineError(f"stack overflow (stack pointer ${sp:02x})")
+        drv = np.zeros(cpu.DRV_SIZE, dtype=np.int64)
+        drv[cpu.D_PLAY], drv[cpu.D_IOMAP], drv[cpu.D_CIA] = addr, iomap, int(cia)
+        drv[cpu.D_PERIOD], drv[cpu.D_BUDGET], drv[cpu.D_REGULAR] = period, budget, 1
+        drv[cpu.D_START], drv[cpu.D_PENDING] = first - period, 1
+        drv[cpu.D_MINPERIOD], drv[cpu.D_MAXCALLS] = min_period, max_calls
+        self.regs[cpu.P] |= 0x04
+        st = self._execute(2, sp, until, drv)
+        n = int(drv[cpu.D_NCALLS])
+        if st == cpu.ST_BUDGET:
+            raise MachineError(
+                f"play at ${addr:04x} did not return within {budget} cycles "
+                f"(stuck near ${int(self.regs[cpu.PC]):04x})")
+        if st == cpu.ST_TOOFAST:
+            p = int(drv[cpu.D_PERIOD])
+            if p < min_period:
+                raise MachineError(
+                    f"CIA 1's timer calls play every {p} cycles ({self.clock_hz / p:,.0f} times a "
+                    f"second); sidlang calls it at most every {min_period} cycles")
+            raise MachineError(
+                f"play is called {n:,} times in the first {self.clock / self.clock_hz:.1f} s, the most "
+                f"frames a tune may have; convert less of it")
+        self._check(st, "play")
+        self.regs[cpu.SP] = sp
+        return self.irqlog[:n].copy(), int(drv[cpu.D_PERIOD]), bool(drv[cpu.D_REGULAR])
+
     def run(self, addr: int, a: int, until: int) -> None:
         """Run a main program from ``addr`` as a C64 would, interrupts and all, until ``until``.
 
@@ -196,6 +272,13 @@ class C64:
         pc = int(self.regs[cpu.PC])
         if st == cpu.ST_HANG:
             raise MachineError(f"{what} loops forever at ${pc:04x} waiting for an interrupt it cannot get")
+        if st == cpu.ST_TOOMANY:
+            n = int(self.dev[bus.NIRQ] + self.dev[bus.NNMI])
+            secs = self.clock / self.clock_hz
+            per = n * int(self.dev[bus.FRAME]) / max(self.clock, 1)
+            raise MachineError(
+                f"{what} takes {n:,} interrupts in its first {secs:.2f} s ({per:.0f} a video frame); "
+                f"sidlang takes at most {MAX_INTERRUPTS_PER_FRAME} a frame")
         if st == cpu.ST_UNSUPPORTED:
             need = bus.FEATURES.get(int(self.dev[bus.UNSUPPORTED]), "an unknown feature")
             raise MachineError(f"{what} needs {need}, which sidlang's C64 does not emulate")

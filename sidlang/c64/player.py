@@ -14,8 +14,10 @@ What a SID player does, with the same choices ``sidplayfp`` makes:
   ``$FFFE`` without) run on the raster or timer interrupts it programs. If init returns, the
   CPU waits for interrupts.
 
-Every call is bounded: ``budget`` cycles for init and for each play call. The whole run is
-bounded by its length.
+Every call is bounded: ``init_budget`` cycles for init, ``budget`` for each play call. The
+whole run is bounded by its length, and what it records by the tick: play is called at most
+:data:`MAX_CALLS_PER_FRAME` times a video frame and at most ``MAX_FRAMES`` times in all; the
+write log is bounded in :class:`~sidlang.c64.machine.C64`.
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ import numpy as np
 
 from sidlang.c64 import bus
 from sidlang.c64.machine import C64, MachineError
+from sidlang.tune import MAX_FRAMES
+
+#: The fastest PSID tick played: a 16 kHz sample player calls play 330 times a PAL frame.
+MAX_CALLS_PER_FRAME = 512
 
 
 @dataclass
@@ -69,39 +75,35 @@ def iomap(addr: int) -> int:
     return 0x34
 
 
-def play(prog: Program, song: int, cycles: int, budget: int) -> Run:
+def play(prog: Program, song: int, cycles: int, budget: int, init_budget: int | None = None) -> Run:
     """Run ``prog``'s song ``song`` (0-based) for ``cycles`` CPU cycles."""
     m = C64(ntsc=prog.ntsc, booted=prog.rsid)
     m.load(prog.load, prog.data)
     if prog.rsid or prog.play == 0:
         return _free(m, prog, song, cycles)
     m.set_port(iomap(prog.init))
-    m.call(prog.init, song, budget, "init")
+    m.call(prog.init, song, budget if init_budget is None else init_budget, "init")
     frame = int(m.dev[bus.FRAME])
     period = m.cia1_period() if prog.cia else frame
-    t = -(-m.clock // period) * period if m.clock else period
-    calls = []
-    regular = True
-    while t < cycles:
-        m.clock = t
-        start = m.clock
-        calls.append(start)
-        m.set_port(iomap(prog.play))
-        m.call(prog.play, 0, budget, "play")
-        if prog.cia:
-            new = m.cia1_period()
-            if new != period:
-                regular = False
-                period = new
-        t = max(start + period, m.clock)
-        if t != start + period:
-            regular = False
+    min_period = frame // MAX_CALLS_PER_FRAME
+    if period < min_period:
+        raise MachineError(
+            f"CIA 1's timer calls play every {period} cycles ({m.clock_hz / period:,.0f} times a "
+            f"second); sidlang calls it at most every {min_period} cycles")
+    first = -(-m.clock // period) * period if m.clock else period
+    if (cycles - first) // period >= MAX_FRAMES:
+        most = MAX_FRAMES * period / m.clock_hz
+        raise MachineError(
+            f"play is called every {period} cycles, so {cycles / m.clock_hz:g} s would be more than "
+            f"the {MAX_FRAMES:,} frames a tune may have; convert at most {most:.0f} s "
+            f"(--seconds {int(most)})")
+    calls, period, regular = m.play_calls(prog.play, iomap(prog.play), prog.cia, period, first, cycles,
+                                          budget, min_period, MAX_FRAMES - 1)
     c, a, v = m.writes()
     keep = c < cycles + budget
-    first = period if not calls else calls[0]
-    if calls and first % period:
+    if len(calls) and calls[0] % period:
         regular = False
-    return Run(c[keep], a[keep], v[keep], cycles, np.array(calls, dtype=np.int64),
+    return Run(c[keep], a[keep], v[keep], cycles, calls,
                period=period, regular=regular, mode="cia" if prog.cia else "vbi")
 
 
