@@ -18,6 +18,14 @@ from sidlang.tune import Tune
 
 #: Modules of this package that define formats, in the order ``--help`` lists them.
 MODULES = ("sidl", "vice", "reglog", "render", "asid", "sid", "midi", "score")
+#: The module of each format, and the format of each file ending, so that finding one imports
+#: that module alone (``.sid`` brings the 6502 emulation, ``.mid`` mido, scores music21). A
+#: test holds these to what the modules' ``FORMATS`` say.
+MODULE_OF = {"sidl": "sidl", "vice": "vice", "vice6": "vice", "reglog": "reglog", "wav": "render",
+             "syx": "asid", "sid": "sid", "mid": "midi", "abc": "score", "krn": "score", "musicxml": "score"}
+FORMAT_OF = {".sidl": "sidl", ".vice": "vice", ".dump": "vice", ".vice6": "vice6", ".reglog": "reglog",
+             ".wav": "wav", ".syx": "syx", ".sid": "sid", ".mid": "mid", ".midi": "mid", ".abc": "abc",
+             ".krn": "krn", ".musicxml": "musicxml", ".xml": "musicxml"}
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,10 @@ def registry() -> dict[str, Format]:
 
 
 def by_name(name: str) -> Format:
+    if _registry is None and name in MODULE_OF:
+        for fmt in importlib.import_module(f"{__name__}.{MODULE_OF[name]}").FORMATS:
+            if fmt.name == name:
+                return fmt
     reg = registry()
     if name not in reg:
         raise UsageError(f"unknown format {name!r}; known: {', '.join(sorted(reg))}")
@@ -61,6 +73,8 @@ def for_path(path: str, given: str | None = None) -> Format:
     if given:
         return by_name(given)
     suffix = PurePath(path).suffix.lower()
+    if suffix in FORMAT_OF:
+        return by_name(FORMAT_OF[suffix])
     for fmt in registry().values():
         if suffix in fmt.extensions:
             return fmt

@@ -8,8 +8,8 @@ cache) and runs 2–3x faster again. ``STEP`` is None where numba is missing or
 The first compile takes 5–8 seconds and is cached on disk by numba (``cache=True``), so it
 is paid once per installation, not per process, and not by a user who is waiting:
 :func:`compiled_step` hands out the step only once numba has it on disk, and otherwise
-starts one background process that compiles it (``python -m sidlang.decodekernel``) while
-this one steps with NumPy. ``fastmath`` allows reassociation and
+starts one background process that compiles it (:mod:`sidlang.jitcache`) while this one
+steps with NumPy. ``fastmath`` allows reassociation and
 fused multiply-adds (vectorized sums), not the no-NaN/no-inf assumptions.
 """
 
@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import math
 import os
+
+from sidlang import jitcache
 
 try:
     if os.environ.get("SIDLANG_NO_JIT"):
@@ -131,17 +133,9 @@ if numba is not None:
 else:  # pragma: no cover
     STEP = None
 
-_warming: list = []  # the background compile started by this process, if any
-
-
 def on_disk() -> bool | None:
     """Whether numba has a compiled step for this source on disk; None where it cannot tell."""
-    if STEP is None:
-        return False
-    try:  # numba's own cache index: empty when missing or made from another source
-        return bool(STEP._cache._cache_file._load_index())
-    except Exception:  # pragma: no cover - a numba without these internals
-        return None
+    return jitcache.on_disk(STEP) if STEP is not None else False
 
 
 def compiled_step(wait: bool = False):
@@ -150,22 +144,7 @@ def compiled_step(wait: bool = False):
     Without a cached compile, one background process compiles and caches it, so the next
     run (or a later decoder in this one) gets it; ``wait`` compiles here instead.
     """
-    if STEP is None:
-        return None
-    have = on_disk()
-    if have or have is None or wait:
-        return STEP
-    if not _warming:
-        import subprocess
-        import sys
-
-        try:
-            _warming.append(subprocess.Popen([sys.executable, "-m", "sidlang.decodekernel"], stdin=subprocess.DEVNULL,
-                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                             start_new_session=True))
-        except OSError:  # pragma: no cover - no way to start it: compile here after all
-            return STEP
-    return None
+    return jitcache.compiled(STEP, __name__, wait)
 
 
 def warm() -> None:

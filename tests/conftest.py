@@ -4,6 +4,11 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+# numba kernels compile in the test process at first use, as plain numba does (no interpreted
+# first runs, no background compiles), and the CLI does not compile ahead at its start.
+os.environ.setdefault("SIDLANG_JIT", "wait")
+os.environ.setdefault("SIDLANG_PREWARM", "0")
+
 settings.register_profile(
     "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )

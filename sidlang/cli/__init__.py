@@ -16,6 +16,21 @@ from sidlang.errors import SidlangError
 
 #: Subcommand modules of this package, in ``--help`` order. Each defines ``add_parser(sub)``.
 COMMANDS = ("convert", "info", "render", "play", "asid", "repl", "continue_", "corpus", "train", "evaluate")
+#: The command each module adds and its line in ``--help``: only the module of the command
+#: being run is imported (with what it needs: NumPy, the formats, torch), the others are
+#: listed from here. A test holds this table to what the modules' own parsers say.
+LISTED = {
+    "convert": ("convert", "convert a tune between formats"),
+    "info": ("info", "show a tune's header, length, writes and voices"),
+    "render": ("render", "render a tune to a WAV file through reSIDfp"),
+    "play": ("play", "render a tune and play it on the audio device"),
+    "asid": ("asid", "send a tune to SID hardware over MIDI (ASID), or write it as .syx/.mid"),
+    "repl": ("repl", "interactive editor: type frames, transform, listen, save"),
+    "continue_": ("continue", "continue a tune with the bundled model"),
+    "corpus": ("corpus", "build the training corpus (token shards), gather real tunes"),
+    "train": ("train", "train a model on a corpus"),
+    "evaluate": ("eval", "measure a model against baselines"),
+}
 
 EPILOG = """\
 formats (by name, or from the file ending):
@@ -34,7 +49,9 @@ exit codes: 0 success, 1 bad input, 2 usage error.
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The whole parser; given ``argv``, with only the command it names built out (its module
+    imported) and the others listed by name, which parses ``argv`` the same way."""
     parser = argparse.ArgumentParser(
         prog="sidlang",
         description="A text register language and toolkit for Commodore 64 SID music.",
@@ -44,14 +61,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"sidlang {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
+    wanted = _named_command(argv) if argv is not None else None
     for name in COMMANDS:
-        importlib.import_module(f"{__name__}.{name}").add_parser(sub)
+        command, line = LISTED[name]
+        if argv is None or command == wanted:
+            importlib.import_module(f"{__name__}.{name}").add_parser(sub)
+        else:
+            sub.add_parser(command, help=line, add_help=False)
     return parser
+
+
+def _named_command(argv: list[str]) -> str | None:
+    """The command ``argv`` runs: its first word that is not an option (the top level has only
+    ``--help`` and ``--version``, which take no value)."""
+    return next((a for a in argv if not a.startswith("-")), None)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (``sys.exit(main())``)."""
-    parser = build_parser()
+    from sidlang import jitcache
+
+    jitcache.prewarm()  # a stat per compiled module; compiles ahead, in the background, if cold
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as e:  # argparse: --help (0) or a usage error (2)

@@ -10,17 +10,17 @@ byte for byte with the first one of the same hash, so the result is exact, not p
 :func:`scan` returns None wherever the text is not of the plain shape (a line without its
 frame number, an empty or non-numeric ``@offset``, numbers too long for 64 bits, a comment,
 a control byte other than the newline); the caller then takes the exact parser. Without
-numba it returns None too. The text must be ASCII.
+numba it returns None too, and so it does until numba's disk cache holds the compiled pass
+(:mod:`sidlang.jitcache`: the first use starts a background compile, and the fast parser cuts
+the text in Python meanwhile). numba is imported at the first long text, not with this
+module. The text must be ASCII.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-try:
-    import numba
-except ImportError:  # pragma: no cover - numba is a dependency; this keeps the module importable
-    numba = None
+from sidlang import jitcache
 
 SPACE, NEWLINE, AT, HASH, ZERO, NINE = 32, 10, 64, 35, 48, 57
 MAX_DIGITS = 18  #: longer frame numbers or offsets go to the exact parser (which names them)
@@ -118,12 +118,21 @@ def _scan(buf, line_frame, tok_body, tok_off, body_start, body_end, table):
     return lines, ntok, nbody
 
 
-_kernel = numba.njit(cache=True, nogil=True)(_scan) if numba is not None else None
+_dispatcher: list = []  # the numba dispatcher of _scan once made (None without numba)
 
 
-def scan(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]] | None:
+def _kernel(wait: bool = False):
+    """The compiled pass where numba's cache has it (or ``wait``), else None."""
+    if not _dispatcher:
+        numba = jitcache.numba_module()
+        _dispatcher.append(numba.njit(cache=True, nogil=True)(_scan) if numba is not None else None)
+    return jitcache.compiled(_dispatcher[0], __name__, wait)
+
+
+def scan(text: str, wait: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]] | None:
     """``(frames, tok_body, tok_off, bodies)`` of ASCII frame lines, or None (see above)."""
-    if _kernel is None:
+    kernel = _kernel(wait)
+    if kernel is None:
         return None
     buf = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
     most = int(np.count_nonzero(buf == SPACE) + np.count_nonzero(buf == NEWLINE)) + 2
@@ -134,7 +143,7 @@ def scan(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]] | No
     body_start = np.empty(most, np.int64)
     body_end = np.empty(most, np.int64)
     table = np.full(size, -1, np.int64)
-    lines, ntok, nbody = _kernel(buf, line_frame, tok_body, tok_off, body_start, body_end, table)
+    lines, ntok, nbody = kernel(buf, line_frame, tok_body, tok_off, body_start, body_end, table)
     if lines == FAIL or lines == 0:  # no frame line: the exact parser decides
         return None
     bodies = [text[s:e] for s, e in zip(body_start[:nbody].tolist(), body_end[:nbody].tolist())]
@@ -142,5 +151,11 @@ def scan(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]] | No
 
 
 def warm_up() -> None:
-    """Compile (or load from numba's cache) the kernel now, off the first load's clock."""
+    """Load the compiled pass from numba's cache now, off the first load's clock (or start
+    its background compile)."""
     scan("0 v1 freq=$1@8\n")
+
+
+def warm() -> None:
+    """Compile the pass (numba caches it on disk): what the background compile runs."""
+    scan("0 v1 freq=$1@8\n", wait=True)
