@@ -188,7 +188,10 @@ def _warm(module: str) -> bool:
     import importlib
 
     try:
-        importlib.import_module(module).warm()
+        kernels = importlib.import_module(module)
+        if not is_warm(module) and hasattr(kernels, "purge"):
+            kernels.purge()  # sources changed since the last compile: none of it is reused
+        kernels.warm()
         return True
     except Exception:  # a kernel that fails to compile is compiled (and reported) on use
         return False
@@ -197,11 +200,14 @@ def _warm(module: str) -> bool:
 
 
 def main(argv: list[str]) -> int:
-    """``python -m sidlang.jitcache [MODULE|all]``: compile and cache, one process at a time."""
+    """``python -m sidlang.jitcache [--block] [MODULE…|all]``: compile and cache, one process at
+    a time (where another is compiling, return at once, or with ``--block`` wait for it first)."""
     try:
         os.nice(10)  # behind the user's own work
     except (AttributeError, OSError):  # pragma: no cover
         pass
+    block = "--block" in argv
+    argv = [a for a in argv if a != "--block"]
     modules = list(KERNELS) if not argv or argv[0] == "all" else argv
     lock = _stamp_dir() / "compile.lock"
     try:
@@ -209,7 +215,7 @@ def main(argv: list[str]) -> int:
 
         lock.parent.mkdir(parents=True, exist_ok=True)
         fh = open(lock, "w")  # noqa: SIM115 - held for the life of the process
-        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fh, fcntl.LOCK_EX | (0 if block else fcntl.LOCK_NB))
     except BlockingIOError:
         return 0  # another process is compiling; it leaves the stamps
     except (ImportError, OSError):  # pragma: no cover - no locking here: compile anyway

@@ -66,16 +66,28 @@ def test_prewarm_compiles_ahead_only_what_is_cold(monkeypatch, tmp_path):
     assert jitcache.prewarm() is None
 
 
-def test_every_core_function_is_in_the_cache_after_the_warm_up():
-    """The switch to compiled code waits for all of them: none may be left uncompiled."""
+@pytest.fixture(scope="module")
+def warm_core():
+    """The 6502 core compiled and cached by the background compile's own code (in a process of
+    its own, waiting for any other compile to end)."""
     pytest.importorskip("numba")
-    from numba.core.registry import CPUDispatcher
-
-    from sidlang.c64 import bus, cpu, jit, voice3
+    from sidlang.c64 import jit
 
     if not jit.JIT:
         pytest.skip("SIDLANG_NO_JIT is set")
-    jit.warm()
+    env = {**os.environ, "SIDLANG_JIT": "wait"}
+    done = subprocess.run([sys.executable, "-m", "sidlang.jitcache", "--block", "sidlang.c64.jit"],
+                          capture_output=True, text=True, timeout=600, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert jitcache.is_warm("sidlang.c64.jit")
+
+
+def test_every_core_function_is_in_the_cache_after_the_warm_up(warm_core):
+    """The switch to compiled code waits for all of them: none may be left uncompiled."""
+    from numba.core.registry import CPUDispatcher
+
+    from sidlang.c64 import bus, cpu, voice3
+
     kernels = [(m.__name__, k) for m in (bus, cpu, voice3) for k, v in vars(m).items()
                if isinstance(v, CPUDispatcher) and v.targetoptions.get("inline") != "always"]
     assert len(kernels) > 10
@@ -100,7 +112,8 @@ jitcache.on_disk = lambda d: False  # a fresh install: nothing compiled yet
 tune = jit._psid(bytes([0xA9, 0x0F, 0x8D, 0x18, 0xD4, 0xEE, 0x00, 0xD4, 0x60]), 0, 0)
 cold = load(tune, format="sid", seconds=2)
 state = [jit._core.compiled, asked]
-jitcache.on_disk = real_on_disk  # the background compile has finished
+jitcache.on_disk = real_on_disk  # the background compile has finished, and left its stamp
+jitcache.is_warm = lambda module: True
 jit._core.next_check = 0
 warm = load(tune, format="sid", seconds=2)
 state.append(jit._core.compiled)
@@ -109,8 +122,7 @@ print(json.dumps([state, w(cold) == w(warm), w(warm)]))
 """
 
 
-def test_a_first_sid_runs_interpreted_then_switches_to_the_compiled_core():
-    pytest.importorskip("numba")
+def test_a_first_sid_runs_interpreted_then_switches_to_the_compiled_core(warm_core):
     from sidlang.c64 import jit
     from sidlang.io import load
 
@@ -125,3 +137,42 @@ def test_a_first_sid_runs_interpreted_then_switches_to_the_compiled_core():
     here = load(jit._psid(bytes([0xA9, 0x0F, 0x8D, 0x18, 0xD4, 0xEE, 0x00, 0xD4, 0x60]), 0, 0), format="sid", seconds=2)
     assert writes == [here.writes["cycle"].tolist(), here.writes["val"].tolist()]
     assert np.all(np.diff(here.writes["cycle"]) >= 0)
+
+
+RACE = r"""
+import json, threading, time
+from sidlang import jitcache
+from sidlang.c64 import jit
+from sidlang.io import load
+
+class Running:
+    def poll(self):
+        return None
+
+real_on_disk, cached = jitcache.on_disk, []
+jitcache.compile_in_background = lambda m: Running()
+jitcache.is_warm = lambda module: bool(cached)
+jitcache.on_disk = lambda d: real_on_disk(d) if cached else False
+threading.Timer(0.3, cached.append, [True]).start()  # the compile ends while the child runs
+t = time.monotonic()
+tune = load(jit._psid(BUSY, 0, 0), format="sid", seconds=60)
+print(json.dumps([jit._core.compiled, time.monotonic() - t, tune.writes["cycle"].tolist()[-5:], len(tune.writes)]))
+"""
+#: A play routine that loops 256 times a frame: a minute of it takes the interpreted core long.
+BUSY = bytes([0xA2, 0x00, 0xE8, 0xD0, 0xFD, 0x8E, 0x18, 0xD4, 0x60])  # LDX #0; INX; BNE; STX $D418; RTS
+
+
+def test_the_compiled_core_takes_over_a_long_interpreted_call(warm_core):
+    from sidlang.c64 import jit
+    from sidlang.io import load
+
+    env = {**os.environ, "SIDLANG_PREWARM": "0"}
+    env.pop("SIDLANG_JIT", None)
+    env.pop("SIDLANG_NO_JIT", None)
+    code = RACE.replace("BUSY", repr(BUSY))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    compiled, took, last, n = json.loads(done.stdout.strip().splitlines()[-1])
+    here = load(jit._psid(BUSY, 0, 0), format="sid", seconds=60)
+    assert compiled is True and took < 10
+    assert [last, n] == [here.writes["cycle"].tolist()[-5:], len(here.writes)]

@@ -20,11 +20,14 @@ compiles in this process at the first call instead, as plain numba does.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+
+import numpy as np
 
 from sidlang import jitcache
 
@@ -32,6 +35,7 @@ JIT = not jitcache.disabled()
 _EAGER = JIT and jitcache.wait_here()
 _OPTIONS = {"cache": True, "nogil": True, "_nrt": False}
 _MODULE = __name__  # what the background compile warms (see warm())
+LONG = 4096  #: bytecode size of a function that is the instruction loop, not a device helper
 
 
 class _Core:
@@ -48,29 +52,103 @@ class _Core:
         if self.compiled is None:
             self.decide()
         elif not self.compiled and time.monotonic() >= self.next_check:
-            self.next_check = time.monotonic() + 0.5
-            if self.cached():
-                self.switch()
+            self.poll()
         if self.compiled:
             return self.dispatchers[fn](*args)
+        if len(fn.__code__.co_code) >= LONG and self.next_check != float("inf") and hasattr(os, "fork"):
+            return self.race(fn, args)
         self.depth += 1
         try:
             return fn(*args)
         finally:
             self.depth -= 1
 
-    def decide(self) -> None:
-        numba = jitcache.numba_module()
-        if numba is None:  # pragma: no cover - numba missing: interpreted for good
-            self.compiled = False
-            self.next_check = float("inf")
-            return
-        self.dispatchers = {fn: numba.njit(**opts)(fn) for fn, opts, _ in self.kernels}
-        if self.cached() or jitcache.compile_in_background(_MODULE) is None:
+    def poll(self) -> bool:
+        """Switch to the compiled core if the background compile has cached it by now."""
+        self.next_check = time.monotonic() + 0.5
+        if jitcache.is_warm(_MODULE) and self.make() and self.cached():
             self.switch()
-        else:
-            self.compiled = False
-            self.next_check = time.monotonic() + 0.5
+        return bool(self.compiled)
+
+    def race(self, fn: Callable, args: tuple) -> Any:
+        """The instruction loop, interpreted in a forked child, against the background compile.
+
+        One call can be the whole tune (a PSID's play calls all run inside it), so it cannot wait
+        for a switch between calls. The child runs it on its copy of the state and hands back
+        the arrays and the result; if the compiled core is cached first, the child is stopped
+        and this process runs the call compiled from the state as it was. Either way the call
+        ends no later than the faster of the two.
+        """
+        import pickle
+        import signal
+        import tempfile
+
+        fd, path = tempfile.mkstemp(prefix="sidlang-core-", suffix=".pickle")
+        os.close(fd)
+        try:
+            pid = os.fork()
+            if pid == 0:  # the child: interpreted, then out without running any exit code
+                code = 1
+                try:
+                    self.depth += 1
+                    try:
+                        out = (True, fn(*args))
+                    except BaseException as e:  # noqa: BLE001 - handed to the parent to raise
+                        out = (False, e)
+                    with open(path, "wb") as fh:
+                        pickle.dump((out, [a for a in args if isinstance(a, np.ndarray)]), fh, protocol=5)
+                    code = 0
+                finally:
+                    os._exit(code)
+            try:
+                while True:
+                    done, status = os.waitpid(pid, os.WNOHANG)
+                    if done:
+                        break
+                    if time.monotonic() >= self.next_check and self.poll():
+                        os.kill(pid, signal.SIGKILL)
+                        os.waitpid(pid, 0)
+                        return self.dispatchers[fn](*args)
+                    time.sleep(0.02)
+            except BaseException:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                raise
+            if os.waitstatus_to_exitcode(status) != 0:  # pragma: no cover - the child died
+                raise RuntimeError("the interpreted 6502 core stopped without a result")
+            with open(path, "rb") as fh:
+                (ok, value), arrays = pickle.load(fh)
+        finally:
+            os.unlink(path)
+        for mine, theirs in zip([a for a in args if isinstance(a, np.ndarray)], arrays):
+            mine[...] = theirs
+        if not ok:
+            raise value
+        return value
+
+    def decide(self) -> None:
+        """Compiled if numba's cache has the core. Where no background compile has left its
+        stamp for these sources, it cannot have: then numba is not even imported until one has."""
+        self.compiled = False
+        self.next_check = time.monotonic() + 0.5
+        if jitcache.is_warm(_MODULE) or jitcache.wait_here():
+            if not self.make():  # pragma: no cover - numba missing: interpreted for good
+                self.next_check = float("inf")
+                return
+            if self.cached() or jitcache.wait_here():
+                self.switch()
+                return
+        if jitcache.compile_in_background(_MODULE) is None and self.make():
+            self.switch()  # no way to compile elsewhere: here, as plain numba does
+
+    def make(self) -> bool:
+        """The dispatchers (numba imported, nothing compiled yet); False without numba."""
+        if getattr(self, "dispatchers", None) is None:
+            numba = jitcache.numba_module()
+            if numba is None:
+                return False
+            self.dispatchers = {fn: numba.njit(**opts)(fn) for fn, opts, _ in self.kernels}
+        return True
 
     def cached(self) -> bool:
         """numba's cache holds every function that is compiled on its own (not inlined)."""
@@ -125,6 +203,34 @@ def njit_inline(fn: Callable[..., Any]) -> Callable[..., Any]:
     emulated instruction that is most of the time spent, so the hot helpers are inlined.
     """
     return _lazy(fn, {**_OPTIONS, "inline": "always"})
+
+
+def purge() -> None:
+    """Remove numba's cached code of the whole core before it is compiled again.
+
+    numba keys a function's cache on its own source file alone, yet :mod:`bus` and :mod:`voice3`
+    are compiled into ``execute``: after a change to them alone it would go on loading ``execute``
+    built with the old ones (and never compile theirs). The background compile calls this when
+    the stamp of the core's sources has changed.
+    """
+    from pathlib import Path
+
+    from sidlang.c64 import cpu
+
+    numba = jitcache.numba_module()
+    execute = cpu.execute
+    if numba is None or not hasattr(execute, "_cache"):
+        return
+    folder = Path(execute._cache._cache_path)
+    for name in list(sys.modules):
+        if name.startswith("sidlang.c64."):
+            base = name.rsplit(".", 1)[1]
+            for pattern in (f"{base}.*.nbi", f"{base}.*.nbc"):
+                for path in folder.glob(pattern):
+                    try:
+                        path.unlink()
+                    except OSError:
+                        pass
 
 
 def _psid(code: bytes, init: int, play: int, *, rsid: bool = False, cia: bool = False) -> bytes:
