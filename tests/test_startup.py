@@ -140,7 +140,7 @@ def test_a_first_sid_runs_interpreted_then_switches_to_the_compiled_core(warm_co
 
 
 RACE = r"""
-import json, threading, time
+import json, time
 from sidlang import jitcache
 from sidlang.c64 import jit
 from sidlang.io import load
@@ -149,14 +149,19 @@ class Running:
     def poll(self):
         return None
 
-real_on_disk, cached = jitcache.on_disk, []
+real_on_disk, t = jitcache.on_disk, time.monotonic()
+ended = lambda: time.monotonic() - t > 0.3  # the compile ends while the child runs
 jitcache.compile_in_background = lambda m: Running()
-jitcache.is_warm = lambda module: bool(cached)
-jitcache.on_disk = lambda d: real_on_disk(d) if cached else False
-threading.Timer(0.3, cached.append, [True]).start()  # the compile ends while the child runs
-t = time.monotonic()
+jitcache.is_warm = lambda module: ended()
+jitcache.on_disk = lambda d: real_on_disk(d) if ended() else False
+raced = []
+race = jit._core.race
+kill = jit.os.kill
+jit.os.kill = lambda pid, sig: raced.append("stopped") or kill(pid, sig)
+jit._core.race = lambda fn, args: raced.append(fn.__name__) or race(fn, args)
 tune = load(jit._psid(BUSY, 0, 0), format="sid", seconds=60)
-print(json.dumps([jit._core.compiled, time.monotonic() - t, tune.writes["cycle"].tolist()[-5:], len(tune.writes)]))
+print(json.dumps([jit._core.compiled and raced[-2:] == ["execute", "stopped"], time.monotonic() - t,
+                  tune.writes["cycle"].tolist()[-5:], len(tune.writes)]))
 """
 #: A play routine that loops 256 times a frame: a minute of it takes the interpreted core long.
 BUSY = bytes([0xA2, 0x00, 0xE8, 0xD0, 0xFD, 0x8E, 0x18, 0xD4, 0x60])  # LDX #0; INX; BNE; STX $D418; RTS

@@ -55,8 +55,12 @@ class _Core:
             self.poll()
         if self.compiled:
             return self.dispatchers[fn](*args)
-        if len(fn.__code__.co_code) >= LONG and self.next_check != float("inf") and hasattr(os, "fork"):
-            return self.race(fn, args)
+        if len(fn.__code__.co_code) >= LONG and self.next_check != float("inf"):
+            if _can_fork():
+                return self.race(fn, args)
+            if self.make():  # interpreted, a long tune could take minutes: compile here instead
+                self.switch()
+                return self.dispatchers[fn](*args)
         self.depth += 1
         try:
             return fn(*args)
@@ -168,6 +172,14 @@ class _Core:
 
 
 _core = _Core()
+
+
+def _can_fork() -> bool:
+    """A child can be forked safely: POSIX but not macOS (whose system libraries may not
+    survive it), and no other thread (which might hold a lock the child then waits on)."""
+    import threading
+
+    return hasattr(os, "fork") and sys.platform != "darwin" and threading.active_count() == 1
 
 
 def _lazy(fn: Callable[..., Any], options: dict) -> Callable[..., Any]:
