@@ -23,11 +23,13 @@ background process itself, and benchmarks that want it); ``SIDLANG_PREWARM=0`` s
 
 from __future__ import annotations
 
-import hashlib
 import os
-import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # subprocess and hashlib are imported where used: this module is on every start
+    import subprocess
 
 #: Kernel modules (each with a ``warm()``) and their sources, relative to the sidlang package.
 KERNELS: dict[str, tuple[str, ...]] = {
@@ -65,6 +67,8 @@ def on_disk(dispatcher) -> bool | None:
 
     None where it cannot tell (a numba without these internals): then compile as numba would.
     """
+    import hashlib
+
     try:
         cache = dispatcher._cache
         index = cache._cache_file._load_index()  # empty when missing or made from other source
@@ -87,6 +91,8 @@ def compile_in_background(module: str) -> subprocess.Popen | None:
     if proc is None:
         if (os.cpu_count() or 1) < 2:
             return None  # a second process would only halve the first command's speed
+        import subprocess
+
         try:
             env = {**os.environ, "SIDLANG_JIT": "wait", "SIDLANG_PREWARM": "0"}
             proc = subprocess.Popen([sys.executable, "-m", "sidlang.jitcache", module], env=env,
@@ -129,7 +135,7 @@ def _stamp_dir() -> Path:
 
 
 def stamp(module: str) -> str:
-    """A digest of what ``module``'s compiled kernels depend on: its sources, numba, Python."""
+    """What ``module``'s compiled kernels depend on: its sources, numba, Python (one line each)."""
     parts = [sys.version, sys.executable, os.environ.get("NUMBA_CACHE_DIR", "")]
     try:
         import importlib.util
@@ -149,7 +155,7 @@ def stamp(module: str) -> str:
             except OSError:
                 continue
             parts.append(f"{f.name} {st.st_mtime_ns} {st.st_size}")
-    return hashlib.sha1("\n".join(parts).encode()).hexdigest()
+    return "\n".join(parts) + "\n"
 
 
 def is_warm(module: str) -> bool:
