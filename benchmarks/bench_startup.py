@@ -23,6 +23,11 @@ Printed: seconds and the ratio to warm (the goal: first within 2x). TUNE default
 ``kicksamule.sid`` from ``../shared/testdata`` where that is present, else a PSID the project
 writes from a synthetic player log.
 
+Render, whole process: ``sidlang render TUNE.vice OUT.wav`` against a bare script (the
+baseline) that reads the same dump with ``str.split``, feeds pyresidfp's low-level ``SID`` and
+writes the WAV with the ``wave`` module, each a fresh process, alternating, best of
+``--repeat``; printed as the speed ratio bare / sidlang (the goal: at least 0.95).
+
     python benchmarks/bench_startup.py [TUNE] [--seconds 30 180] [--repeat 5] [--no-before]
 """
 
@@ -103,6 +108,41 @@ def first_run(tune: Path, seconds: float, repeat: int, before: bool, folder: Pat
         print(f"  {name:24s} {t:6.2f} s   x{t / warm:5.2f} of warm")
 
 
+BARE = """\
+import array, sys, wave
+from pyresidfp._pyresidfp import SID, ChipModel, SamplingMethod
+rows = [tuple(map(int, line.split())) for line in open(sys.argv[1])]
+sid = SID(ChipModel.MOS6581, SamplingMethod.RESAMPLE, 985248.0, 44100.0)
+out = []
+for delta, reg, val in rows:
+    if delta:
+        out.extend(sid.clock(delta))
+    sid.write(reg & 31, val)
+out.extend(sid.clock(19656))
+with wave.open(sys.argv[2], "wb") as w:
+    w.setnchannels(1), w.setsampwidth(2), w.setframerate(44100)
+    w.writeframes(array.array("h", out).tobytes())
+"""
+
+
+def render_process(tune: Path, seconds: float, repeat: int, folder: Path) -> None:
+    dump = folder / "render.vice"
+    env = {**os.environ, "SIDLANG_PREWARM": "0"}
+    run(CLI + ["convert", str(tune), str(dump), "--seconds", str(seconds), "--force"], env)
+    script = folder / "bare.py"
+    script.write_text(BARE)
+    cases = {"bare script (baseline)": [sys.executable, str(script), str(dump), str(folder / "bare.wav")],
+             "sidlang render": CLI + ["render", str(dump), str(folder / "out.wav"), "--force"]}
+    best = dict.fromkeys(cases, float("inf"))
+    for _ in range(repeat):
+        for name, cmd in cases.items():
+            best[name] = min(best[name], run(cmd, env))
+    base = best["bare script (baseline)"]
+    print(f"\nrender, whole process: {tune.name} {seconds:g} s as a VICE dump, best of {repeat} (goal: at least 0.95)")
+    for name, t in best.items():
+        print(f"  {name:24s} {t:6.2f} s   speed vs bare {base / t:5.3f}")
+
+
 def synthetic_tune(folder: Path) -> Path:
     from sidlang.formats.sid import write_sid
     from sidlang.testing import player_log
@@ -125,6 +165,7 @@ def main() -> None:
         tune = args.tune or (SHARED_TUNE if SHARED_TUNE.exists() else synthetic_tune(folder))
         for seconds in args.seconds:
             first_run(tune, seconds, args.repeat, not args.no_before, folder)
+        render_process(tune, 30.0, args.repeat, folder)
 
 
 if __name__ == "__main__":
