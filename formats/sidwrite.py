@@ -171,6 +171,11 @@ def iter_frame_streams(tune: Tune) -> Iterator[bytes]:
                 continue  # read-only registers and writes that change nothing
             st[c][r] = v
             buf += bytes((c * 32 + r, v))
+        if n == 0 and st[0][0x18] < 0:
+            # A player sets the volume before init (libsidplayfp's driver, and sidlang's reading
+            # of a .sid, set 15): a tune that never wrote it must say it is 0.
+            st[0][0x18] = 0
+            buf += bytes((0x18, 0))
         buf.append(END_FRAME)
         yield bytes(buf)
 

@@ -46,6 +46,8 @@ NNMI = 18
 EVCAP = 19  #: capacity of the interrupt-time logs
 EV_PER_FRAME = 20  #: interrupts allowed per video frame, on average from the start (0 = no bound)
 ONE_SEC = 21  #: cycles in one second: the averaging starts after it
+BL_NEXT = 22  #: cycle at which the next bad line's DMA takes the bus (INF: none)
+BL_ON = 23  #: 1: bad lines hold the CPU (0 turns them off, for comparisons)
 CIA_BASE = 24
 CIA_SIZE = 24
 # per CIA, relative to CIA_BASE + k * CIA_SIZE; timer j at +6*j
@@ -94,6 +96,38 @@ def set_banks(pmap, dev) -> None:
     for p in range(0xE0, 0x100):
         pmap[p] = kernal
     dev[IO_ON] = 1 if d == P_IO else 0
+
+
+BL_FROM, BL_LEN = 11, 43  #: a bad line holds the CPU from its 12th cycle to its 55th
+
+
+@njit
+def next_badline(dev, io, t) -> int:
+    """Where the first bad-line DMA that has not ended by cycle ``t`` starts (INF if none).
+
+    A bad line is a raster line $30-$F7 whose low three bits are YSCROLL ($D011 & 7) while
+    the display is on ($D011 bit 4): the VIC-II reads the screen's character codes then and
+    holds the CPU for 40-43 cycles (BA low from cycle 12, the bus its from 15 to 54). Modelled
+    as ``BL_LEN`` cycles from cycle ``BL_FROM`` of the line. The VIC's rule that DEN must have
+    been set during line $30 is read as "is set now".
+    """
+    if not dev[BL_ON] or not (np.int64(io[0x11]) & 0x10):
+        return INF
+    frame = dev[FRAME]
+    cpl = dev[CPL]
+    ys = np.int64(io[0x11]) & 7
+    fs = t - t % frame
+    pos = t - fs
+    line = pos // cpl
+    if pos - line * cpl >= BL_FROM + BL_LEN:
+        line += 1
+    if line < 0x30:
+        line = 0x30
+    line += (ys - line) & 7
+    if line > 0xF7:
+        line = 0x30 + ((ys - 0x30) & 7)
+        fs += frame
+    return fs + line * cpl + BL_FROM
 
 
 @njit
@@ -306,6 +340,8 @@ def io_write(addr, v, t, io, dev, log_clk, log_addr, log_val) -> None:
         if r == 0x11 or r == 0x12:
             dev[RASTER_CMP] = ((np.int64(io[0x11]) & 0x80) << 1) | np.int64(io[0x12])
             dev[RASTER_NEXT] = next_raster(dev, t)
+            if r == 0x11:
+                dev[BL_NEXT] = next_badline(dev, io, t)
         elif r == 0x19:
             dev[VIC_LATCH] &= ~v & 0x0F
         elif r == 0x1A:

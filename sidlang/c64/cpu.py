@@ -186,10 +186,28 @@ def _raster_poll_skip(dest, clk, cyc, until, ram, pmap, dev) -> int:
     lim = dev[bus.NEXT_EV]
     if lim > until:
         lim = until
+    if lim > dev[bus.BL_NEXT]:
+        lim = dev[bus.BL_NEXT]  # a bad line would hold the loop: run through it
     k = (lim - clk - 1) // period
     if k < n:
         n = k
     return n * period if n > 0 else 0
+
+
+@njit_inline
+def _badline(clk, cyc, io, dev) -> int:
+    """The clock once the bad line this instruction (from ``clk``, ``cyc`` cycles) runs into
+    has let the CPU go: it waits out the DMA if it starts inside it, else its cycles from the
+    DMA's start on come ``BL_LEN`` later. Moves ``dev[BL_NEXT]`` on."""
+    bl = dev[bus.BL_NEXT]
+    if clk >= bl + bus.BL_LEN:  # time was skipped past it (waiting for an event)
+        bl = bus.next_badline(dev, io, clk)
+        dev[bus.BL_NEXT] = bl
+        if clk + cyc <= bl:
+            return clk
+    clk = bl + bus.BL_LEN if clk >= bl else clk + bus.BL_LEN
+    dev[bus.BL_NEXT] = bus.next_badline(dev, io, bl + bus.BL_LEN)
+    return clk
 
 
 @njit
@@ -324,6 +342,8 @@ def execute(cpu, ram, rom, pmap, io, dev, log_clk, log_addr, log_val, irqlog, nm
                 pc = (pc + 1) & 0xFFFF
             if _EXTRA[op] and cross and m != M_REL:
                 cyc += 1
+            if clk + cyc > dev[bus.BL_NEXT]:
+                clk = _badline(clk, cyc, io, dev)
             t = clk + cyc - 1  # the cycle of the data access
             v = 0
             if _READS[o]:
@@ -637,6 +657,8 @@ def execute(cpu, ram, rom, pmap, io, dev, log_clk, log_addr, log_val, irqlog, nm
                 ram[0x100 | sp] = fc | fz << 1 | fi << 2 | fd << 3 | 0x20 | fv << 6 | fn << 7
                 sp = (sp - 1) & 0xFF
                 fi = 1
+                if clk + 7 > dev[bus.BL_NEXT]:
+                    clk = _badline(clk, 7, io, dev)
                 pc = _rd(vec, clk, ram, rom, pmap, io, dev) | (_rd(vec + 1, clk, ram, rom, pmap, io, dev) << 8)
                 clk += 7
                 at = -1

@@ -68,7 +68,7 @@ class C64:
     """
 
     def __init__(self, ntsc: bool = False, log_capacity: int = 1 << 16, event_capacity: int = 1 << 16,
-                 booted: bool = False, max_writes: int = MAX_WRITES):
+                 booted: bool = False, max_writes: int = MAX_WRITES, badlines: bool = True):
         """``booted``: RAM holds the KERNAL's variables as after a reset and BASIC's ``RUN``
         (RSIDs, which expect a real C64); otherwise only the vectors and the PAL/NTSC flag
         are set in otherwise zeroed pages 0-3, as libsidplayfp's PSID driver leaves them."""
@@ -107,8 +107,13 @@ class C64:
         d[c1 + bus.C_ICR_MASK] = 1
         d[c1 + bus.C_CRA] = 0x11
         bus.timer_start(d, c1, 0)
-        d[bus.RASTER_CMP] = 0
+        # The VIC-II as the KERNAL (RSIDs) or libsidplayfp's PSID driver leaves it: display
+        # on, raster compare at line 311 or 0, its interrupt off.
+        self.io[0x11], self.io[0x12] = (0x9B, 0x37) if booted else (0x1B, 0x00)
+        d[bus.RASTER_CMP] = ((int(self.io[0x11]) & 0x80) << 1) | int(self.io[0x12])
         d[bus.RASTER_NEXT] = bus.next_raster(d, -1)
+        d[bus.BL_ON] = int(badlines)
+        d[bus.BL_NEXT] = bus.next_badline(d, self.io, 0)
         bus.update(d, 0)
         if booted:
             kernal.ram_after_boot(self.ram, pal=not ntsc)
@@ -133,6 +138,10 @@ class C64:
         self.dev[bus.PORT_DATA] = value
         self.ram[1] = value
         bus.set_banks(self.pmap, self.dev)
+
+    def sid_write(self, addr: int, value: int) -> None:
+        """A write to a SID register at the current cycle, as if the CPU had made it."""
+        bus.io_write(addr, value, self.clock, self.io, self.dev, self.log_clk, self.log_addr, self.log_val)
 
     def peek(self, addr: int) -> int:
         return int(self.ram[addr])

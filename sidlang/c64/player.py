@@ -9,6 +9,7 @@ What a SID player does, with the same choices ``sidplayfp`` makes:
   the CPU is idle and costs nothing. ``$01`` is set before each call from the routine's
   address as libsidplayfp's ``iomap`` does (`$37` below `$A000`, `$36` below `$D000`, `$35`
   from `$E000`, `$34` in between).
+* Before init, ``$D418`` is set to 15 (:data:`DRIVER_VOLUME`), as libsidplayfp's driver does.
 * **RSID, or PSID with play = 0**: init runs as the C64's main program with interrupts, and
   whatever interrupt handlers it installs (through ``$0314`` with the KERNAL banked in, or
   ``$FFFE`` without) run on the raster or timer interrupts it programs. If init returns, the
@@ -32,6 +33,10 @@ from sidlang.tune import MAX_FRAMES
 
 #: The fastest PSID tick played: a 16 kHz sample player calls play 330 times a PAL frame.
 MAX_CALLS_PER_FRAME = 512
+#: libsidplayfp's driver sets the volume to 15 before it calls init, so a tune is heard (with
+#: the 6581's volume click) from the start even before it writes $D418 itself; sidlang does the
+#: same, as a write at cycle 0. (A C64 starts with the volume at 0.)
+DRIVER_VOLUME = 0x0F
 
 
 @dataclass
@@ -79,6 +84,7 @@ def play(prog: Program, song: int, cycles: int, budget: int, init_budget: int | 
     """Run ``prog``'s song ``song`` (0-based) for ``cycles`` CPU cycles."""
     m = C64(ntsc=prog.ntsc, booted=prog.rsid)
     m.load(prog.load, prog.data)
+    m.sid_write(0xD418, DRIVER_VOLUME)
     if prog.rsid or prog.play == 0:
         return _free(m, prog, song, cycles)
     m.set_port(iomap(prog.init))

@@ -46,11 +46,17 @@ V3_EXP = V3_BASE + 11  #: exponential counter
 V3_EXP_PERIOD = V3_BASE + 12
 V3_STATE = V3_BASE + 13  #: ATTACK, DECAY or RELEASE
 V3_HOLD = V3_BASE + 14  #: 1 while the counter is frozen at zero
-V3_SIZE = 15
+V3_TEST_T = V3_BASE + 15  #: cycle the test bit was set at
+V3_FLOAT = V3_BASE + 16  #: the waveform output held while no waveform is selected
+V3_FLOAT_T = V3_BASE + 17  #: cycle the waveform was switched off at
+V3_SIZE = 18
 ATTACK, DECAY, RELEASE = 0, 1, 2
 #: Cycles per envelope step for the 16 rate settings (reSID's table: 2 ms … 8 s per 256 steps).
 RATE_PERIODS = (9, 32, 63, 95, 149, 220, 267, 313, 392, 977, 1954, 3126, 3907, 11720, 19532, 31251)
-LFSR_RESET = 0x7FFFF8  #: the noise register after power-on (reSID)
+LFSR_RESET = 0x7FFFFF  #: the noise register after power-on, and once the test bit has held it long
+TEST_RESET = 50_000  #: cycles of test bit after which the noise register is all ones (6581R3)
+FLOAT_TTL = 54_000  #: cycles a waveform output is held after the waveform is switched off (6581R3)
+NOISE_DELAY = 2  #: cycles from accumulator bit 19 rising to the noise register's shift
 _LFSR_PERIOD = (1 << 23) - 1
 _BIT19 = 1 << 19
 
@@ -145,7 +151,9 @@ def _advance(dev, t) -> None:
         return
     dev[V3_T0] = t
     _envelope(dev, dt)
-    if dev[V3_CTRL] & 0x08:  # test bit: the accumulator is held at zero
+    if dev[V3_CTRL] & 0x08:  # test bit: the accumulator is held at zero, the noise register fills
+        if t - dev[V3_TEST_T] >= TEST_RESET:
+            dev[V3_LFSR] = LFSR_RESET
         return
     acc = dev[V3_ACC]
     end = acc + dev[V3_FREQ] * dt
@@ -175,10 +183,19 @@ def write(dev, reg, v, t) -> None:
     elif reg == 0x11:
         dev[V3_PW] = (dev[V3_PW] & 0x0FF) | ((v & 0x0F) << 8)
     elif reg == 0x12:
-        if v & 0x08:
+        old = dev[V3_CTRL]
+        if v >> 4 == 0 and old >> 4 != 0:  # no waveform: the output floats at its last value
+            dev[V3_FLOAT] = _output(dev)
+            dev[V3_FLOAT_T] = t
+        if v & 0x08 and not old & 0x08:
             dev[V3_ACC] = 0
-            dev[V3_LFSR] = LFSR_RESET  # held in test long enough, the register refills with ones
-        gate = dev[V3_CTRL] & 1
+            dev[V3_TEST_T] = t
+        elif old & 0x08 and not v & 0x08:
+            # The test bit held the register in the first phase of a shift; releasing it
+            # completes the shift, with the test bit standing in for bit 22 in the feedback.
+            lfsr = dev[V3_LFSR]
+            dev[V3_LFSR] = ((lfsr << 1) & 0x7FFFFF) | ((1 ^ (lfsr >> 17)) & 1)
+        gate = old & 1
         if v & 1 and not gate:
             dev[V3_STATE] = ATTACK
             dev[V3_PERIOD] = _rate_period(dev[V3_AD] >> 4)
@@ -200,13 +217,24 @@ def write(dev, reg, v, t) -> None:
 
 
 @njit
-def osc3(dev, t) -> int:
-    """What `$D41B` reads at cycle ``t``: the upper 8 of voice 3's 12 waveform bits."""
-    _advance(dev, t)
+def _noise(dev) -> int:
+    """The noise waveform's 12 bits, from the register as it was ``NOISE_DELAY`` cycles ago."""
+    s = dev[V3_LFSR]
+    if not dev[V3_CTRL] & 0x08:
+        acc = dev[V3_ACC]
+        back = acc - dev[V3_FREQ] * NOISE_DELAY
+        if (acc - _BIT19) // (_BIT19 * 2) != (back - _BIT19) // (_BIT19 * 2):
+            s = (s >> 1) | (((s ^ (s >> 18)) & 1) << 22)  # the shift has not reached the output yet
+    return (((s & 0x100000) >> 9) | ((s & 0x040000) >> 8) | ((s & 0x004000) >> 5)
+            | ((s & 0x000800) >> 3) | ((s & 0x000200) >> 2) | ((s & 0x000020) << 1)
+            | ((s & 0x000004) << 3) | ((s & 0x000001) << 4))
+
+
+@njit
+def _output(dev) -> int:
+    """The 12-bit waveform output for the state as advanced."""
     ctrl = dev[V3_CTRL]
     wave = ctrl >> 4
-    if wave == 0:
-        return 0
     acc = dev[V3_ACC]
     out = 0xFFF
     if wave & 1:  # triangle
@@ -214,15 +242,21 @@ def osc3(dev, t) -> int:
         out &= (folded >> 11) & 0xFFF
     if wave & 2:  # sawtooth
         out &= acc >> 12
-    if wave & 4:  # pulse
-        if not (ctrl & 0x08) and (acc >> 12) < dev[V3_PW]:
+    if wave & 4:  # pulse: the comparison is a cycle late
+        if not (ctrl & 0x08) and (((acc - dev[V3_FREQ]) & 0xFFFFFF) >> 12) < dev[V3_PW]:
             out = 0
     if wave & 8:  # noise
-        s = dev[V3_LFSR]
-        out &= (((s & 0x400000) >> 11) | ((s & 0x100000) >> 10) | ((s & 0x010000) >> 7)
-                | ((s & 0x002000) >> 5) | ((s & 0x000800) >> 4) | ((s & 0x000080) >> 1)
-                | ((s & 0x000010) << 1) | ((s & 0x000004) << 2))
-    return out >> 4
+        out &= _noise(dev)
+    return out
+
+
+@njit
+def osc3(dev, t) -> int:
+    """What `$D41B` reads at cycle ``t``: the upper 8 of voice 3's 12 waveform bits."""
+    _advance(dev, t)
+    if dev[V3_CTRL] >> 4 == 0:
+        return dev[V3_FLOAT] >> 4 if t - dev[V3_FLOAT_T] < FLOAT_TTL else 0
+    return _output(dev) >> 4
 
 
 @njit

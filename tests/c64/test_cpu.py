@@ -118,3 +118,18 @@ def test_log_grows_past_its_first_capacity():
     m.call(0x1000, 0, 10**6, "test")
     c, _, _ = m.writes()
     assert len(c) == 40 * 256 and np.diff(c)[0] == 9  # STA + INX + BNE
+
+
+@pytest.mark.parametrize("d011, stalls", [(0x1B, 5), (0x0B, 0)])  # display on, then off
+def test_bad_lines_hold_the_cpu(d011, stalls):
+    # About 5150 cycles from line 0, 5370 with the stalls: the bad lines $33, $3b, $43, $4b,
+    # $53 (YSCROLL 3) fall inside.
+    src = f"lda #${d011:02x}\nsta $d011\nldy #4\nouter: ldx #0\ninner: dex\nbne inner\ndey\nbne outer\nsta $d400\nrts"
+    code, _ = assemble(src, 0x1000)
+    ends = []
+    for badlines in (True, False):
+        m = C64(badlines=badlines)
+        m.load(0x1000, code)
+        m.call(0x1000, 0, 100_000, "test")
+        ends.append(int(m.writes()[0][0]))
+    assert 40 * stalls <= ends[0] - ends[1] <= 43 * stalls

@@ -85,3 +85,44 @@ def test_env3_reads_through_the_bus():
     read = int(c[a == 0xD400][0]) - 4  # LDA abs reads on its last cycle, 4 before the STA writes
     # The rate counter has counted to 9 and restarted since power-on: steps fall on multiples of 9.
     assert v[a == 0xD400][0] == read // 9 - gate // 9 > 100
+
+
+def test_noise_shifts_two_cycles_after_bit_19_rises():
+    dev = fresh()
+    voice3.write(dev, 0x0F, 0x80, 0)  # frequency $8000: bit 19 of the accumulator rises at cycle 16
+    voice3.write(dev, 0x12, 0x80, 0)  # noise
+    assert voice3.osc3(dev, 17) == 0xFF  # all ones from power-on
+    assert voice3.osc3(dev, 18) == 0xFE  # shifted in: bit 22 ^ bit 17 = 0, the output's low bit
+
+
+def test_test_bit_keeps_the_noise_register_unless_held_long():
+    def noise_after(test_cycles: int) -> int:
+        dev = fresh()
+        voice3.write(dev, 0x0F, 0x80, 0)
+        voice3.write(dev, 0x12, 0x80, 0)
+        voice3.osc3(dev, 40)  # one shift (at 16; the next is at 48): bit 0 is 0
+        voice3.write(dev, 0x12, 0x88, 40)  # test on
+        voice3.write(dev, 0x12, 0x80, 40 + test_cycles)  # and off: the held shift completes
+        return int(dev[voice3.V3_LFSR])
+    # released soon: the register kept, shifted once with the test bit as bit 22: 1 ^ bit 17 (1)
+    assert noise_after(1000) == 0x7FFFFC
+    assert noise_after(voice3.TEST_RESET) == 0x7FFFFE  # held long: all ones, then that shift
+
+
+def test_waveform_off_holds_the_last_output_for_a_while():
+    dev = fresh()
+    voice3.write(dev, 0x0F, 0x10, 0)
+    voice3.write(dev, 0x12, 0x20, 0)  # sawtooth
+    held = voice3.osc3(dev, 5000)
+    voice3.write(dev, 0x12, 0x00, 5000)
+    assert held and voice3.osc3(dev, 5000 + voice3.FLOAT_TTL - 1) == held
+    assert voice3.osc3(dev, 5000 + voice3.FLOAT_TTL) == 0
+
+
+def test_pulse_compares_a_cycle_late():
+    dev = fresh()
+    voice3.write(dev, 0x0F, 0x10, 0)  # $1000 a cycle: the top 12 bits step by 1
+    voice3.write(dev, 0x11, 0x00, 0)
+    voice3.write(dev, 0x10, 0x10, 0)  # pulse width 16
+    voice3.write(dev, 0x12, 0x40, 0)
+    assert voice3.osc3(dev, 16) == 0 and voice3.osc3(dev, 17) == 0xFF

@@ -64,10 +64,12 @@ def test_vbi_play_writes_exact_cycles():
     assert (h.title, h.author, h.released) == ("Test", "Me", "2026 Ünïcödé €")
     assert h.frame_cycles == PAL and h.start_cycle == 0 and h.frames == 6
     w = tune.writes
-    assert (int(w["cycle"][0]), int(w["reg"][0]), int(w["val"][0])) == (5, 0x18, 15)
+    # the player's volume (as libsidplayfp's driver sets it), then init's own write
+    assert [(int(c), int(r), int(v)) for c, r, v in zip(w["cycle"][:2], w["reg"][:2], w["val"][:2])] == \
+        [(0, 0x18, 15), (5, 0x18, 15)]
     # play at frame n: INC abs (6) + LDA abs (4) + STA abs writes on its 4th cycle
-    assert w["cycle"][1:].tolist() == [n * PAL + 13 for n in range(1, 6)]
-    assert w["val"][1:].tolist() == [1, 2, 3, 4, 5]
+    assert w["cycle"][2:].tolist() == [n * PAL + 13 for n in range(1, 6)]
+    assert w["val"][2:].tolist() == [1, 2, 3, 4, 5]
     state = tune.frames.state(0)
     assert state[3, 0] == 3 and state[0, 0x18] == 15
 
@@ -94,8 +96,8 @@ def test_cia_speed_and_multispeed_follow_the_tunes_timer(latch, frame):
 def test_vbi_song_ignores_the_timer_and_subtune_goes_in_a():
     src = "init: sta $d402\nrts\nplay: rts"
     tune = load(psid(src, songs=3, start_song=2), seconds=0.05)
-    assert tune.writes["val"].tolist() == [1] and tune.header.subtune == 2
-    assert load(psid(src, songs=3), subtune=3, seconds=0.05).writes["val"].tolist() == [2]
+    assert tune.writes["val"].tolist() == [15, 1] and tune.header.subtune == 2  # the volume first
+    assert load(psid(src, songs=3), subtune=3, seconds=0.05).writes["val"].tolist() == [15, 2]
     with pytest.raises(UsageError, match="--subtune must be 1–3"):
         load(psid(src, songs=3), subtune=4)
 
@@ -165,7 +167,8 @@ irq:    pha
 def test_rsid_runs_the_installed_cia_handler_through_0314():
     tune = load(psid(RSID_CIA, load=0x0900, magic="RSID", play=None), seconds=0.1)
     assert tune.header.frame_cycles == 5000 and tune.header.timing == "irq"
-    assert np.all(np.diff(tune.irq) == 5000)
+    # an IRQ waits for the instruction in progress, and for a bad line's DMA
+    assert np.all(np.abs(np.diff(tune.irq) - 5000) <= 43)
     incs = tune.writes[tune.writes["reg"] == 0x0F]
     assert len(incs) == 2 * len(tune.irq)
 
