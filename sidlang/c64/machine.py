@@ -60,6 +60,16 @@ def _rom() -> np.ndarray:
 _ROM = _rom()
 
 
+def _power_on_ram() -> np.ndarray:
+    """RAM as libsidplayfp (after VICE) powers it up: in each 8 bytes 00 00 ff ff ff ff 00 00,
+    inverted in every other 16 KiB. Tunes that read memory they never wrote see this."""
+    block = np.tile(np.array([0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0], dtype=np.uint8), 0x4000 // 8)
+    return np.concatenate([block, ~block, block, ~block])
+
+
+_POWER_ON_RAM = _power_on_ram()
+
+
 class C64:
     """Machine state plus the calls the PSID/RSID driver needs.
 
@@ -76,7 +86,8 @@ class C64:
         self.clock_hz = NTSC_HZ if ntsc else PAL_HZ
         self.max_writes = max_writes
         self.regs = np.zeros(cpu.CPU_SIZE, dtype=np.int64)
-        self.ram = np.zeros(0x10000, dtype=np.uint8)
+        self.ram = _POWER_ON_RAM.copy()
+        self.ram[:0x0400] = 0  # pages 0-3: cleared, then the KERNAL's variables below
         self.rom = _ROM.copy()
         self.pmap = np.zeros(256, dtype=np.uint8)
         self.io = np.zeros(0x1000, dtype=np.uint8)

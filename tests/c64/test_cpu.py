@@ -133,3 +133,10 @@ def test_bad_lines_hold_the_cpu(d011, stalls):
         m.call(0x1000, 0, 100_000, "test")
         ends.append(int(m.writes()[0][0]))
     assert 40 * stalls <= ends[0] - ends[1] <= 43 * stalls
+
+
+def test_ram_powers_up_in_libsidplayfps_pattern():
+    m = C64()
+    assert m.ram[0x1030:0x1038].tolist() == [0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0]
+    assert m.ram[0x4030:0x4038].tolist() == [0xFF, 0xFF, 0, 0, 0, 0, 0xFF, 0xFF]  # every other 16 KiB inverted
+    assert not m.ram[0x0000:0x0300].any()  # pages 0-2 cleared, as the PSID driver leaves them
