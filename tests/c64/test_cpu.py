@@ -139,4 +139,4 @@ def test_ram_powers_up_in_libsidplayfps_pattern():
     m = C64()
     assert m.ram[0x1030:0x1038].tolist() == [0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0]
     assert m.ram[0x4030:0x4038].tolist() == [0xFF, 0xFF, 0, 0, 0, 0, 0xFF, 0xFF]  # every other 16 KiB inverted
-    assert not m.ram[0x0000:0x0300].any()  # pages 0-2 cleared, as the PSID driver leaves them
+    assert not m.ram[0x0000:0x0200].any() and m.peek(0x02A6) == 1  # cleared but for the PAL flag
