@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         r = evaluate(load_model(path), None, tunes, names=[f.stem for f in files], samples=0,
                      log=lambda line: print("  " + line, file=sys.stderr))
-        rows.append({"model": name, "weights": path, "seconds": round(time.perf_counter() - t0, 1), **r})
+        rows.append({**r, "model": name, "weights": path, "seconds": round(time.perf_counter() - t0, 1)})
         print(f"{name}: ppl {r['model_ppl']:.3f}, accuracy {r['accuracy']:.3f}", file=sys.stderr)
     if args.json:
         print(json.dumps(rows))
