@@ -15,17 +15,34 @@ rendering of that file against sidlang's rendering of the tune.
 SID-Wizard's 3-SID exports), sidplayfp playing a copy with the version word set to 4: sidlang
 plays the third chip, sidplayfp plays it only with the v4 header.
 
+``--ceiling`` also scores a second sidplayfp rendering against the first: its run-to-run
+spread (PSIDs start after a random power-on delay) is as close as any emulation can come.
+
+``--writes`` compares the register writes themselves with libsidplayfp's: a small C++ program,
+built here against Debian's libsidplayfp 2.4.2 (``apt-get install libsidplayfp-dev g++``),
+logs every SID write sidplayfp's engine makes with its cycle (it hooks the engine's reSIDfp
+objects; the vtable slot and field offset are 2.4.2's, checked at run time). Per register the
+two value sequences are aligned; the columns give the share of writes whose values agree, the
+write time's offset from sidplayfp's (median-centred, 5th and 95th percentile, in cycles; bad
+lines move single writes by about 43 either way, as the two runs start at a different raster
+phase) and the drift of the median from the first second to the last.
+
+``--probes`` adds three small RSIDs assembled here (:data:`PROBES`), players of the kinds the
+SID-Wizard exports lack: 4-bit samples from CIA 2 NMIs, from a timed main loop with no
+interrupts at all, and from CIA 1 IRQs through the KERNAL's ``$0314`` and ``$EA81``.
+
 Speed: emulated seconds per wall second (emulation only, not rendering), beside the seconds
 sidplayfp takes for the same tune and length (it renders audio too, so it is a ceiling for
 comparison, not like for like).
 
-    python benchmarks/bench_sid.py [TUNE.sid ...] [--seconds 30] [--roundtrip]
+    python benchmarks/bench_sid.py [TUNE.sid ...] [--seconds 30] [--roundtrip] [--ceiling] [--writes] [--probes]
 """
 
 from __future__ import annotations
 
 import argparse
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -39,22 +56,197 @@ from sidlang.formats.render import RenderOptions, render
 from sidlang.formats.sid import parse
 
 EXPORTS = Path(__file__).resolve().parents[1] / ".." / "shared" / "testdata" / "sid-wizard" / "sid-exports"
+
+#: Logs libsidplayfp's SID writes: ``sidlog TUNE SECONDS OUT`` writes lines ``cycle chip reg val``.
+#: In 2.4.2 a c64sid's vtable holds poke, peek, …, read (slot 4), write (slot 5), and
+#: sidemu::m_accessClk (at byte 56) is the cycle of the access just made.
+SIDLOG_CPP = r"""
+#include <sidplayfp/sidplayfp.h>
+#include <sidplayfp/SidTune.h>
+#include <sidplayfp/SidConfig.h>
+#include <sidplayfp/SidInfo.h>
+#include <sidplayfp/builders/residfp.h>
+#include <cstdio>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+typedef uintptr_t (*fn_t)(void*, uintptr_t, uintptr_t);
+static fn_t orig_write; static FILE* out; static void* chips[3]; static int nchips;
+static uintptr_t hook_write(void* s, uintptr_t reg, uintptr_t val) {
+    uintptr_t r = orig_write(s, reg, val);
+    int c = 0; while (c < nchips && chips[c] != s) c++;
+    fprintf(out, "%lld %d %lu %lu\n", *(long long*)((char*)s + 56), c, reg & 0x1f, val & 0xff);
+    return r;
+}
+struct Builder : ReSIDfpBuilder { Builder() : ReSIDfpBuilder("log") {} emuset_t& emus() { return sidobjs; } };
+int main(int argc, char** argv) {
+    sidplayfp engine; Builder* b = new Builder(); b->create(engine.info().maxsids());
+    SidConfig cfg = engine.config(); cfg.sidEmulation = b; cfg.frequency = 44100; cfg.playback = SidConfig::MONO;
+    SidTune tune(argv[1]); tune.selectSong(0);
+    if (!tune.getStatus() || !engine.config(cfg) || !engine.load(&tune)) return 1;
+    out = fopen(argv[3], "w");
+    void** table = nullptr;
+    for (auto e : b->emus()) {
+        chips[nchips++] = e;
+        void*** obj = (void***)e;
+        if (!table) { table = new void*[24]; memcpy(table, *obj - 2, 24 * sizeof(void*));
+                      orig_write = (fn_t)table[2 + 5]; table[2 + 5] = (void*)&hook_write; }
+        *obj = table + 2;
+    }
+    std::vector<short> buf(4410);
+    for (long k = 0, n = (long)(atof(argv[2]) * 10); k < n; k++) engine.play(buf.data(), buf.size());
+    fclose(out);
+    return 0;
+}
+"""
+
+
+_SAMPLES = """
+        lda #$00
+        sta $d405
+        lda #$f0
+        sta $d406
+        lda #$11
+        sta $d404
+        lda #$20
+        sta $d401
+"""
+_BUSY = """
+main:   inc $02
+        lda $02
+        and #$3f
+        tax
+        lda $1000,x
+        sta $03
+        jmp main
+"""
+_PLAY = """
+        ldx $04
+        lda $1000,x
+        and #$0f
+        sta $d418
+        inc $04
+"""
+#: RSID sources (at $1000); each plays its own code and the RAM after it as 4-bit samples.
+PROBES = {
+    "nmi-samples": "sei\nlda #$35\nsta $01\nlda #<nmi\nsta $fffa\nlda #>nmi\nsta $fffb\n" + _SAMPLES
+                   + "lda #122\nsta $dd04\nlda #0\nsta $dd05\nlda #$81\nsta $dd0d\nlda #$11\nsta $dd0e\n"
+                   + _BUSY + "nmi: pha\ntxa\npha\n" + _PLAY + "lda $dd0d\npla\ntax\npla\nrti\n",
+    "mainloop-samples": "sei\nlda #$7f\nsta $dc0d\nlda $dc0d\n" + _SAMPLES
+                        + "ldx #0\nloop: lda $1000,x\nand #$0f\nsta $d418\ninx\nldy #12\n"
+                        + "wait: dey\nbne wait\njmp loop\n",
+    "kernal-irq-samples": "sei\nlda #<irq\nsta $0314\nlda #>irq\nsta $0315\nlda #125\nsta $dc04\n"
+                          + "lda #0\nsta $dc05\nlda #$11\nsta $dc0e\n" + _SAMPLES + "cli\n" + _BUSY
+                          + "irq:\n" + _PLAY + "lda $dc0d\njmp $ea81\n",
+}
+
+
+def probes(tmp: Path) -> list[Path]:
+    """The :data:`PROBES` as .sid files in ``tmp``."""
+    from sidlang.c64.asm import assemble
+    from sidlang.formats.sid import SidFile, build
+
+    out = []
+    for name, src in PROBES.items():
+        code, _ = assemble(src, 0x1000)
+        path = tmp / f"{name}.sid"
+        path.write_bytes(build(SidFile(magic="RSID", version=2, load=0x1000, init=0x1000, play=0,
+                                       data=code, flags=0x14, name=name)))
+        out.append(path)
+    return out
+
+
+def sidlog(tmp: Path) -> Path | None:
+    """Build the libsidplayfp write logger in ``tmp``; None where g++ or the headers are missing."""
+    exe, src = tmp / "sidlog", tmp / "sidlog.cpp"
+    if exe.exists():
+        return exe
+    src.write_text(SIDLOG_CPP)
+    if shutil.which("g++") is None or subprocess.run(
+            ["g++", "-O2", "-o", str(exe), str(src), "-lsidplayfp"], capture_output=True).returncode:
+        return None
+    return exe
+
+
+def sidplayfp_writes(exe: Path, path: Path, seconds: float, tmp: Path) -> np.ndarray | None:
+    """libsidplayfp's SID writes for ``path``: rows (cycle, chip, reg, val), or None."""
+    log = tmp / "writes.txt"
+    if subprocess.run([str(exe), str(path), str(seconds), str(log)], capture_output=True).returncode:
+        return None
+    rows = np.loadtxt(log, dtype=np.int64, ndmin=2)
+    # The driver's first write is the volume; a log that does not start so is not 2.4.2's layout.
+    if not len(rows) or tuple(rows[0, 2:]) != (0x18, 0x0F) or np.any(np.diff(rows[:, 0]) < 0):
+        return None
+    return rows
+
+
+def _agreement(a: np.ndarray, b: np.ndarray) -> float:
+    n = min(len(a), len(b), 2000)
+    return float(np.mean(a[:n] == b[:n])) if n else 0.0
+
+
+def compare_writes(tune, theirs: np.ndarray) -> str:
+    """Equal values, time offset percentiles and drift against libsidplayfp, per register aligned."""
+    w = tune.writes
+    total = 0
+    offsets, times, values = [], [], []
+    for chip in range(tune.header.chips):
+        for reg in range(25):
+            o = w[(w["chip"] == chip) & (w["reg"] == reg)]
+            t = theirs[(theirs[:, 1] == chip) & (theirs[:, 2] == reg)]
+            if len(o) < 2 or len(t) < 2:
+                continue
+            ov, tv = o["val"].astype(np.int64), t[:, 3]
+            k = max(sorted(range(-256, 257), key=abs), key=lambda k: _agreement(ov[max(k, 0):], tv[max(-k, 0):]))
+            oc, tc = o["cycle"].astype(np.int64)[max(k, 0):], t[max(-k, 0):, 0]
+            ov, tv = ov[max(k, 0):], tv[max(-k, 0):]
+            n = min(len(ov), len(tv))
+            offsets.append(tc[:n] - oc[:n])
+            times.append(oc[:n])
+            values.append(ov[:n] == tv[:n])
+            total += max(len(o), len(t))
+    if not total:
+        return "n/a"
+    d, t, same = np.concatenate(offsets), np.concatenate(times), np.concatenate(values)
+    d = d - int(np.median(d[same]))
+    # A write agrees when its value does and it lands within a video frame of where it should.
+    same &= np.abs(d) < 20000
+    equal = int(same.sum())
+    d, t = d[same], t[same]
+    sec = tune.header.clock_hz
+    first, last = d[t < sec], d[t >= t.max() - sec]
+    drift = int(np.median(last) - np.median(first)) if len(first) and len(last) else 0
+    p5, p50, p95 = np.percentile(d, [5, 50, 95]).astype(int)
+    return f"{equal / total:6.3f} {p5:+5d}/{p50:+d}/{p95:+d} {drift:+6d}"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("tunes", nargs="*", type=Path)
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--roundtrip", action="store_true")
     ap.add_argument("--v4", action="store_true", help="also score v3 3-SID headers marked v4")
+    ap.add_argument("--ceiling", action="store_true", help="also score sidplayfp against itself")
+    ap.add_argument("--writes", action="store_true", help="also compare the writes with libsidplayfp's")
+    ap.add_argument("--probes", action="store_true", help="add three small sample-player RSIDs")
     args = ap.parse_args(argv)
     if shutil.which("sidplayfp") is None:
         print("sidplayfp not found: apt-get install -y sidplayfp", file=sys.stderr)
         return 2
-    tunes = args.tunes or sorted(EXPORTS.glob("*.sid"))
-    sidlang.load(tunes[0], seconds=0.1)  # compile (or load) the emulation core before timing
+    tunes = args.tunes or ([] if args.probes else sorted(EXPORTS.glob("*.sid")))
     print(f"{'tune':22} {'corr':>6} {'lag s':>6} {'emu x':>7} {'sidplayfp s':>11}"
-          + (f" {'rt corr':>7}" if args.roundtrip else "") + (f" {'v4 corr':>7}" if args.v4 else ""))
+          + (f" {'self':>6}" if args.ceiling else "")
+          + (f" {'rt corr':>7}" if args.roundtrip else "") + (f" {'v4 corr':>7}" if args.v4 else "")
+          + (f" {'equal':>6} {'offset p5/50/95':>16} {'drift':>6}" if args.writes else ""))
     scores = []
     with tempfile.TemporaryDirectory() as tmp:
+        if args.probes:
+            tunes = tunes + probes(Path(tmp))
+        sidlang.load(tunes[0], seconds=0.1)  # compile (or load) the emulation core before timing
+        logger = sidlog(Path(tmp)) if args.writes else None
+        if args.writes and logger is None:
+            print("--writes: cannot build the logger (apt-get install g++ libsidplayfp-dev)", file=sys.stderr)
         for path in tunes:
             t = time.perf_counter()
             tune = sidlang.load(path, seconds=args.seconds)
@@ -64,6 +256,9 @@ def main(argv: list[str] | None = None) -> int:
             corr, lag = score(ours, ref)
             scores.append(corr)
             line = f"{path.stem:22} {corr:6.3f} {lag:6.2f} {speed:7.0f} {ref_wall:11.2f}"
+            if args.ceiling:
+                again, _ = sidplayfp(path, args.seconds, Path(tmp) / "again.wav")
+                line += f" {score(again, ref)[0]:6.3f}"
             if args.roundtrip:
                 try:
                     written = Path(tmp) / "rt.sid"
@@ -74,6 +269,9 @@ def main(argv: list[str] | None = None) -> int:
                     line += f"    n/a ({e.message[:40]})"
             if args.v4:
                 line += f" {v4_score(path, ours, args.seconds, Path(tmp)):>7}"
+            if logger is not None:
+                theirs = sidplayfp_writes(logger, path, args.seconds, Path(tmp))
+                line += " " + (compare_writes(tune, theirs) if theirs is not None else "n/a")
             print(line, flush=True)
     print(f"mean {np.mean(scores):.3f}, min {np.min(scores):.3f}, {sum(s >= 0.97 for s in scores)}/{len(scores)} ≥ 0.97")
     return 0
