@@ -101,7 +101,7 @@ def play(prog: Program, song: int, cycles: int, budget: int, init_budget: int | 
         most = MAX_FRAMES * period / m.clock_hz
         raise MachineError(
             f"play is called every {period} cycles, so {cycles / m.clock_hz:g} s would be more than "
-            f"the {MAX_FRAMES:,} frames a tune may have; convert at most {most:.0f} s "
+            f"the {MAX_FRAMES:,} frames a tune may have; convert at most {int(most)} s "
             f"(--seconds {int(most)})")
     calls, period, regular = m.play_calls(prog.play, iomap(prog.play), prog.cia, period, first, cycles,
                                           budget, min_period, MAX_FRAMES - 1)

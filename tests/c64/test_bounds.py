@@ -69,7 +69,7 @@ LATCH_1 = psid(CIA_PSID.format(latch=1), speed=1)
 CASES = [
     (LATCH_1, {}, r"calls play every 2 cycles \(492,624 times a second\); sidlang calls it at most every 38"),
     (psid(CIA_PSID.format(latch=76), speed=1), {"seconds": 3600},
-     r"play is called every 77 cycles, so 3600 s would be more than the 4,194,304 frames .* at most 328 s"),
+     r"play is called every 77 cycles, so 3600 s would be more than the 4,194,304 frames .* at most 327 s \(--seconds 327\)"),
     (STA_LOOP, {}, r"writes the SID 1\d\d,\d+ times a second .* at most 100,000 a second"),
     (NMI_STORM, {"seconds": 3600}, r"takes [\d,]+ interrupts in its first 0\.\d+ s \(\d+ a video frame\); .* 512"),
 ]
