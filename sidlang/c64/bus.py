@@ -107,7 +107,7 @@ def next_badline(dev, io, t) -> int:
 
     A bad line is a raster line $30-$F7 whose low three bits are YSCROLL ($D011 & 7) while
     the display is on ($D011 bit 4): the VIC-II reads the screen's character codes then and
-    holds the CPU for 40-43 cycles (BA low from cycle 12, the bus its from 15 to 54). Modelled
+    holds the CPU for 40-43 cycles (BA low from cycle 12, the bus is its from 15 to 54). Modelled
     as ``BL_LEN`` cycles from cycle ``BL_FROM`` of the line. The VIC's rule that DEN must have
     been set during line $30 is read as "is set now".
     """
