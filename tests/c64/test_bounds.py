@@ -20,28 +20,7 @@ import pytest
 import sidlang
 from sidlang.c64.asm import assemble
 from sidlang.c64.machine import C64, MachineError
-from sidlang.formats.sid import SidFile, build
-
-CIA_PSID = """
-init:   lda #<{latch}
-        sta $dc04
-        lda #>{latch}
-        sta $dc05
-        rts
-play:   inc $d401
-        rts
-"""
-
-
-def psid(src: str, **fields) -> bytes:
-    code, names = assemble(src, 0x1000)
-    return build(SidFile(load=0x1000, init=0x1000, play=names["play"], data=code, **fields))
-
-
-def rsid(src: str) -> bytes:
-    code, _ = assemble(src, 0x1000)
-    return build(SidFile(magic="RSID", version=2, load=0x1000, init=0x1000, play=0, data=code))
-
+from tests.sidfiles import CIA_PLAYER, psid, rsid
 
 STA_LOOP = rsid("lda #0\nloop: sta $d418\njmp loop")  # 133,000 writes a second (bad lines take 5%)
 NMI_STORM = rsid("""
@@ -64,11 +43,11 @@ loop:   jmp loop
 nmi:    bit $dd0d
         rti
 """)  # CIA 2's timer at latch 1: an NMI as soon as the last RTI is done
-LATCH_1 = psid(CIA_PSID.format(latch=1), speed=1)
+LATCH_1 = psid(CIA_PLAYER.format(latch=1), speed=1)
 
 CASES = [
     (LATCH_1, {}, r"calls play every 2 cycles \(492,624 times a second\); sidlang calls it at most every 38"),
-    (psid(CIA_PSID.format(latch=76), speed=1), {"seconds": 3600},
+    (psid(CIA_PLAYER.format(latch=76), speed=1), {"seconds": 3600},
      r"play is called every 77 cycles, so 3600 s would be more than the 4,194,304 frames .* at most 327 s \(--seconds 327\)"),
     (STA_LOOP, {}, r"writes the SID 1\d\d,\d+ times a second .* at most 100,000 a second"),
     (NMI_STORM, {"seconds": 3600}, r"takes [\d,]+ interrupts in its first 0\.\d+ s \(\d+ a video frame\); .* 512"),
@@ -85,7 +64,7 @@ def test_limits_are_one_clear_error_found_early(data, options, match):
 
 
 def test_just_under_the_tick_limit_plays():
-    tune = sidlang.load(psid(CIA_PSID.format(latch=76), speed=1), format="sid", seconds=5)
+    tune = sidlang.load(psid(CIA_PLAYER.format(latch=76), speed=1), format="sid", seconds=5)
     assert tune.header.frame_cycles == 77 and tune.header.frames == 5 * 985248 // 77 + 1
     gaps = np.diff(tune.writes["cycle"][2::2])  # INC writes twice; after the player's volume
     assert np.median(gaps) == 77 and np.all(np.abs(gaps - 77) <= 43)  # bad lines hold some calls

@@ -10,7 +10,7 @@ from sidlang.c64 import cpu
 from sidlang.c64.asm import assemble
 from sidlang.c64.kernal import ENTRIES, VECTORS, kernal_image
 from sidlang.c64.machine import C64
-from sidlang.formats.sid import SidFile, build
+from tests.sidfiles import rsid
 
 PAL_HZ = 985248
 
@@ -29,11 +29,6 @@ def call(src: str, *, ntsc: bool = False, booted: bool = True, budget: int = 3_0
 
 def regs(m: C64) -> tuple[int, int, int]:
     return int(m.regs[cpu.A]), int(m.regs[cpu.X]), int(m.regs[cpu.Y])
-
-
-def rsid(src: str) -> bytes:
-    code, _ = assemble(src, 0x1000)
-    return build(SidFile(magic="RSID", version=2, load=0x1000, init=0x1000, play=0, data=code))
 
 
 def test_rom_has_every_entry_point_where_the_c64_has_it():

@@ -8,25 +8,16 @@ import numpy as np
 import pytest
 
 import sidlang
-from sidlang.c64.asm import assemble
 from sidlang.c64.player import tick
 from sidlang.cli import main
 from sidlang.errors import FormatError, UsageError
 from sidlang.formats.sid import SidFile, build, parse
 from sidlang.formats.sidwrite import CAPACITY, encode_sid, fit
 from sidlang.tune import Header, Tune, make_writes
+from tests.sidfiles import CIA_PLAYER, psid
 
 EXPORTS = Path(__file__).resolve().parents[2] / ".." / "shared" / "testdata" / "sid-wizard" / "sid-exports"
 PAL = 19656
-
-
-def psid(src: str, *, load: int = 0x1000, magic: str = "PSID", play: str | None = "play", **fields) -> bytes:
-    """A .sid whose code is ``src`` assembled at ``load``; init is the first byte."""
-    code, names = assemble(src, load)
-    s = SidFile(magic=magic, version=fields.pop("version", 2), load=load, init=load,
-                play=names[play] if play else 0, data=code, name="Test", author="Me",
-                released="2026 Ünïcödé €", **fields)
-    return build(s)
 
 
 def load(data: bytes, **options) -> Tune:
@@ -74,15 +65,6 @@ def test_vbi_play_writes_exact_cycles():
     assert state[3, 0] == 3 and state[0, 0x18] == 15
 
 
-CIA_PLAYER = """
-init:   lda #<{latch}
-        sta $dc04
-        lda #>{latch}
-        sta $dc05
-        rts
-play:   inc $d401
-        rts
-"""
 
 
 @pytest.mark.parametrize("latch, frame", [(0x4cc7, 0x4cc8), (PAL // 4 - 1, PAL // 4)])
