@@ -200,7 +200,9 @@ class TokenState:
         self.last_w: dict[tuple[int, int], tuple] = {}  # this frame's last segment writes per group
         #: last-segment writes per group of the frames before, newest last (COPY reads it)
         self.hist: deque[dict[tuple[int, int], tuple]] = deque(maxlen=COPY_BACK[-1])
-        self.copy_avail: tuple[int, ...] = ()  # per chip*4+group: bit b set where COPY_BACK[b] can copy
+        # per chip*4+group: bit b set where COPY_BACK[b] can copy; made for the grammar only,
+        # once per frame (encoding never asks for it)
+        self._avail: tuple[int, tuple[int, ...]] = (-2, ())
         self.n_writes = 0
         self.writes: list[tuple[int, int, int, int]] = []
         self.blocked_groups: frozenset[tuple[int, int]] = frozenset()
@@ -298,10 +300,15 @@ class TokenState:
         self.prev_last, self.last = self.last, {}
         if self.frame >= 0:
             self.hist.append(self.last_w)
-            self.copy_avail = self._copy_avail()
         self.last_w = {}
 
-    def _copy_avail(self) -> tuple[int, ...]:
+    @property
+    def copy_avail(self) -> tuple[int, ...]:
+        if self._avail[0] != self.frame:
+            self._avail = (self.frame, self._copy_bits())
+        return self._avail[1]
+
+    def _copy_bits(self) -> tuple[int, ...]:
         hist, n = self.hist, len(self.hist)
         out = []
         for chip in range(self.chips):
