@@ -26,9 +26,9 @@ import time
 from pathlib import Path
 
 from sidlang.corpus.realtunes import HELD_OUT
-from sidlang.evaluate import evaluate
 from sidlang.io import load
-from sidlang.model import load_model
+from sidlang.model.evaluate import evaluate
+from sidlang.model.network import load_model
 
 
 def held_out_files(folder: Path) -> list[Path]:

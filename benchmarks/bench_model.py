@@ -29,10 +29,10 @@ import time
 import numpy as np
 import torch
 
-from sidlang import model as model_mod
-from sidlang.evaluate import evaluate
-from sidlang.fastdecode import FastDecoder
-from sidlang.model import continue_tune, load_model
+from sidlang.model import network as model_mod
+from sidlang.model.evaluate import evaluate
+from sidlang.model.fastdecode import FastDecoder
+from sidlang.model.network import continue_tune, load_model
 from sidlang.registers import VOICE_STRIDE
 from sidlang.testing import player_log
 from sidlang.text import dumps, parse
@@ -89,7 +89,7 @@ def context(bundle, files: list[str] | None) -> None:
     """Frames of each tune inside the model's context (its last ``block_size`` tokens before the
     middle of the tune), in this token form and in one that keeps every write."""
     from sidlang.io import load
-    from sidlang.tokenizer import AGAIN, FRAME
+    from sidlang.model.tokenizer import AGAIN, FRAME
 
     files = files or sorted(str(p) for p in (SHARED / "sid-exports").glob("*.sid"))
     if not files:
@@ -182,7 +182,7 @@ def validity(bundle, prompt, samples: int, frames: int) -> None:
 
 
 def speed(bundle, prompt, runs: int) -> None:
-    """500 frames continued per seed by the fast decoder (sidlang.fastdecode) and, alternating with it on the same
+    """500 frames continued per seed by the fast decoder (sidlang.model.fastdecode) and, alternating with it on the same
     seeds, by the model's PyTorch forward (the baseline); the tokens must be the same."""
     tok = bundle[1]
     times: dict[bool, list[float]] = {True: [], False: []}

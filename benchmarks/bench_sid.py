@@ -1,7 +1,7 @@
 """Fidelity and speed of sidlang's .sid emulation against Debian's ``sidplayfp``.
 
 For each tune: run it through sidlang's 6502 emulation for ``--seconds``, render the log with
-reSIDfp (``formats/render.py``), render the same .sid with ``sidplayfp -q -m -tS -wOUT.wav``,
+reSIDfp (``sidlang/formats/render.py``), render the same .sid with ``sidplayfp -q -m -tS -wOUT.wav``,
 and compare log power in semitone-wide bands (110 Hz–14 kHz, 4096-sample Hann windows, hop
 512) after aligning the starts (the lag, within 2 s, that best matches the two loudness curves):
 the Pearson correlation of the two band-power matrices (``sidlang/c64/compare.py``, shared with

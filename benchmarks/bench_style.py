@@ -2,7 +2,7 @@
 
 For each tune (at least 1500 frames): the prompt is frames 0-999, the truth its own frames
 1000-1499, and the model continues the prompt by 500 frames (``continue_tune(tune, 500,
-start=1000)``). :mod:`sidlang.stylemeasure` scores each continuation:
+start=1000)``). :mod:`sidlang.model.stylemeasure` scores each continuation:
 
 * ``kept`` = (D(prompt, other tunes) - D(prompt, continuation)) / (D(prompt, other tunes) -
   D(prompt, truth)), D(prompt, other tunes) the mean distance to every other tune's frames
@@ -38,8 +38,8 @@ import numpy as np
 
 from sidlang.errors import SidlangError
 from sidlang.io import load
+from sidlang.model.stylemeasure import distance, features, kept, new_frames
 from sidlang.registers import N_WRITABLE
-from sidlang.stylemeasure import distance, features, kept, new_frames
 from sidlang.tune import Tune, make_writes
 
 EXPORTS = Path(__file__).resolve().parents[1] / ".." / "shared" / "testdata" / "sid-wizard" / "sid-exports"
@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         if not p.is_file():
             say(f"bench_style: {p}: no such file")
             return 1
-    from sidlang.model import bundled, continue_tune, load_model
+    from sidlang.model.network import bundled, continue_tune, load_model
 
     try:
         bundle = load_model(args.weights) if args.weights else bundled()

@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # subprocess and hashlib are imported where used: this module
 KERNELS: dict[str, tuple[str, ...]] = {
     "sidlang.text.scan": ("text/scan.py",),
     "sidlang.c64.jit": ("c64",),
-    "sidlang.decodekernel": ("decodekernel.py",),
+    "sidlang.model.decodekernel": ("model/decodekernel.py",),
 }
 _PACKAGE = Path(__file__).resolve().parent
 _started: dict[str, subprocess.Popen] = {}  # background compiles started by this process

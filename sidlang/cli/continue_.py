@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
         check_weights(args.weights)
     check_output(args.output, force=args.force)
     with needs_model_extra("the model"):
-        from sidlang.model import continue_tune, load_model
+        from sidlang.model.network import continue_tune, load_model
     tune = load(args.input, args.from_format, **read_options(args))
     start = len(tune.frames) if args.start is None else args.start
     if start + args.frames > MAX_FRAMES:

@@ -96,8 +96,8 @@ def _load_all(args: argparse.Namespace) -> list:
 
 def run(args: argparse.Namespace) -> int:
     with needs_model_extra("evaluation"):
-        from sidlang.evaluate import evaluate
-        from sidlang.model import load_model
+        from sidlang.model.evaluate import evaluate
+        from sidlang.model.network import load_model
 
     if args.samples is None:
         args.samples = SAMPLES_FOR_FILES if args.files else SAMPLES_FOR_CORPUS

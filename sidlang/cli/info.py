@@ -63,7 +63,7 @@ def describe(tune: Tune, name: str = "", *, sid_fit: bool = True) -> list[str]:
     for key, label in (("skipped_lines", "skipped lines"), ("comment_lines", "comment lines")):
         if tune.meta.get(key):
             rows.append((label, f"{tune.meta[key]} (not register writes)"))
-    rows += list(tune.meta.get("sid", {}).items())  # header facts of a .sid (formats/sid.py)
+    rows += list(tune.meta.get("sid", {}).items())  # header facts of a .sid (sidlang/formats/sid.py)
     if sid_fit:
         rows.append(("as .sid", _sid_fit(tune)))
     width = max(len(k) for k, _ in rows)

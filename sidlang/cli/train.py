@@ -49,7 +49,7 @@ def add_parser(sub) -> None:
 
 def run(args: argparse.Namespace) -> int:
     with needs_model_extra("training"):
-        from sidlang.train import PRESETS, TrainConfig, export, train
+        from sidlang.model.train import PRESETS, TrainConfig, export, train
     model = PRESETS[args.preset]
     if args.init:
         model = _sizes_of(args.init, model)

@@ -14,7 +14,7 @@ from sidlang.cli import main
 from sidlang.corpus import build as build_mod
 from sidlang.corpus import realtunes
 from sidlang.corpus.build import load_split
-from sidlang.tokenizer import Tokenizer
+from sidlang.model.tokenizer import Tokenizer
 
 GOAT = Path("/usr/share/doc/goattracker/examples")
 CHEESE = Path("/usr/share/doc/cheesecutter/examples")

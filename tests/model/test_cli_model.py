@@ -76,7 +76,7 @@ def test_corpus_build_from_a_folder_resumes(tmp_path, capsys):
 
 def test_corpus_of_another_tokenizer_version_is_refused(tmp_path, capsys):
     """Resuming, training or evaluating on a corpus of another token form is one clear line."""
-    from sidlang.tokenizer import TOKENIZER_VERSION
+    from sidlang.model.tokenizer import TOKENIZER_VERSION
 
     out = tmp_path / "old"
     out.mkdir()
@@ -92,8 +92,8 @@ def test_corpus_of_another_tokenizer_version_is_refused(tmp_path, capsys):
 
 def test_weights_of_another_token_form_are_one_line(tmp_path, capsys):
     """A weights file trained for another tokenizer version: a clear error, exit code 1."""
-    from sidlang.model import ModelConfig, SidModel, save_model
-    from sidlang.tokenizer import TOKENIZER_VERSION, Tokenizer, TokenizerConfig
+    from sidlang.model.network import ModelConfig, SidModel, save_model
+    from sidlang.model.tokenizer import TOKENIZER_VERSION, Tokenizer, TokenizerConfig
 
     old = Tokenizer(TokenizerConfig(version=TOKENIZER_VERSION - 1))
     save_model(SidModel(ModelConfig.tiny()), tmp_path / "old.safetensors", old)

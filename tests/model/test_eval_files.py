@@ -10,9 +10,9 @@ pytest.importorskip("safetensors")
 
 from sidlang import parse  # noqa: E402
 from sidlang.cli import main  # noqa: E402
-from sidlang.evaluate import context_baselines, score_windows, split_point, token_scores  # noqa: E402
-from sidlang.model import ModelConfig, SidModel, save_model  # noqa: E402
-from sidlang.tokenizer import AGAIN, FRAME, Tokenizer  # noqa: E402
+from sidlang.model.evaluate import context_baselines, score_windows, split_point, token_scores  # noqa: E402
+from sidlang.model.network import ModelConfig, SidModel, save_model  # noqa: E402
+from sidlang.model.tokenizer import AGAIN, FRAME, Tokenizer  # noqa: E402
 
 TOK = Tokenizer()
 

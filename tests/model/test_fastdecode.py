@@ -7,11 +7,11 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("safetensors")
 
-import sidlang.fastdecode as fastdecode  # noqa: E402
-from sidlang.fastdecode import FastDecoder  # noqa: E402
-from sidlang.model import ModelConfig, Sampling, SidModel, continue_tune, load_model  # noqa: E402
+import sidlang.model.fastdecode as fastdecode  # noqa: E402
+from sidlang.model.fastdecode import FastDecoder  # noqa: E402
+from sidlang.model.network import ModelConfig, Sampling, SidModel, continue_tune, load_model  # noqa: E402
+from sidlang.model.tokenizer import Tokenizer  # noqa: E402
 from sidlang.testing import player_log  # noqa: E402
-from sidlang.tokenizer import Tokenizer  # noqa: E402
 
 TOK = Tokenizer()
 ALL = ((0, TOK.vocab_size),)
@@ -94,7 +94,7 @@ def test_decoder_follows_changed_weights():
 
 @pytest.mark.parametrize("kw", [{}, {"temperature": 0}, {"top_k": 5}, {"temperature": 0.8, "top_p": 0.9}])
 def test_fast_and_torch_generation_sample_the_same_tokens(kw, monkeypatch):
-    from sidlang import model as model_mod
+    from sidlang.model import network as model_mod
 
     bundle = load_model()
     tune = player_log(40, seed=5)

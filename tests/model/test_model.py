@@ -11,11 +11,11 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("safetensors")
 
 from sidlang.corpus.build import ShardWriter, load_split, split_for  # noqa: E402
-from sidlang.model import BUNDLED, ModelConfig, SidModel, continue_tune, load_model, save_model  # noqa: E402
+from sidlang.model.network import BUNDLED, ModelConfig, SidModel, continue_tune, load_model, save_model  # noqa: E402
+from sidlang.model.tokenizer import Tokenizer  # noqa: E402
+from sidlang.model.train import TrainConfig, train  # noqa: E402
 from sidlang.testing import player_log  # noqa: E402
 from sidlang.text import dumps, parse  # noqa: E402
-from sidlang.tokenizer import Tokenizer  # noqa: E402
-from sidlang.train import TrainConfig, train  # noqa: E402
 
 TOK = Tokenizer()
 
@@ -137,7 +137,7 @@ def test_sliding_cache_moves_without_changing_logits():
 
 
 def test_head_rows_give_the_same_logits_bit_for_bit(bundle):
-    from sidlang.model import _head_rows
+    from sidlang.model.network import _head_rows
 
     net, tok, _ = bundle
     st = tok.state(1)
@@ -186,9 +186,9 @@ def test_bundled_weights_load_without_network(monkeypatch):
 
 def test_long_prompt_context_is_the_full_encodings_tail():
     """continue_tune encodes only the frames the window can see; what it sees is unchanged."""
-    from sidlang.model import prompt_tokens
+    from sidlang.model.network import prompt_tokens
+    from sidlang.model.tokenizer import BOS
     from sidlang.testing import player_log
-    from sidlang.tokenizer import BOS
 
     tok = Tokenizer()
     tune = player_log(1500)
@@ -205,7 +205,7 @@ def test_banded_attention_is_causal_attention_within_the_window():
     """Training's blocked local attention equals full attention under the band mask, any length."""
     import torch.nn.functional as F
 
-    from sidlang.model import _banded
+    from sidlang.model.network import _banded
 
     torch.manual_seed(0)
     for T, w in ((37, 8), (64, 16), (5, 8)):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from sidlang import parse
-from sidlang import stylemeasure as sm
+from sidlang.model import stylemeasure as sm
 from sidlang import transforms as T
 
 

@@ -6,9 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sidlang.errors import SidlangError
-from sidlang.testing import player_log
-from sidlang.text import dumps, parse
-from sidlang.tokenizer import (
+from sidlang.model.tokenizer import (
     AGAIN,
     BOS,
     EOS,
@@ -19,6 +17,8 @@ from sidlang.tokenizer import (
     TokenizerConfig,
     rotation_map,
 )
+from sidlang.testing import player_log
+from sidlang.text import dumps, parse
 from sidlang.transforms import rotate_voices, transpose
 from tests.strategies import tunes
 
@@ -56,7 +56,7 @@ def test_model_form_drops_only_rewrites_of_an_unchanged_value():
 
 def test_copy_reaches_back_to_a_repeated_pattern_row():
     """A drum hit every 12 frames (a program of three frames) comes back as COPY tokens."""
-    from sidlang.tokenizer import COPY_BACK
+    from sidlang.model.tokenizer import COPY_BACK
 
     lines = []
     for f in range(96):
@@ -142,7 +142,7 @@ def test_every_allowed_token_keeps_the_state_valid():
     t = TOK.decode([BOS], Header())  # an empty sequence decodes too
     assert len(t.writes) == 0
     h = Header(sids=(0xD400, 0xD420))
-    from sidlang.tokenizer import writes_to_tune
+    from sidlang.model.tokenizer import writes_to_tune
 
     tune = writes_to_tune(s.writes, s.frame + 1, h)
     assert parse(dumps(tune)) == tune
@@ -207,12 +207,12 @@ def test_walk_heavy_on_copies_decodes_what_it_was_fed(seed):
         p = weight * s.allowed()
         t = int(rng.choice(TOK.vocab_size, p=p / p.sum()))
         s.feed(t)
-    from sidlang.tokenizer import COPY_BACK
+    from sidlang.model.tokenizer import COPY_BACK
     from sidlang.tune import Header
 
     assert s.frame > 100
     h = Header(sids=(0xD400, 0xD420))
-    from sidlang.tokenizer import writes_to_tune
+    from sidlang.model.tokenizer import writes_to_tune
 
     tune = writes_to_tune(s.writes, s.frame + 1, h)
     assert parse(dumps(tune)) == tune

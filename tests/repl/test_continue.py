@@ -10,7 +10,7 @@ pytest.importorskip("safetensors")
 
 
 def test_continue_appends_frames_undoably_and_repeatably(typist):
-    from sidlang.model import continue_tune
+    from sidlang.model.network import continue_tune
 
     repl = typist.run(*TUNE_LINES, "continue 12 seed=3 temp=0.8", "continue 6 seed=1 from=2 keep=v1",
                       "undo", "quit", "quit")

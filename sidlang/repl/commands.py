@@ -264,7 +264,7 @@ def cmd_continue(ctx: Context, a: dict) -> None:
         raise UsageError(f"continue writes 1–{min(MAX_NEW_FRAMES, MAX_FRAMES - start)} frames from frame {start}, "
                          f"got {n}")
     with needs_model_extra("continue"):
-        from sidlang.model import bundled, continue_tune
+        from sidlang.model.network import bundled, continue_tune
 
         with ctx.console.status(f"the model is writing {n} frames …"):
             tune = continue_tune(ctx.tune, n, start=start, temperature=o.get("temp", 1.0),

@@ -1,4 +1,4 @@
-"""The decode step of :mod:`sidlang.fastdecode` compiled with numba: one call per token.
+"""The decode step of :mod:`sidlang.model.fastdecode` compiled with numba: one call per token.
 
 NumPy's ~30 calls per layer cost more in dispatch than in arithmetic at width 128; compiled,
 the step is plain loops over the same float32 arrays (the same folded weights, the same

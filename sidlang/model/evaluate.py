@@ -34,7 +34,7 @@ import math
 import numpy as np
 
 from sidlang.errors import SidlangError
-from sidlang.tokenizer import AGAIN, FRAME, PAD
+from sidlang.model.tokenizer import AGAIN, FRAME, PAD
 
 _P = np.uint64(1_000_003)  # multiplier of the context hash (uint64 arithmetic wraps)
 BAR_CANDIDATES = (8, 12, 16, 24, 32, 48, 64, 96, 128)
@@ -410,7 +410,7 @@ def sample_scores(model_bundle, prompts: list[tuple], samples: int, frames: int,
     A prompt is ``(tune, start frame, reference frames)``; the copy rate is measured against
     ``train_frames`` when given, else against each prompt's reference frames.
     """
-    from sidlang.model import continue_tune
+    from sidlang.model.network import continue_tune
     from sidlang.text import dumps, parse
 
     tok = model_bundle[1]

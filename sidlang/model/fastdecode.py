@@ -1,4 +1,4 @@
-"""A generation-only decode step for :class:`sidlang.model.SidModel`, outside PyTorch.
+"""A generation-only decode step for :class:`sidlang.model.network.SidModel`, outside PyTorch.
 
 Sampling feeds one token at a time, and at this model's size (width 128) every PyTorch op
 costs more in dispatch (5–30 µs) than in arithmetic. :class:`FastDecoder` reads the weights
@@ -10,10 +10,10 @@ with a KV cache on float32 arrays:
 * q, k and v come from one matrix product that also yields q and k with each channel pair
   swapped, so rotary positions cost one multiply-add per channel (``a cos + a_swapped sin``);
 * keys and values go into a buffer twice the context long (the sliding window of
-  ``sidlang.model._extend``: the oldest entries drop when the window is full, and the buffer
+  ``sidlang.model.network._extend``: the oldest entries drop when the window is full, and the buffer
   moves to its front when it runs out).
 
-The step runs as one numba-compiled call (:mod:`sidlang.decodekernel`) or, without numba,
+The step runs as one numba-compiled call (:mod:`sidlang.model.decodekernel`) or, without numba,
 as ~30 NumPy calls a layer on the same arrays. Either equals the PyTorch forward up to
 float32 rounding (tested to 1e-4 on the logits). Training and scoring keep using PyTorch;
 this module never changes the weights.
@@ -171,7 +171,7 @@ class FastDecoder:
     def _rope_rows(self, pos: int) -> tuple[np.ndarray, np.ndarray]:
         """cos and signed sin (D,) of position ``pos``, from the model's own table."""
         if pos >= len(self._rope[0]):
-            from sidlang.model import _rope_table
+            from sidlang.model.network import _rope_table
 
             cos, sin = _rope_table(self.D, pos + 1, "cpu")
             self._rope = cos.numpy().astype(np.float32), sin.numpy().astype(np.float32)
@@ -201,7 +201,7 @@ class DecodeCache:
     def advance(self) -> tuple[int, int]:
         """Make room for one entry; the span to attend to, which ends with the new entry.
 
-        As in ``sidlang.model._extend``, a new token sees the ``window`` entries kept before
+        As in ``sidlang.model.network._extend``, a new token sees the ``window`` entries kept before
         it and itself; then the oldest drops.
         """
         s, e = self.span
@@ -216,7 +216,7 @@ class DecodeCache:
 
 
 def _kernel(wait: bool = True):
-    from sidlang.decodekernel import compiled_step
+    from sidlang.model.decodekernel import compiled_step
 
     return compiled_step(wait)
 

@@ -6,7 +6,7 @@ a KV cache, :class:`Block`, :class:`SidModel`), saving and loading with ``safete
 pickle), then generation: :func:`generate` samples under the tokenizer's grammar mask, so
 every sample decodes to a valid Tune, and :func:`continue_tune` is the public entry point
 (``sidlang continue``, the REPL's ``continue N``). Sampling steps through
-:mod:`sidlang.fastdecode` (the same arithmetic outside PyTorch, several times faster one token
+:mod:`sidlang.model.fastdecode` (the same arithmetic outside PyTorch, several times faster one token
 at a time); training and scoring use the forward here.
 
 Rotary positions make attention depend only on distances, so generation past the context
@@ -28,7 +28,7 @@ import torch.nn.functional as F
 
 from sidlang.errors import SidlangError
 from sidlang.frames import N_WRITABLE as N_REGS_STATE
-from sidlang.tokenizer import AGAIN, BOS, COPY_BACK, EOS, FRAME, Tokenizer, TokenizerConfig, TokenState
+from sidlang.model.tokenizer import AGAIN, BOS, COPY_BACK, EOS, FRAME, Tokenizer, TokenizerConfig, TokenState
 from sidlang.tune import Tune
 
 BUNDLED = Path(__file__).resolve().parent / "weights" / "sidlang-small.safetensors"
@@ -345,7 +345,7 @@ def generate(model: SidModel, tok: Tokenizer, st: TokenState, context: list[int]
     (kept voices); they are fed right after the frame's start token, and their groups are in
     ``st.blocked_groups`` so the model cannot add to them. Returns the number of tokens sampled.
 
-    ``fast`` (default: when the model is on the CPU) steps with :mod:`sidlang.fastdecode`'s
+    ``fast`` (default: when the model is on the CPU) steps with :mod:`sidlang.model.fastdecode`'s
     NumPy decoder, several times faster than PyTorch at one token a step; ``False`` steps
     with the model's own forward (the reference the fast decoder is tested against).
     """
@@ -386,10 +386,10 @@ class _TorchSteps:
 
 
 class _FastSteps:
-    """The same through :class:`sidlang.fastdecode.FastDecoder`, one token a step."""
+    """The same through :class:`sidlang.model.fastdecode.FastDecoder`, one token a step."""
 
     def __init__(self, model: SidModel) -> None:
-        from sidlang.fastdecode import FastDecoder
+        from sidlang.model.fastdecode import FastDecoder
 
         self.model = model
         self.dec = FastDecoder.for_model(model)
@@ -485,7 +485,7 @@ def continue_tune(tune: Tune, frames: int, *, start: int | None = None, temperat
     around); the model writes the other voices and the filter. ``model`` is a
     ``load_model()`` result; the bundled weights are used when it is None.
     """
-    from sidlang.tokenizer import writes_to_tune
+    from sidlang.model.tokenizer import writes_to_tune
 
     if frames < 1:
         raise SidlangError(f"frames must be at least 1, got {frames}")

@@ -22,7 +22,7 @@ Layout of ``OUT``::
 them; an interrupted build restarts where its last part was written (an interrupt writes what is
 finished first). Augmentation: transpositions are stored, for training pieces only
 (``transpositions`` extra copies, each shifted by -5..+6 semitones); voice rotation is not stored
-(it is a token permutation, :func:`sidlang.tokenizer.rotation_map`, applied while training).
+(it is a token permutation, :func:`sidlang.model.tokenizer.rotation_map`, applied while training).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ import numpy as np
 from sidlang.corpus.realtunes import ct2util, load_sources
 from sidlang.corpus.realtunes import held_out as matches
 from sidlang.errors import SidlangError
-from sidlang.tokenizer import Tokenizer
+from sidlang.model.tokenizer import Tokenizer
 from sidlang.transforms import transpose
 from sidlang.tune import Tune
 
@@ -50,7 +50,7 @@ AUGMENTATION = {
     "transpose": "training pieces get 'transpositions' extra copies, each shifted by a random -5..+6 "
                  "semitones (stored in the shards, column 'transpose')",
     "voice_rotation": "not stored: applied while training as a token permutation "
-                      "(sidlang.tokenizer.rotation_map)",
+                      "(sidlang.model.tokenizer.rotation_map)",
 }
 META_FIELDS = ("piece", "composer", "split", "style", "transpose")
 
@@ -355,7 +355,7 @@ class ProgressBar:
 
 def check_tokenizer(folder: str | Path) -> None:
     """Refuse a corpus whose manifest names another tokenizer version than this sidlang's."""
-    from sidlang.tokenizer import TOKENIZER_VERSION
+    from sidlang.model.tokenizer import TOKENIZER_VERSION
 
     path = Path(folder) / "manifest.json"
     if not path.exists():

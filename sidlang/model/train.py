@@ -7,7 +7,7 @@ windows every ``eval_every`` steps. On CUDA the forward pass runs in bfloat16 au
 precision); under ``torchrun`` every process trains on its own windows and
 DistributedDataParallel averages the gradients, and only rank 0 evaluates and writes.
 
-The checkpoint ``OUT/ckpt.safetensors`` is a weights file :func:`sidlang.model.load_model`
+The checkpoint ``OUT/ckpt.safetensors`` is a weights file :func:`sidlang.model.network.load_model`
 reads, with the optimizer state beside the weights (keys ``optim.*``) and the step in its
 metadata, so ``--resume`` continues exactly and no pickle is ever loaded.
 """
@@ -26,8 +26,8 @@ import numpy as np
 import torch
 
 from sidlang.errors import SidlangError
-from sidlang.model import ModelConfig, SidModel, save_model
-from sidlang.tokenizer import PAD, Tokenizer, rotation_map
+from sidlang.model.network import ModelConfig, SidModel, save_model
+from sidlang.model.tokenizer import PAD, Tokenizer, rotation_map
 
 PRESETS = {
     "tiny": ModelConfig.tiny(),
@@ -205,7 +205,7 @@ def init_from(model: SidModel, path: str | Path) -> str:
     """
     from safetensors.torch import load_file
 
-    from sidlang.tokenizer import COPY_BACK, GROUPS
+    from sidlang.model.tokenizer import COPY_BACK, GROUPS
 
     state = {k: v for k, v in load_file(str(path)).items() if not k.startswith("optim.")}
     own = model.state_dict()
@@ -273,7 +273,7 @@ def _resume(path: Path, model: SidModel, opt) -> int:
 
 def export(ckpt: str | Path, dest: str | Path) -> None:
     """The weights alone (no optimizer state), e.g. for bundling inside the package."""
-    from sidlang.model import load_model
+    from sidlang.model.network import load_model
 
     model, tok, info = load_model(ckpt)
     save_model(model, dest, tok, info)
