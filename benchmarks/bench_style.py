@@ -124,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("files", nargs="*", type=Path, help="tunes (.sid, .sidl, any sidlang-readable file)")
     ap.add_argument("--weights", help="weights file (default: the bundled model)")
     ap.add_argument("--temperature", type=float, default=1.0)
+    ap.add_argument("--cache", type=float, default=None,
+                    help="weight of the tune's own memory in each draw (default: continue_tune's)")
     ap.add_argument("--seeds", type=int, default=1, help="continuations per tune (seeds 0…N-1)")
     ap.add_argument("--keep-voices", default="", help="voices of the truth to keep, e.g. 1 or 1,2")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
@@ -137,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.seeds < 1:
         ap.error("--seeds must be at least 1")
     voices = tuple(v for v in (1, 2, 3) if v not in keep)
+    cache = {} if args.cache is None else {"cache": args.cache}
     files = args.files or default_files()
     for p in files:
         if not p.is_file():
@@ -176,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
             say(f"continuing {p.stem} ({i + 1}/{len(tunes)}), seed {seed}")
             t = time.perf_counter()
             out = continue_tune(tune, FRAMES, start=PROMPT, temperature=args.temperature, seed=seed,
-                                keep_voices=keep, model=bundle)
+                                keep_voices=keep, model=bundle, **cache)
             secs.append(time.perf_counter() - t)
             f = features(out, PROMPT, PROMPT + FRAMES, voices=voices)
             model_kept.append(kept(prompt, f, truth, others))

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 
 from sidlang.errors import SidlangError
 from sidlang.frames import N_WRITABLE as N_REGS_STATE
+from sidlang.model.cache import TuneCache, mix
 from sidlang.model.tokenizer import AGAIN, BOS, COPY_BACK, EOS, FRAME, Tokenizer, TokenizerConfig, TokenState
 from sidlang.tune import Tune
 
@@ -313,19 +314,28 @@ class Sampling:
     top_p: float = 0.0
     seed: int | None = None
     max_writes_per_frame: int = 64  #: keeps a runaway sample from filling one frame
+    #: Weight of the tune's own memory (:mod:`sidlang.model.cache`): what followed the same
+    #: tokens in the prompt, mixed into each token's distribution. 0 is the network alone.
+    cache: float = 0.0
 
-    def pick(self, logits: np.ndarray, gen: np.random.Generator) -> int:
+    def pick(self, logits: np.ndarray, gen: np.random.Generator, mixer=None) -> int:
         """Draw from ``logits`` (float32, of the tokens the grammar allows); the index drawn.
 
-        NumPy throughout: a few µs where torch's softmax and multinomial cost ~100 µs a token.
+        ``mixer`` (probabilities → probabilities) mixes in the cache after the temperature
+        and top-k, before top-p. NumPy throughout: a few µs where torch's softmax and
+        multinomial cost ~100 µs a token.
         """
-        if self.temperature <= 0:
+        if self.temperature <= 0 and mixer is None:
             return int(logits.argmax())
-        z = logits / np.float32(self.temperature)
+        z = logits / np.float32(max(self.temperature, 1e-3))
         if self.top_k and self.top_k < len(z):
             z = np.where(z < np.partition(z, -self.top_k)[-self.top_k], np.float32(-np.inf), z)
         probs = np.exp(z - z.max())
         probs /= probs.sum()
+        if mixer is not None:
+            probs = mixer(probs)
+            if self.temperature <= 0:
+                return int(probs.argmax())
         if 0 < self.top_p < 1:
             order = np.argsort(-probs, kind="stable")
             sp = probs[order]
@@ -415,6 +425,7 @@ def _sample_loop(steps, cfg: ModelConfig, st: TokenState, context: list[int], fr
     starters = np.zeros(cfg.vocab_size, dtype=bool)
     starters[[FRAME, AGAIN]] = True
     h = steps.feed(context[-cfg.block_size:])
+    cache = TuneCache(context) if sampling.cache > 0 else None
     sampled = made = 0
     while True:
         key = (st.mask_key(), sampled == 0)
@@ -422,7 +433,8 @@ def _sample_loop(steps, cfg: ModelConfig, st: TokenState, context: list[int], fr
             allowed = st.allowed() & starters if sampled == 0 else st.allowed()
             masks[key] = np.flatnonzero(allowed), _head_rows(allowed)
         ids, rows = masks[key]
-        t = int(ids[sampling.pick(steps.logits(h, rows)[ids], gen)])
+        mixer = None if cache is None else (lambda p, ids=ids: mix(p, ids, cache, sampling.cache))
+        t = int(ids[sampling.pick(steps.logits(h, rows)[ids], gen, mixer)])
         sampled += 1
         if t in (FRAME, AGAIN, EOS):
             if made == frames:
@@ -437,6 +449,8 @@ def _sample_loop(steps, cfg: ModelConfig, st: TokenState, context: list[int], fr
             feed += extra
         for u in feed:  # one at a time, as the torch path has always fed them
             h = steps.feed([u])
+            if cache is not None:
+                cache.update(u)
     return sampled
 
 
@@ -478,11 +492,13 @@ def prompt_tokens(tok: Tokenizer, tune: Tune, start: int, block: int) -> tuple[T
 
 def continue_tune(tune: Tune, frames: int, *, start: int | None = None, temperature: float = 1.0,
                   top_k: int = 0, top_p: float = 0.0, seed: int | None = None,
-                  keep_voices: tuple[int, ...] = (), model: tuple | None = None) -> Tune:
+                  keep_voices: tuple[int, ...] = (), model: tuple | None = None,
+                  cache: float = 0.0) -> Tune:
     """``tune`` up to frame ``start`` (default: its end), then ``frames`` frames from the model.
 
     ``keep_voices`` (1–3) are copied from ``tune`` for the new frames (a melody to arrange
-    around); the model writes the other voices and the filter. ``model`` is a
+    around); the model writes the other voices and the filter. ``cache`` is the weight of
+    the tune's own memory (:mod:`sidlang.model.cache`) in each token's draw. ``model`` is a
     ``load_model()`` result; the bundled weights are used when it is None.
     """
     from sidlang.model.tokenizer import writes_to_tune
@@ -510,7 +526,7 @@ def continue_tune(tune: Tune, frames: int, *, start: int | None = None, temperat
             forced.append([(int(c), int(r), int(x)) for c, r, x in zip(w["chip"][a:b], w["reg"][a:b], w["val"][a:b])
                            if r < 21 and r // 7 in groups])
     first = len(st.writes)
-    generate(net, tok, st, context, frames, Sampling(temperature, top_k, top_p, seed), forced)
+    generate(net, tok, st, context, frames, Sampling(temperature, top_k, top_p, seed, cache=cache), forced)
     new = writes_to_tune(st.writes[first:], frames, h)
     cut = h.start_cycle + start * h.frame_cycles
     old = tune.writes[tune.writes["cycle"] < cut]

@@ -1,0 +1,108 @@
+"""The tune's own memory: what followed the same tokens earlier in the prompt.
+
+A continuation of a real tune should go on with the tune's material: its instruments, its
+drum programs, its bass figure. The network predicts each token from what it has in view,
+but a small network, trained on a few dozen tunes, drifts toward what is common in its
+training music. A cache model (Kuhn and De Mori's cache language model; kNN-LM is the recent
+form) corrects this without training: find the places in the prompt whose preceding tokens
+match the last tokens written, and predict what came next there. Sampling mixes the two,
+
+    p(t) = (1 - λ) · p_network(t) + λ · p_cache(t),
+
+so the network still decides where to branch, and the prompt's own sequences are there to
+follow. :class:`TuneCache` keeps the set of matching places as tokens are written: each new
+token narrows the set in one NumPy step (the match grows by one token), and only when no
+place matches does it look again from the last ``order`` tokens.
+
+The prompt's tokens are the history; the continuation's own tokens are matched against it
+but not added to it, so the continuation cannot feed on a loop of its own making.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: The longest match looked for when the match is lost (tokens). Longer matches are kept
+#: while they last: the longer the shared past, the more certain what follows.
+ORDER = 24
+
+
+class TuneCache:
+    """Places in ``history`` (the prompt's tokens) whose past matches the tokens written last."""
+
+    def __init__(self, history: list[int] | np.ndarray, order: int = ORDER) -> None:
+        self.history = np.asarray(history, dtype=np.int64)
+        self.order = order
+        self.tail: list[int] = [int(t) for t in self.history[-order:]]
+        n = len(self.history)
+        # Places after each token (a place p predicts history[p] from what precedes it).
+        places = np.arange(1, n, dtype=np.int64)
+        by = np.argsort(self.history[:-1], kind="stable")
+        keys = self.history[:-1][by]
+        self._after: dict[int, np.ndarray] = {}
+        if len(keys):
+            cuts = np.flatnonzero(np.diff(keys)) + 1
+            for chunk in np.split(places[by], cuts):
+                self._after[int(self.history[chunk[0] - 1])] = chunk
+        self.places = np.zeros(0, dtype=np.int64)
+        self.match = 0
+        self._lookup()
+
+    def _lookup(self) -> None:
+        """The longest suffix of ``tail`` (up to ``order`` tokens) that occurs in the history
+        with a token after it: its places and length."""
+        if not self.tail:
+            self.places, self.match = np.zeros(0, dtype=np.int64), 0
+            return
+        cand = self._after.get(self.tail[-1], np.zeros(0, dtype=np.int64))
+        m = 1 if len(cand) else 0
+        h = self.history
+        while len(cand) and m < min(self.order, len(self.tail)):
+            prev = cand[cand > m]
+            prev = prev[h[prev - m - 1] == self.tail[-m - 1]]
+            if not len(prev):
+                break
+            cand, m = prev, m + 1
+        self.places, self.match = cand, m
+
+    def update(self, token: int) -> None:
+        """``token`` was written: narrow the matching places, or look again."""
+        token = int(token)
+        self.tail.append(token)
+        if len(self.tail) > self.order:
+            del self.tail[0]
+        if len(self.places):
+            nxt = self.places[self.history[self.places] == token] + 1
+            nxt = nxt[nxt < len(self.history)]
+            if len(nxt):
+                self.places, self.match = nxt, self.match + 1
+                return
+        self._lookup()
+
+    def prediction(self) -> tuple[np.ndarray, np.ndarray]:
+        """The tokens that followed the matching places, and their shares (summing to 1)."""
+        if not len(self.places):
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        tokens, counts = np.unique(self.history[self.places], return_counts=True)
+        return tokens, counts / counts.sum()
+
+
+def mix(probs: np.ndarray, ids: np.ndarray, cache: TuneCache | None, weight: float) -> np.ndarray:
+    """``probs`` (over the allowed tokens ``ids``, sorted) mixed with the cache's prediction.
+
+    The cache's tokens the grammar does not allow here are dropped and the rest renormalised;
+    where it allows none, ``probs`` stands alone.
+    """
+    if cache is None or weight <= 0:
+        return probs
+    tokens, shares = cache.prediction()
+    if not len(tokens):
+        return probs
+    at = np.searchsorted(ids, tokens)
+    ok = (at < len(ids)) & (ids[np.minimum(at, len(ids) - 1)] == tokens)
+    if not ok.any():
+        return probs
+    shares = shares[ok] / shares[ok].sum()
+    out = probs * (1.0 - weight)
+    np.add.at(out, at[ok], weight * shares)
+    return out
