@@ -36,6 +36,9 @@ def add_parser(sub) -> None:
     p.add_argument("--temperature", type=float, default=1.0, metavar="T")
     p.add_argument("--top-k", type=int, default=0, metavar="K")
     p.add_argument("--top-p", type=float, default=0.0, metavar="P")
+    p.add_argument("--cache", type=float, metavar="W",
+                   help="weight (0-1) of the tune's own memory: what followed the same tokens earlier in IN, "
+                   "mixed into each draw; 0 is the network alone (default 0.5)")
     p.add_argument("--seed", type=int, metavar="S", help="random seed (same seed, same output)")
     p.add_argument("--keep-voices", metavar="V,V", help="voices (1-3) to copy from IN, e.g. 1 or 1,3")
     p.add_argument("--weights", metavar="PATH", help="a weights file (default: the bundled model)")
@@ -99,6 +102,8 @@ def check_weights(path: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     check_sampling(args.frames, args.temperature, args.top_k, args.top_p, args.seed)
+    if args.cache is not None and not 0 <= args.cache <= 1:  # also refuses nan
+        raise UsageError(f"--cache must be 0–1, got {args.cache}")
     voices = parse_voices(args.keep_voices)
     if args.weights:
         check_weights(args.weights)
@@ -118,6 +123,6 @@ def run(args: argparse.Namespace) -> int:
         raise SidlangError(f"not usable weights ({type(e).__name__}: {str(e).splitlines()[0][:120] if str(e) else ''})",
                            file=args.weights or "bundled weights") from None
     out = continue_tune(tune, args.frames, start=args.start, temperature=args.temperature, top_k=args.top_k,
-                        top_p=args.top_p, seed=args.seed, keep_voices=voices, model=model)
+                        top_p=args.top_p, seed=args.seed, keep_voices=voices, model=model, cache=args.cache)
     write_atomic(args.output, encode(out, args.output, args.to_format), force=args.force)
     return 0

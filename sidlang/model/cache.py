@@ -22,6 +22,11 @@ from __future__ import annotations
 
 import numpy as np
 
+#: The weight :func:`sidlang.model.continue_tune` gives the cache unless told otherwise, chosen
+#: with ``benchmarks/bench_style.py`` on tunes outside the training and held-out sets (the
+#: model card has the sweep).
+WEIGHT = 0.5
+
 #: The longest match looked for when the match is lost (tokens). Longer matches are kept
 #: while they last: the longer the shared past, the more certain what follows.
 ORDER = 24

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 
 from sidlang.errors import SidlangError
 from sidlang.frames import N_WRITABLE as N_REGS_STATE
+from sidlang.model.cache import WEIGHT as CACHE_WEIGHT
 from sidlang.model.cache import TuneCache, mix
 from sidlang.model.tokenizer import AGAIN, BOS, COPY_BACK, EOS, FRAME, Tokenizer, TokenizerConfig, TokenState
 from sidlang.tune import Tune
@@ -493,12 +494,13 @@ def prompt_tokens(tok: Tokenizer, tune: Tune, start: int, block: int) -> tuple[T
 def continue_tune(tune: Tune, frames: int, *, start: int | None = None, temperature: float = 1.0,
                   top_k: int = 0, top_p: float = 0.0, seed: int | None = None,
                   keep_voices: tuple[int, ...] = (), model: tuple | None = None,
-                  cache: float = 0.0) -> Tune:
+                  cache: float | None = None) -> Tune:
     """``tune`` up to frame ``start`` (default: its end), then ``frames`` frames from the model.
 
     ``keep_voices`` (1–3) are copied from ``tune`` for the new frames (a melody to arrange
     around); the model writes the other voices and the filter. ``cache`` is the weight of
-    the tune's own memory (:mod:`sidlang.model.cache`) in each token's draw. ``model`` is a
+    the tune's own memory (:mod:`sidlang.model.cache`) in each token's draw, 0 the network
+    alone (default :data:`sidlang.model.cache.WEIGHT`). ``model`` is a
     ``load_model()`` result; the bundled weights are used when it is None.
     """
     from sidlang.model.tokenizer import writes_to_tune
@@ -507,6 +509,9 @@ def continue_tune(tune: Tune, frames: int, *, start: int | None = None, temperat
         raise SidlangError(f"frames must be at least 1, got {frames}")
     if any(v not in (1, 2, 3) for v in keep_voices):
         raise SidlangError(f"voices to keep are 1, 2 or 3, got {list(keep_voices)}")
+    cache = CACHE_WEIGHT if cache is None else cache
+    if not 0 <= cache <= 1:  # also refuses nan
+        raise SidlangError(f"cache weight must be 0–1, got {cache}")
     net, tok, _ = model or bundled()
     n = len(tune.frames)
     start = n if start is None else start

@@ -127,6 +127,7 @@ OPTIONS: dict[str, Callable[[str], object]] = {
     "temp": _temperature,
     "top_k": lambda w: _int(w, 0, "a top-k"),
     "top_p": _unit,
+    "cache": _unit,
     "from": lambda w: _int(w, 0, "a frame number"),
     "keep": lambda w: tuple(sorted({parse_voice(v) + 1 for v in w.split(",")})),
 }

@@ -269,7 +269,7 @@ def cmd_continue(ctx: Context, a: dict) -> None:
         with ctx.console.status(f"the model is writing {n} frames …"):
             tune = continue_tune(ctx.tune, n, start=start, temperature=o.get("temp", 1.0),
                                  top_k=o.get("top_k", 0), top_p=o.get("top_p", 0.0), seed=o.get("seed"),
-                                 keep_voices=o.get("keep", ()), model=bundled())
+                                 keep_voices=o.get("keep", ()), model=bundled(), cache=o.get("cache"))
     kept = f", keeping {_voices([v - 1 for v in o['keep']])}" if o.get("keep") else ""
     dropped = f" ({_frames(start, frames)} replaced)" if start < frames else ""
     do(ctx, tune, f"continue {n} frames from frame {start}{kept}{dropped}")
@@ -394,7 +394,8 @@ COMMANDS: tuple[Command, ...] = (
             "the bundled model writes N more frames (undo takes them back)",
             ("continue 200", "continue 500 seed=1 temp=0.8", "continue 400 from=64 keep=v1"), cmd_continue,
             detail="Settings: seed=S (same seed, same frames), temp=T (0 = always the likeliest), top_k=K, "
-            "top_p=P, from=F (continue after frame F-1, replacing what follows), keep=v1,v3 (copy those "
+            "top_p=P, cache=W (0-1, how much the tune's own material is followed; 0 is the network "
+            "alone), from=F (continue after frame F-1, replacing what follows), keep=v1,v3 (copy those "
             "voices from the tune and have the model write the others around them)."),
     Command("undo", (), "take the last change back (as far back as the session goes)", ("undo",), cmd_undo),
     Command("redo", (), "do the last undone change again", ("redo",), cmd_redo),

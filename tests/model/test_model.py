@@ -7,6 +7,8 @@ import socket
 import numpy as np
 import pytest
 
+from sidlang.errors import SidlangError
+
 torch = pytest.importorskip("torch")
 pytest.importorskip("safetensors")
 
@@ -84,6 +86,19 @@ def test_top_k_and_top_p_still_valid(bundle):
     for kw in ({"top_k": 5}, {"top_p": 0.5}, {"temperature": 1.5, "top_k": 50, "top_p": 0.9}):
         out = continue_tune(tune, 15, seed=1, model=bundle, **kw)
         assert len(out.frames) == 25 and parse(dumps(out)) == out
+
+
+def test_the_tunes_own_memory_keeps_generation_valid_and_seeded(bundle):
+    tune = player_log(40, seed=5)
+    for w in (0.0, 0.5, 1.0):
+        a = continue_tune(tune, 20, seed=4, model=bundle, cache=w)
+        assert len(a.frames) == 60 and parse(dumps(a)) == a
+        assert a == continue_tune(tune, 20, seed=4, model=bundle, cache=w)
+    # With the cache alone, the untrained-ish model follows what the prompt did
+    assert continue_tune(tune, 20, seed=4, model=bundle, cache=1.0) != continue_tune(
+        tune, 20, seed=4, model=bundle, cache=0.0)
+    with pytest.raises(SidlangError, match="cache weight must be 0–1"):
+        continue_tune(tune, 5, model=bundle, cache=1.5)
 
 
 def test_keep_voices_copies_them_and_the_model_fills_the_rest(bundle):

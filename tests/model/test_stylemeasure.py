@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from sidlang import parse
-from sidlang.model import stylemeasure as sm
 from sidlang import transforms as T
+from sidlang.model import stylemeasure as sm
 
 
 def song(notes: list[str], *, step: int = 8, wave: str = "pulse", ad: str = "$09", sr: str = "$a8",
