@@ -21,6 +21,9 @@ fields (--json prints them as one object):
   model_ppl, accuracy     the model's perplexity and next-token accuracy; every token is scored
                           once, with as much of what precedes it (first half included) as the
                           context holds (sliding windows, stride half the context)
+  model_cache_ppl         the model mixed with the tune's own memory as 'continue' samples
+                          (cache_weight; what followed the same tokens in the first half),
+                          cache_ratio_to_best_baseline: it divided by the best baseline
   context_ngram_ppl       n-gram fitted on each tune's first half; context_ngram_order (2-6) and
                           context_ngram_discount (0.75/0.9) are the pair with the best pooled
                           perplexity on the scored tokens (favours the baseline)
@@ -31,7 +34,7 @@ fields (--json prints them as one object):
   best_baseline, ratio_to_best_baseline
                           the baseline with the lowest perplexity, and model_ppl divided by it
                           (below 1: the model beats every baseline)
-  per_tune                name, frames, split_frame, tokens, model_ppl, accuracy,
+  per_tune                name, frames, split_frame, tokens, model_ppl, accuracy, model_cache_ppl,
                           context_ngram_ppl, repeat_ppl, repeat_bar_frames, unigram_ppl
   perplexities pool tunes by total log-likelihood over all scored tokens.
   with --corpus, baselines fitted on its training split: ngram_ppl (ngram_order,

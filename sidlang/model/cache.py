@@ -111,3 +111,26 @@ def mix(probs: np.ndarray, ids: np.ndarray, cache: TuneCache | None, weight: flo
     out = probs * (1.0 - weight)
     np.add.at(out, at[ok], weight * shares)
     return out
+
+
+def true_token_shares(seq: np.ndarray, start: int, order: int = ORDER) -> np.ndarray:
+    """For each token ``seq[i]``, ``i >= start``: the share the cache of ``seq[:start]`` gave it
+    with ``seq[:i]`` written, NaN where the cache predicted nothing (for scoring, as
+    ``sidlang eval`` does: the mixture falls back to the network there, as in sampling)."""
+    seq = np.asarray(seq, dtype=np.int64)
+    c = TuneCache(seq[:start], order)
+    out = np.full(max(len(seq) - start, 0), np.nan)
+    for i in range(start, len(seq)):
+        tokens, shares = c.prediction()
+        if len(tokens):
+            at = np.searchsorted(tokens, seq[i])
+            out[i - start] = shares[at] if at < len(tokens) and tokens[at] == seq[i] else 0.0
+        c.update(seq[i])
+    return out
+
+
+def mixed_logprobs(logprobs: np.ndarray, shares: np.ndarray, weight: float) -> np.ndarray:
+    """Log-probabilities of the true tokens under ``(1 - weight)·network + weight·cache``."""
+    p = np.exp(logprobs)
+    mixed = np.where(np.isnan(shares), p, (1.0 - weight) * p + weight * np.nan_to_num(shares))
+    return np.log(mixed)

@@ -375,21 +375,32 @@ def evaluate(model_bundle, corpus: str | None, tunes: list | None = None, *, nam
         ctx = context_baselines(seqs, starts, tok.vocab_size)
         rows = ctx.pop("per_tune")
         out["tunes"] = len(tunes)
+        # The network with the tune's own memory (sidlang.model.cache), as continue samples
+        from sidlang.model.cache import WEIGHT, mixed_logprobs, true_token_shares
+
+        mixed = [mixed_logprobs(t_lp, true_token_shares(s, max(st, 1)), WEIGHT)
+                 for s, st, (t_lp, _) in zip(seqs, starts, scores)]
+        out["cache_weight"] = WEIGHT
+        out["model_cache_ppl"] = _pooled_ppl(float(sum(m.sum() for m in mixed)), len(lp))
         out.update(ctx)
         out["per_tune"] = [
             {"name": name, "frames": _frames(s), "split_frame": _frames(s[:st]), "tokens": len(t_lp),
              "model_ppl": _pooled_ppl(float(t_lp.sum()), len(t_lp)),
-             "accuracy": float(t_hit.mean()) if len(t_hit) else 0.0, **row}
-            for name, s, st, (t_lp, t_hit), row in zip(names, seqs, starts, scores, rows)]
+             "accuracy": float(t_hit.mean()) if len(t_hit) else 0.0,
+             "model_cache_ppl": _pooled_ppl(float(m.sum()), len(m)), **row}
+            for name, s, st, (t_lp, t_hit), row, m in zip(names, seqs, starts, scores, rows, mixed)]
     if train is not None:
         cb = corpus_baselines(train, seqs, starts, tok.vocab_size, log)
         if tunes:  # the first-half baselines keep the plain names; the corpus' get a prefix
             cb = {("" if k.startswith("ngram") else "corpus_") + k: v for k, v in cb.items()}
         out.update(cb)
         out["ratio_to_ngram"] = out["model_ppl"] / cb["ngram_ppl"]
-    baselines = {k[: -len("_ppl")]: v for k, v in out.items() if k.endswith("_ppl") and k != "model_ppl"}
+    baselines = {k[: -len("_ppl")]: v for k, v in out.items()
+                 if k.endswith("_ppl") and k not in ("model_ppl", "model_cache_ppl")}
     out["best_baseline"] = min(baselines, key=baselines.get)
     out["ratio_to_best_baseline"] = out["model_ppl"] / baselines[out["best_baseline"]]
+    if "model_cache_ppl" in out:
+        out["cache_ratio_to_best_baseline"] = out["model_cache_ppl"] / baselines[out["best_baseline"]]
     out["samples"] = samples
     if samples:
         if tunes:  # continue from the split, where the scored half starts; copying is of the first half

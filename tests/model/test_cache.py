@@ -73,3 +73,17 @@ def test_places_are_exactly_those_matching_and_the_match_is_longest(history, wri
         assert set(c.places.tolist()) == (places_matching(history, done, c.match) if c.match else set())
         # at least as long as the longest match of at most ``order`` tokens (longer while it lasts)
         assert c.match >= longest(history, done, order)
+
+
+def test_scoring_shares_follow_the_written_tokens():
+    from sidlang.model.cache import mixed_logprobs, true_token_shares
+
+    seq = np.array([1, 2, 3, 1, 2, 3, 1, 2, 9])
+    shares = true_token_shares(seq, 6)  # the cache of "1 2 3 1 2 3" scores "1 2 9"
+    assert shares.tolist() == [1.0, 1.0, 0.0]
+    assert np.isnan(true_token_shares(seq, 3)[0])  # after "1 2 3" nothing was seen yet
+    lp = np.log(np.full(3, 0.5))
+    mixed = mixed_logprobs(lp, shares, 0.5)
+    assert np.allclose(np.exp(mixed), [0.75, 0.75, 0.25])
+    nothing = true_token_shares(np.array([1, 2, 7, 8]), 2)  # 7 never followed anything seen
+    assert np.isnan(nothing).all() and np.allclose(mixed_logprobs(lp[:2], nothing, 0.5), lp[:2])

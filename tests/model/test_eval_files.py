@@ -120,9 +120,12 @@ def test_eval_two_files_reports_every_field(tmp_path, capsys, weights):
     r = json.loads(out)
     for key in ("tokens", "tunes", "model_ppl", "accuracy", "context_ngram_ppl", "context_ngram_order",
                 "context_ngram_discount", "repeat_ppl", "repeat_bar_frames", "unigram_ppl", "best_baseline",
-                "ratio_to_best_baseline", "per_tune", "samples", "validity", "copy_rate", "copy_reference"):
+                "ratio_to_best_baseline", "per_tune", "samples", "validity", "copy_rate", "copy_reference",
+                "model_cache_ppl", "cache_weight", "cache_ratio_to_best_baseline"):
         assert r.get(key) is not None, key
     assert all(v is not None for v in r.values())
+    # a.sidl plays its figure four times: the tune's own memory knows the second half
+    assert r["per_tune"][0]["model_cache_ppl"] < r["per_tune"][0]["model_ppl"]
     assert r["tunes"] == 2 and len(r["per_tune"]) == 2 and len(r["repeat_bar_frames"]) == 2
     for row, name in zip(r["per_tune"], ("a.sidl", "b.sidl")):
         assert row["name"].endswith(name) and all(v is not None for v in row.values())
@@ -190,5 +193,5 @@ def test_eval_files_and_corpus_report_both(tmp_path, capsys, weights, corpus):
                 "ratio_to_ngram"):
         assert r.get(key) is not None, key
     assert r["copy_reference"] == "training split" and r["tokens"] == r["per_tune"][0]["tokens"]
-    every = [v for k, v in r.items() if k.endswith("_ppl") and k != "model_ppl"]
+    every = [v for k, v in r.items() if k.endswith("_ppl") and k not in ("model_ppl", "model_cache_ppl")]
     assert len(every) == 6 and r["ratio_to_best_baseline"] == pytest.approx(r["model_ppl"] / min(every))
