@@ -66,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'model':32} {'perplexity':>11} {'accuracy':>9} {'/ best baseline':>16}")
     for r in rows:
         print(f"{r['model']:32} {r['model_ppl']:11.3f} {r['accuracy']:9.3f} {r['ratio_to_best_baseline']:16.3f}")
+        print(f"{'  with the tune memory':32} {r['model_cache_ppl']:11.3f} {'':9} "
+              f"{r['cache_ratio_to_best_baseline']:16.3f}")
     print(f"{'baseline: first-half n-gram':32} {base['context_ngram_ppl']:11.3f}   (order {base['context_ngram_order']})")
     print(f"{'baseline: repeat the last bar':32} {base['repeat_ppl']:11.3f}")
     print(f"{'baseline: first-half unigram':32} {base['unigram_ppl']:11.3f}")
