@@ -12,7 +12,8 @@ match the last tokens written, and predict what came next there. Sampling mixes 
 so the network still decides where to branch, and the prompt's own sequences are there to
 follow. :class:`TuneCache` keeps the set of matching places as tokens are written: each new
 token narrows the set in one NumPy step (the match grows by one token), and only when no
-place matches does it look again from the last ``order`` tokens.
+place matches does it look again from the last ``order`` tokens. Places in phase with the
+prompt's bar count more than the others (:data:`OFF_PHASE`).
 
 The prompt's tokens are the history; the continuation's own tokens are matched against it
 but not added to it, so the continuation cannot feed on a loop of its own making.
@@ -22,10 +23,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from sidlang.model.tokenizer import AGAIN, FRAME
+
 #: The weight :func:`sidlang.model.continue_tune` gives the cache unless told otherwise, chosen
 #: with ``benchmarks/bench_style.py`` on tunes outside the training and held-out sets (the
 #: model card has the sweep).
 WEIGHT = 0.5
+
+#: How much a matching place counts when its frame is not a whole number of bars from the
+#: frame being written (the bar fitted on the prompt, as ``sidlang eval``'s repeat-the-last-bar
+#: baseline fits it): trackers repeat rows at fixed distances, so a match in phase with the bar
+#: is the better guess of what comes next. Chosen like :data:`WEIGHT` (1 would ignore phase).
+OFF_PHASE = 0.2
 
 #: The longest match looked for when the match is lost (tokens). Longer matches are kept
 #: while they last: the longer the shared past, the more certain what follows.
@@ -35,9 +44,16 @@ ORDER = 24
 class TuneCache:
     """Places in ``history`` (the prompt's tokens) whose past matches the tokens written last."""
 
-    def __init__(self, history: list[int] | np.ndarray, order: int = ORDER) -> None:
+    def __init__(self, history: list[int] | np.ndarray, order: int = ORDER, bar: int = 0,
+                 off_phase: float = 1.0) -> None:
         self.history = np.asarray(history, dtype=np.int64)
         self.order = order
+        # Phase: a place whose frame is a whole number of bars from the frame being written
+        # counts fully, another ``off_phase`` (1: phase ignored).
+        self.bar, self.off_phase = bar, off_phase
+        starts = (self.history == FRAME) | (self.history == AGAIN)
+        self.frame_of = np.cumsum(starts) - 1
+        self.frame = int(self.frame_of[-1]) if len(self.history) else 0
         self.tail: list[int] = [int(t) for t in self.history[-order:]]
         n = len(self.history)
         # Places after each token (a place p predicts history[p] from what precedes it).
@@ -73,6 +89,8 @@ class TuneCache:
     def update(self, token: int) -> None:
         """``token`` was written: narrow the matching places, or look again."""
         token = int(token)
+        if token in (FRAME, AGAIN):
+            self.frame += 1
         self.tail.append(token)
         if len(self.tail) > self.order:
             del self.tail[0]
@@ -88,8 +106,23 @@ class TuneCache:
         """The tokens that followed the matching places, and their shares (summing to 1)."""
         if not len(self.places):
             return np.zeros(0, dtype=np.int64), np.zeros(0)
+        if self.bar and self.off_phase < 1:
+            inphase = (self.frame_of[self.places - 1] - self.frame) % self.bar == 0
+            w = np.where(inphase, 1.0, self.off_phase)
+            tokens, inv = np.unique(self.history[self.places], return_inverse=True)
+            counts = np.bincount(inv, weights=w)
+            return tokens, counts / counts.sum()
         tokens, counts = np.unique(self.history[self.places], return_counts=True)
         return tokens, counts / counts.sum()
+
+
+def for_prompt(tokens: list[int] | np.ndarray) -> TuneCache:
+    """The cache of a prompt, its bar fitted on the prompt's own tokens."""
+    from sidlang.model.evaluate import RepeatBar, unigram
+
+    ctx = np.asarray(tokens, np.int64)
+    bar = RepeatBar(ctx, unigram(ctx, int(ctx.max()) + 1)).bar if len(ctx) else 0
+    return TuneCache(ctx, bar=bar, off_phase=OFF_PHASE)
 
 
 def mix(probs: np.ndarray, ids: np.ndarray, cache: TuneCache | None, weight: float) -> np.ndarray:
@@ -118,7 +151,8 @@ def true_token_shares(seq: np.ndarray, start: int, order: int = ORDER) -> np.nda
     with ``seq[:i]`` written, NaN where the cache predicted nothing (for scoring, as
     ``sidlang eval`` does: the mixture falls back to the network there, as in sampling)."""
     seq = np.asarray(seq, dtype=np.int64)
-    c = TuneCache(seq[:start], order)
+    c = for_prompt(seq[:start])
+    c.order = order
     out = np.full(max(len(seq) - start, 0), np.nan)
     for i in range(start, len(seq)):
         tokens, shares = c.prediction()

@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from sidlang.errors import SidlangError
 from sidlang.frames import N_WRITABLE as N_REGS_STATE
 from sidlang.model.cache import WEIGHT as CACHE_WEIGHT
-from sidlang.model.cache import TuneCache, mix
+from sidlang.model.cache import for_prompt, mix
 from sidlang.model.tokenizer import AGAIN, BOS, COPY_BACK, EOS, FRAME, Tokenizer, TokenizerConfig, TokenState
 from sidlang.tune import Tune
 
@@ -426,7 +426,7 @@ def _sample_loop(steps, cfg: ModelConfig, st: TokenState, context: list[int], fr
     starters = np.zeros(cfg.vocab_size, dtype=bool)
     starters[[FRAME, AGAIN]] = True
     h = steps.feed(context[-cfg.block_size:])
-    cache = TuneCache(context) if sampling.cache > 0 else None
+    cache = for_prompt(context) if sampling.cache > 0 else None
     sampled = made = 0
     while True:
         key = (st.mask_key(), sampled == 0)

@@ -87,3 +87,18 @@ def test_scoring_shares_follow_the_written_tokens():
     assert np.allclose(np.exp(mixed), [0.75, 0.75, 0.25])
     nothing = true_token_shares(np.array([1, 2, 7, 8]), 2)  # 7 never followed anything seen
     assert np.isnan(nothing).all() and np.allclose(mixed_logprobs(lp[:2], nothing, 0.5), lp[:2])
+
+
+def test_places_in_phase_with_the_bar_count_more():
+    from sidlang.model.tokenizer import FRAME
+
+    # Frames of one token each after FRAME: a 2-frame bar "F 5 F 6", then a place out of phase.
+    history = [FRAME, 5, FRAME, 6, FRAME, 5, FRAME, 6, FRAME, 7]
+    plain = TuneCache(history, order=1)
+    phased = TuneCache(history, order=1, bar=2, off_phase=0.1)
+    for c in (plain, phased):
+        c.update(FRAME)  # frame 5: in phase with frames 1 and 3 (6 came after them), not 0, 2, 4
+    tokens, shares = plain.prediction()
+    assert tokens.tolist() == [5, 6, 7] and np.allclose(shares, [0.4, 0.4, 0.2])
+    tokens, shares = phased.prediction()
+    assert shares[tokens.tolist().index(6)] > 0.8
