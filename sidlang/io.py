@@ -9,8 +9,8 @@ from __future__ import annotations
 import errno
 import os
 import re
+import secrets
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -199,7 +199,7 @@ class Outputs:
         clean_stale_temps(path)
         folder = path.parent if str(path.parent) else Path(".")
         try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}-", suffix=".tmp", dir=folder)
+            fd, tmp = _new_temp(folder, path.name)
         except OSError as e:
             raise SidlangError(f"cannot write: {e.strerror}", file=str(path)) from None
         self.temps[path] = tmp
@@ -232,13 +232,11 @@ class Outputs:
     def commit(self) -> None:
         placed: list[Path] = []
         try:
-            mode = 0o666 & ~_umask()  # mkstemp makes files private (0600); a plain open() would not
             for path, fh in self.files.items():
                 try:
                     fh.close()
                 except OSError as e:
                     raise SidlangError(f"cannot write: {e.strerror}", file=str(path)) from None
-                os.chmod(self.temps[path], mode)
             for path, tmp in self.temps.items():
                 _place(tmp, path, self.force)
                 placed.append(path)
@@ -307,10 +305,21 @@ def refuse_terminal(fmt_name: str, binary: bool) -> None:
                          "redirect it to a file or a pipe, or give a file name")
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _new_temp(folder: Path, name: str) -> tuple[int, str]:
+    """A new temporary file ``.NAME.PID-RANDOM.tmp`` in ``folder``, opened read-write.
+
+    Made with mode 0666 and ``O_EXCL``, so the kernel applies the umask as for any file the
+    user makes (``mkstemp`` makes them 0600, and learning the umask means setting it, for a
+    moment, for every thread of the process).
+    """
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = os.path.join(folder, f".{name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary file name", str(folder))
 
 
 def write_to(tune: Tune, fh, path: str, format: str | None = None, **options) -> None:

@@ -259,7 +259,9 @@ class SidModel(nn.Module):
 # -- weights on disk ------------------------------------------------------------------------
 def save_model(model: SidModel, path: str | Path, tokenizer: Tokenizer, info: dict | None = None) -> None:
     """Weights as safetensors; the model and tokenizer configs and ``info`` go in its metadata."""
-    from safetensors.torch import save_file
+    from safetensors.torch import save
+
+    from sidlang.io import write_atomic
 
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items() if k != "head.weight"}
     meta = {
@@ -269,10 +271,9 @@ def save_model(model: SidModel, path: str | Path, tokenizer: Tokenizer, info: di
         "torch": torch.__version__,
     }
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(path).with_suffix(".tmp")
-    save_file(state, str(tmp), metadata=meta)
-    tmp.chmod(0o644)  # package data: readable by everyone, like any installed file
-    tmp.replace(path)
+    # Whole or not at all, through a temporary file of its own name (two runs saving beside
+    # each other no longer share one fixed ".tmp"); the mode is the user's umask's.
+    write_atomic(path, save(state, metadata=meta), force=True)
 
 
 def load_model(path: str | Path | None = None) -> tuple[SidModel, Tokenizer, dict]:
