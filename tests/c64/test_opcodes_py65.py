@@ -11,8 +11,10 @@ from the port's state, not from RAM; it holds the values it reads as (``$ff``, `
 
 py65's MPU6502 implements the 151 documented opcodes only; the illegal ones (LAX, SAX, DCP,
 ISC, SLO, RLA, SRE, RRA, ANC, ALR, SBX, ...) are checked against py65 as the documented pair
-of instructions each one combines (``SLO m`` = ``ASL m`` then ``ORA m``), where that pair is
-exact. ARR, ANE, LXA, LAS, TAS, SHA, SHX, SHY and the JAMs have no such equivalent.
+of instructions each one combines (``SLO m`` = ``ASL m`` then ``ORA m``, ``ALR #`` = ``AND #``
+then ``LSR A``), where that pair is exact. SAX, ANC, SBX, ARR, ANE, LXA, LAS, TAS, SHA, SHX,
+SHY and the JAMs have no such equivalent (ARR in decimal mode is not emulated at all: the core
+gives its binary result).
 """
 
 from __future__ import annotations
@@ -204,3 +206,20 @@ def test_illegal_opcode_matches_its_documented_pair(opcode, data):
     m2 = m2.copy()
     m2[pc: pc + 6] = state["mem"][pc: pc + 6]
     _check(state, (r1, m1, 0), (r2, m2, 0), name, cycles=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(a=st.integers(0, 255), v=st.integers(0, 255), p=st.integers(0, 255))
+def test_alr_is_and_then_lsr(a, v, p):
+    mem = np.zeros(0x10000, dtype=np.uint8)
+    mem[0], mem[1] = PORT_DDR, PORT_DATA
+    state = {"a": a, "x": 0, "y": 0, "sp": 0xFF, "p": p, "pc": 0x1000, "mem": mem, "ea": None}
+    mem[0x1000:0x1002] = OPCODE[("ALR", "imm")], v
+    pair = mem.copy()
+    pair[0x1000:0x1003] = OPCODE[("AND", "imm")], v, OPCODE[("LSR", "acc")]
+    r1, m1, _ = run_ours(state)
+    r2, m2, _ = run_py65({**state, "mem": pair}, steps=2)
+    r2["pc"] = 0x1002
+    m2 = m2.copy()
+    m2[0x1000:0x1003] = mem[0x1000:0x1003]
+    _check(state, (r1, m1, 0), (r2, m2, 0), "ALR", cycles=False)
