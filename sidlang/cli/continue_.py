@@ -9,7 +9,8 @@ import os
 
 from sidlang.cli.readopts import add_read_options, read_options
 from sidlang.errors import SidlangError, UsageError, needs_model_extra
-from sidlang.io import check_output, encode, load, write_atomic
+from sidlang.formats import for_path
+from sidlang.io import check_output, encode, load, refuse_terminal, save, write_atomic
 from sidlang.tune import MAX_FRAMES
 
 MAX_NEW_FRAMES = 1 << 20  #: frames one continue may write (about 5.8 hours at 50 Hz; ~1,000 frames/s)
@@ -30,7 +31,7 @@ def add_parser(sub) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("input", metavar="IN", help="a tune in any readable format")
-    p.add_argument("output", metavar="OUT", help="output file (format from its ending)")
+    p.add_argument("output", metavar="OUT", help="output file (format from its ending), or - for standard output")
     p.add_argument("--frames", type=int, required=True, metavar="N", help="frames to generate")
     p.add_argument("--start", type=int, metavar="F", help="continue after frame F-1 (default: the end)")
     p.add_argument("--temperature", type=float, default=1.0, metavar="T")
@@ -107,7 +108,15 @@ def run(args: argparse.Namespace) -> int:
     voices = parse_voices(args.keep_voices)
     if args.weights:
         check_weights(args.weights)
-    check_output(args.output, force=args.force)
+    to_stdout = args.output == "-"
+    if to_stdout:  # standard output: sidlang text unless --to names another; binary not to a terminal
+        out_fmt = for_path("-", args.to_format or "sidl")
+        refuse_terminal(out_fmt.name, out_fmt.binary)
+    else:
+        out_fmt = for_path(args.output, args.to_format)
+        check_output(args.output, force=args.force)
+    if out_fmt.write is None:
+        raise UsageError(f"format {out_fmt.name!r} cannot be written, only read")
     with needs_model_extra("the model"):
         from sidlang.model.network import continue_tune, load_model
     tune = load(args.input, args.from_format, **read_options(args))
@@ -124,5 +133,8 @@ def run(args: argparse.Namespace) -> int:
                            file=args.weights or "bundled weights") from None
     out = continue_tune(tune, args.frames, start=args.start, temperature=args.temperature, top_k=args.top_k,
                         top_p=args.top_p, seed=args.seed, keep_voices=voices, model=model, cache=args.cache)
-    write_atomic(args.output, encode(out, args.output, args.to_format), force=args.force)
+    if to_stdout:
+        save(out, "-", out_fmt.name)
+    else:
+        write_atomic(args.output, encode(out, args.output, args.to_format), force=args.force)
     return 0
