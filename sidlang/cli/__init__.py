@@ -15,7 +15,7 @@ from sidlang import __version__
 from sidlang.errors import SidlangError
 
 #: Subcommand modules of this package, in ``--help`` order. Each defines ``add_parser(sub)``.
-COMMANDS = ("convert", "info", "render", "play", "asid", "repl", "continue_", "corpus", "train", "evaluate")
+COMMANDS = ("convert", "info", "render", "play", "asid", "fit", "repl", "continue_", "corpus", "train", "evaluate")
 #: The command each module adds and its line in ``--help``: only the module of the command
 #: being run is imported (with what it needs: NumPy, the formats, torch), the others are
 #: listed from here. A test holds this table to what the modules' own parsers say.
@@ -25,6 +25,7 @@ LISTED = {
     "render": ("render", "render a tune to a WAV file through reSIDfp"),
     "play": ("play", "render a tune and play it on the audio device"),
     "asid": ("asid", "send a tune to SID hardware over MIDI (ASID), or write it as .syx/.mid"),
+    "fit": ("fit", "fit SID settings to a recorded sound: a patch, or a whole tune (--tune)"),
     "repl": ("repl", "interactive editor: type frames, transform, listen, save"),
     "continue_": ("continue", "continue a tune with the bundled model"),
     "corpus": ("corpus", "build the training corpus (token shards), gather real tunes"),
@@ -39,7 +40,7 @@ formats (by name, or from the file ending):
   vice6   .vice6         asid-vice dump: CLOCK_DIFF IRQ_DIFF NMI_DIFF CHIPNO REG VAL
   reglog  .reglog        register log: CLOCK REG VAL
   sid     .sid           PSID/RSID, played in a 6502 emulation; written as a playable PSID
-  wav     .wav           audio rendered through reSIDfp (write only; see 'sidlang render')
+  wav     .wav           audio rendered through reSIDfp; read back by transcription (see 'sidlang fit')
   syx     .syx           ASID MIDI SysEx stream for SID hardware (see 'sidlang asid')
   mid     .mid .midi     MIDI notes, bends and controllers; read back through the arranger (--style)
   abc krn musicxml       scores read with music21 and arranged (read only); also music21:NAME

@@ -96,6 +96,9 @@ def fit_envelope(x: np.ndarray, rate: int, frames: int, keep: int = 4,
     # Frame 0 is left out: the volume write that starts a tune steps the 6581's DC level, a click
     # that the envelope has no part in (the rendered candidates have it too).
     target = np.maximum(target - target[1:].max(), FLOOR_DB) if frames > 1 else target
+    # The recording's own floor (noise, or the 6581's leak once the envelope is down): below it
+    # the model's level is not heard, so a release that falls under it costs nothing.
+    floor = max(FLOOR_DB, float(np.percentile(target, 5)) + 3.0)
     per = PAL_FRAME / STEP_CYCLES  # steps per frame, about 20
     steps = int(np.ceil(frames * per)) + 1
     ads, combos = ads_curves(steps)
@@ -122,12 +125,12 @@ def fit_envelope(x: np.ndarray, rate: int, frames: int, keep: int = 4,
         start = np.rint(ads[min(int(round(g * per)), steps - 1)]).astype(int)  # level at gate off
         best_total, best_r = np.full(len(start), np.inf), np.zeros(len(start), int)
         for gain in GAINS_DB:  # the recording's level against the chip's: a few offsets tried
-            t = target + gain
-            total = np.abs(ads_db[1:g] - np.maximum(t[1:g, None], FLOOR_DB)).sum(axis=0)  # (4096,)
+            t, low = target + gain, floor + gain
+            total = np.abs(np.maximum(ads_db[1:g], low) - np.maximum(t[1:g, None], low)).sum(axis=0)  # (4096,)
             r_best = np.zeros(len(start), int)
             if g < frames:
-                tail = np.maximum(t[g:, None], FLOOR_DB)
-                rel_loss = np.abs(rel_db[: frames - g] - tail).sum(axis=0).reshape(16, 256)
+                tail = np.maximum(t[g:, None], low)
+                rel_loss = np.abs(np.maximum(rel_db[: frames - g], low) - tail).sum(axis=0).reshape(16, 256)
                 post = rel_loss[:, start]  # (16, 4096)
                 r_best = np.argmin(post, axis=0)
                 total = total + post[r_best, idx]

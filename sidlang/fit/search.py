@@ -6,10 +6,10 @@ reSIDfp render scores best against it (:class:`~sidlang.fit.features.Target`). I
 1. **Analysis** of the recording: leading silence cut, the pitch from the harmonic sum of its
    mean spectrum (:func:`~sidlang.fit.pitchtrack.note_pitch`), then attack, decay, sustain,
    release and the gate length from a model of the chip's envelope generator fitted to the
-   per-frame loudness over all 65,536 settings (:mod:`sidlang.fit.envelope`); its best three
+   per-frame loudness over all 65,536 settings (:mod:`sidlang.fit.envelope`); its best five
    are rendered and the best kept.
 2. **Grid over the discrete fields**, on the first 0.6 s only: every waveform of
-   :data:`~sidlang.fit.patch.WAVES` unfiltered, then the best two through each filter mode at
+   :data:`~sidlang.fit.patch.WAVES` unfiltered (those with pulse at four widths), then the best two through each filter mode at
    three cutoffs and two resonances.
 3. **Local search** (coordinate descent with shrinking steps) over the integer fields, the
    envelope first (a, d, s, r, gate length), then pulse width and sweep, cutoff, resonance and
@@ -41,6 +41,7 @@ SHORT_S = 0.6  #: seconds the grid stage compares
 #: SID attack times (ms) per attack value; decay and release take three times as long.
 ATTACK_MS = (2, 8, 16, 24, 38, 56, 68, 80, 100, 250, 500, 800, 1000, 3000, 5000, 8000)
 MAX_SECONDS = 20.0
+PULSE_WIDTHS = (0x100, 0x200, 0x400, 0x800)  #: widths the grid tries for waveforms with pulse
 Progress = Callable[[int, int], None]  #: (renders so far, render budget)
 
 
@@ -180,21 +181,23 @@ def fit_patch(samples: np.ndarray, rate: int, *, model: int = 6581, budget: int 
     # 1b. the envelope from the model of the chip's ADSR, the best few rendered
     from .envelope import fit_envelope
 
-    shapes = [start.replace(**params) for _, params in fit_envelope(x, RATE, frames, keep=3)]
+    shapes = [start.replace(**params) for _, params in fit_envelope(x, RATE, frames, keep=5)]
     start = min([start, *shapes], key=search.loss)
     short = min(frames, max(3, int(SHORT_S * RATE / SPF)))
 
     # 2. grid: waveforms unfiltered, then the best two through the filter
-    waves = sorted(WAVES, key=lambda w: search.loss(start.replace(wave=w), short))
-    grid = [start.replace(wave=w) for w in waves[:2]]
-    for w in waves[:2]:
+    # a pulse's width changes its harmonics as much as the waveform does: four widths each
+    plain = [start.replace(wave=w, pw=pw) for w in WAVES for pw in (PULSE_WIDTHS if "pulse" in w else (start.pw,))]
+    plain.sort(key=lambda p: search.loss(p, short))
+    grid = plain[:2]
+    for p in plain[:2]:
         for mode in MODES[1:]:
             for cut in (0x180, 0x400, 0x900):
                 for res in (0, 10):
-                    grid.append(start.replace(wave=w, mode=mode, cut=cut, res=res))
+                    grid.append(p.replace(mode=mode, cut=cut, res=res))
     best = min(grid, key=lambda p: search.loss(p, short))
     # the grid judged the first 0.6 s; judge its winner and the plain best wave on the whole
-    cur = min((best, start.replace(wave=waves[0])), key=search.loss)
+    cur = min((best, plain[0]), key=search.loss)
 
     # 3. local search: the envelope, then the continuous fields the choice uses
     cur = search.descend(cur, {"a": 2, "d": 2, "s": 2, "r": 2, "gate": 2}, passes=2)
