@@ -132,9 +132,10 @@ def cmd_save(ctx: Context, a: dict) -> None:
     path = a["FILE"] or ctx.session.path
     if path is None:
         raise UsageError("the tune has no file yet: save song.sidl")
-    _exists(path, a["force"], ctx.session.path)
+    force = a["force"] or path == ctx.session.path  # the session's own file is saved over
+    _exists(path, force)
     fmt = for_path(path)
-    sidlang.save(ctx.tune, path, force=True)
+    sidlang.save(ctx.tune, path, force=force)  # without force a file that appeared meanwhile stays
     if fmt.name in KEEPING:
         ctx.session.saved(path)
         ctx.console.print(f"[green]✓[/] saved {escape(path)} ({len(ctx.tune.frames)} frames)")

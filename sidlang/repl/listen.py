@@ -18,8 +18,8 @@ from rich.live import Live
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn
 
-from sidlang.errors import SidlangError, UsageError
-from sidlang.io import write_atomic
+from sidlang.errors import SidlangError
+from sidlang.io import Outputs, check_output, write_atomic
 from sidlang.tune import Tune
 
 ASID_FILES = {".syx": "syx", ".mid": "mid", ".midi": "mid"}
@@ -39,17 +39,18 @@ def _progress(console: Console, tune: Tune, verb: str) -> tuple[Progress, object
 
 
 def render_wav(console: Console, tune: Tune, path: str, force: bool) -> None:
-    """Render ``tune`` to a WAV file, whole or not at all."""
-    from sidlang.formats.render import RenderOptions, render, wav_bytes
+    """Render ``tune`` to a WAV file, whole or not at all, streamed to disk block by block (memory
+    stays flat with the length); an existing file is replaced only with ``force``."""
+    from sidlang.formats.render import RenderOptions, check_wav_size, stream_wav
 
-    if Path(path).exists() and not force:
-        raise UsageError(f"{path} already exists; add --force to replace it")
     options = RenderOptions()
-    bar, step = _progress(console, tune, "rendering")
-    with bar:
-        audio = render(tune, options, step)
-    write_atomic(path, wav_bytes(audio, options.rate), force=True)
-    console.print(f"[green]✓[/] wrote {escape(str(path))}: {len(audio) / options.rate:.1f} s at {options.rate} Hz")
+    check_wav_size(tune, options)
+    with Outputs(force=force) as out:
+        out.reserve(path)  # refused before the render, not after it
+        bar, step = _progress(console, tune, "rendering")
+        with bar:
+            samples = stream_wav(tune, out.open(path), options, step)
+    console.print(f"[green]✓[/] wrote {escape(str(path))}: {samples / options.rate:.1f} s at {options.rate} Hz")
 
 
 def play(console: Console, tune: Tune, first_frame: int = 0) -> None:
@@ -108,10 +109,9 @@ def asid(console: Console, tune: Tune, target: str | None, force: bool) -> None:
         return
     kind = ASID_FILES.get(Path(target).suffix.lower())
     if kind:
-        if Path(target).exists() and not force:
-            raise UsageError(f"{target} already exists; add --force to replace it")
+        check_output(target, force=force)  # before the encoding
         data = asid_format.encode(tune) if kind == "syx" else asid_midi.write_mid(tune)
-        write_atomic(target, data, force=True)
+        write_atomic(target, data, force=force)  # a file that appeared meanwhile is not replaced
         console.print(f"[green]✓[/] wrote {escape(target)} ({len(data)} bytes, {len(tune.frames)} frames)")
         return
     port = _ports(lambda: asid_midi.open_port(target))
