@@ -44,6 +44,7 @@ formats (by name, or from the file ending):
   syx     .syx           ASID MIDI SysEx stream for SID hardware (see 'sidlang asid')
   mid     .mid .midi     MIDI notes, bends and controllers; read back through the arranger (--style)
   abc krn musicxml       scores read with music21 and arranged (read only); also music21:NAME
+  sidp    .sidp          pattern text (orderlists, patterns, instruments), played into frames (read only)
   '-' reads standard input or writes standard output (name the format with --from/--to).
 
 exit codes: 0 success, 1 bad input, 2 usage error.

@@ -1,0 +1,54 @@
+"""Pattern text (``.sidp``): a tracker song of orderlists, patterns and instruments, read by
+playing it (``sidlang.patterns.player``) into frames of register writes.
+
+Writing goes the other way (frames back to patterns), which is not built yet: the writer says
+so as a usage error instead of writing something that does not play back the same.
+"""
+
+from __future__ import annotations
+
+from sidlang.errors import FormatError, UsageError
+from sidlang.tune import Tune
+
+from . import Format
+
+DEFAULT_SUBTUNE = 1
+
+
+def read_sidp(data: bytes, file: str | None = None, *, subtune: int | None = None,
+              seconds: float | None = None) -> Tune:
+    from sidlang.patterns import parse
+    from sidlang.patterns.player import play
+
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise FormatError(f"pattern text must be UTF-8 (byte {e.start} is not)", file=file) from None
+    song = parse(text, file)
+    number = DEFAULT_SUBTUNE if subtune is None else subtune
+    if not 1 <= number <= len(song.subtunes):
+        raise UsageError(f"--subtune {number}: the song has subtunes 1–{len(song.subtunes)}")
+    frames = 0
+    if seconds is not None:
+        if not seconds > 0:
+            raise UsageError(f"--seconds must be positive, got {seconds:g}")
+        from sidlang.tune import Header
+
+        frames = max(1, round(seconds * Header(clock_hz=song.clock_hz).frame_hz))
+    try:
+        return play(song, number, frames=frames)
+    except FormatError as e:
+        raise FormatError(e.message, file=file, line=e.line) from None
+
+
+def write_sidp(tune: Tune, **options) -> bytes:
+    raise UsageError("writing .sidp (frames back to patterns) is not built yet; "
+                     "write .sidl for the frames, or edit a .sidp by hand and read it")
+
+
+FORMATS = [
+    Format("sidp", "pattern text: orderlists, patterns, instruments; played into frames", (".sidp",),
+           read_sidp, write_sidp,
+           options={"subtune": f"subtune to play (default {DEFAULT_SUBTUNE})",
+                    "seconds": "length to play (default: each voice's orderlist once, then a release)"}),
+]
