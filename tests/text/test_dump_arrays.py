@@ -5,9 +5,17 @@ from hypothesis import strategies as st
 
 from sidlang.pitch import reg_to_note_table
 from sidlang.testing import player_log
-from sidlang.text.dump import _events_by_frame, _foldable, _tables, dumps, dumps_header
+from sidlang.text.dump import _foldable, _tables, dumps, dumps_header
 from sidlang.text.runs import find_runs
 from tests.strategies import swept_tunes, tunes
+
+
+def _by_frame(times, h) -> dict[int, list[int]]:
+    """Event cycles as {frame: [offsets in it]}: frame N starts at ``start + N * frame``."""
+    by: dict[int, list[int]] = {}
+    for t in times.tolist():
+        by.setdefault((t - h.start_cycle) // h.frame_cycles, []).append((t - h.start_cycle) % h.frame_cycles)
+    return by
 
 
 def reference_dumps(tune) -> str:
@@ -24,23 +32,20 @@ def reference_dumps(tune) -> str:
     printed = [0] * len(fr)
     for i, f in enumerate(fr.index.tolist()):
         printed[f] += not skip[i]
-    irqs = _events_by_frame(tune.irq, h.start_cycle, h.frame_cycles)
-    nmis = _events_by_frame(tune.nmi, h.start_cycle, h.frame_cycles)
+    irqs, nmis = _by_frame(tune.irq, h), _by_frame(tune.nmi, h)
     frames = sorted({f for f, c in enumerate(printed) if c} | set(irqs) | set(nmis))
     lines = dumps_header(tune) + [""]
     bounds = fr.bounds.tolist()
     for f in frames:
         i, j = bounds[f], bounds[f + 1]
         parts = [str(f)]
-        ev = irqs.get(f)
-        if h.timing == "irq" and printed[f]:
-            if ev is None:
-                parts.append("noirq")
-            elif ev != [0]:
-                parts.extend("irq" if o == 0 else f"irq@{o}" for o in ev)
-        elif ev:
-            parts.extend("irq" if o == 0 else f"irq@{o}" for o in ev)
-        parts.extend(f"nmi@{o}" for o in nmis.get(f, ()))
+        # docs/sidlang.md: under @timing irq a line with writes implies one IRQ at its start;
+        # a line spells its IRQs out exactly when they differ from what it implies.
+        implied = [0] if h.timing == "irq" and printed[f] else []
+        shown = irqs.get(f, [])
+        if shown != implied:
+            parts.extend(["irq" if o == 0 else f"irq@{o}" for o in shown] or ["noirq"])
+        parts.extend(f"nmi@{o}" for o in nmis.get(f, []))
         prev, cchip, cvoice, seg = -1, 0, -1, None
         while i < j:
             if skip[i]:
