@@ -15,7 +15,7 @@ import numpy as np
 
 from sidlang.cli.render import add_render_options, progress_printer, render_options
 from sidlang.errors import SidlangError
-from sidlang.io import load, write_atomic
+from sidlang.io import Outputs, load
 
 
 def add_parser(sub) -> None:
@@ -59,18 +59,21 @@ def fallback_path(args: argparse.Namespace) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sidlang.formats.render import render, wav_bytes
+    from sidlang.formats.render import check_wav_size, render, stream_wav
 
     options = render_options(args)
     tune = load(args.input, args.from_format)
-    audio = render(tune, options, progress_printer())
+    check_wav_size(tune, options)
     try:
-        sd = output_device()
+        sd = output_device()  # before the render: without a device the audio streams to a file
     except SidlangError as e:
         path = fallback_path(args)
         # Our own scratch file in the temporary folder may be replaced; a named --wav may not.
-        write_atomic(path, wav_bytes(audio, options.rate), force=not args.wav)
+        with Outputs(force=not args.wav) as out:
+            out.reserve(path)
+            stream_wav(tune, out.open(path), options, progress_printer())
         raise SidlangError(f"cannot play: {e.message}; wrote the audio to {path} instead") from None
+    audio = render(tune, options, progress_printer())
     try:
         sd.play(np.ascontiguousarray(audio), options.rate, blocking=True)
     except KeyboardInterrupt:
