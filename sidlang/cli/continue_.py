@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import os
 
 from sidlang.cli.readopts import add_read_options, read_options
+from sidlang.cli.weights import check_weights, load_weights
 from sidlang.errors import SidlangError, UsageError, needs_model_extra
 from sidlang.formats import for_path
 from sidlang.io import check_output, encode, load, refuse_terminal, save, write_atomic
@@ -15,7 +14,6 @@ from sidlang.tune import MAX_FRAMES
 
 MAX_NEW_FRAMES = 1 << 20  #: frames one continue may write (about 5.8 hours at 50 Hz; ~1,000 frames/s)
 MAX_TEMPERATURE = 10.0
-MAX_WEIGHTS_HEADER = 100 << 20  #: a safetensors header past this is not one
 
 
 def add_parser(sub) -> None:
@@ -77,37 +75,13 @@ def check_sampling(frames: int, temperature: float, top_k: int, top_p: float, se
         raise UsageError(f"--seed must be 0 or more (below 2**63), got {seed}")
 
 
-def check_weights(path: str) -> None:
-    """A one-line error for a --weights file that is not a safetensors file of sidlang weights,
-    read from its header alone (the tensors are not loaded)."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(8)
-            size = int.from_bytes(head, "little") if len(head) == 8 else -1
-            total = os.fstat(fh.fileno()).st_size
-            if not 2 <= size <= min(total - 8, MAX_WEIGHTS_HEADER):
-                raise SidlangError("not a sidlang weights file (not safetensors: bad header length)", file=path)
-            meta = json.loads(fh.read(size)).get("__metadata__") or {}
-    except FileNotFoundError:
-        raise SidlangError("no such weights file", file=path) from None
-    except IsADirectoryError:
-        raise SidlangError("is a folder, not a weights file", file=path) from None
-    except (ValueError, AttributeError):
-        raise SidlangError("not a sidlang weights file (its safetensors header is not JSON)", file=path) from None
-    except OSError as e:
-        raise SidlangError(f"cannot read: {e.strerror}", file=path) from None
-    if not isinstance(meta, dict) or "model_config" not in meta or "tokenizer_config" not in meta:
-        raise SidlangError("not a sidlang weights file (safetensors without sidlang's model and tokenizer "
-                           "settings)", file=path)
-
-
 def run(args: argparse.Namespace) -> int:
     check_sampling(args.frames, args.temperature, args.top_k, args.top_p, args.seed)
     if args.cache is not None and not 0 <= args.cache <= 1:  # also refuses nan
         raise UsageError(f"--cache must be 0–1, got {args.cache}")
     voices = parse_voices(args.keep_voices)
     if args.weights:
-        check_weights(args.weights)
+        check_weights(args.weights)  # before the input is read and the model loaded
     to_stdout = args.output == "-"
     if to_stdout:  # standard output: sidlang text unless --to names another; binary not to a terminal
         out_fmt = for_path("-", args.to_format or "sidl")
@@ -118,19 +92,13 @@ def run(args: argparse.Namespace) -> int:
     if out_fmt.write is None:
         raise UsageError(f"format {out_fmt.name!r} cannot be written, only read")
     with needs_model_extra("the model"):
-        from sidlang.model.network import continue_tune, load_model
+        from sidlang.model.network import continue_tune
     tune = load(args.input, args.from_format, **read_options(args))
     start = len(tune.frames) if args.start is None else args.start
     if start + args.frames > MAX_FRAMES:
         raise SidlangError(f"continuing {args.frames} frames from frame {start} goes past the last allowed frame "
                            f"({MAX_FRAMES - 1})", file=args.input)
-    try:
-        model = load_model(args.weights)
-    except SidlangError:
-        raise
-    except Exception as e:  # safetensors' own errors (a damaged tensor part) and torch's shape checks
-        raise SidlangError(f"not usable weights ({type(e).__name__}: {str(e).splitlines()[0][:120] if str(e) else ''})",
-                           file=args.weights or "bundled weights") from None
+    model = load_weights(args.weights)
     out = continue_tune(tune, args.frames, start=args.start, temperature=args.temperature, top_k=args.top_k,
                         top_p=args.top_p, seed=args.seed, keep_voices=voices, model=model, cache=args.cache)
     if to_stdout:

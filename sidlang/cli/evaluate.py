@@ -7,7 +7,7 @@ import json
 import sys
 
 from sidlang.cli.readopts import add_read_options, read_options
-from sidlang.errors import needs_model_extra
+from sidlang.errors import UsageError, needs_model_extra
 
 DEFAULT_SECONDS = 60.0  #: length played from .sid files (other commands: 180)
 SAMPLES_FOR_FILES = 4  #: default --samples with files: a real tune's frames hold many tokens
@@ -100,12 +100,25 @@ def _load_all(args: argparse.Namespace) -> list:
 def run(args: argparse.Namespace) -> int:
     with needs_model_extra("evaluation"):
         from sidlang.model.evaluate import evaluate
-        from sidlang.model.network import load_model
 
+    from sidlang.cli.weights import check_weights, load_weights
+
+    if args.weights:
+        check_weights(args.weights)  # before the tunes are read
+    from sidlang.cli.continue_ import MAX_NEW_FRAMES
+
+    if args.samples is not None and args.samples < 0:
+        raise UsageError(f"--samples must be 0 or more, got {args.samples}")
+    if not 1 <= args.frames <= MAX_NEW_FRAMES:
+        raise UsageError(f"--frames must be 1–{MAX_NEW_FRAMES}, got {args.frames}")
+    if args.max_tokens < 1:
+        raise UsageError(f"--max-tokens must be 1 or more, got {args.max_tokens}")
+    if not 0 <= args.seed < 2**63:
+        raise UsageError(f"--seed must be 0 or more (below 2**63), got {args.seed}")
     if args.samples is None:
         args.samples = SAMPLES_FOR_FILES if args.files else SAMPLES_FOR_CORPUS
     tunes = _load_all(args)
-    result = evaluate(load_model(args.weights), args.corpus, tunes or None, names=args.files,
+    result = evaluate(load_weights(args.weights), args.corpus, tunes or None, names=args.files,
                       samples=args.samples, sample_frames=args.frames, seed=args.seed,
                       max_tokens=args.max_tokens, log=_log)
     if args.json:

@@ -50,6 +50,12 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     with needs_model_extra("training"):
         from sidlang.model.train import PRESETS, TrainConfig, export, train
+    from pathlib import Path
+
+    from sidlang.errors import SidlangError
+
+    if not any(Path(args.corpus).glob("shard-*/part-*.npz")):  # before OUT is made
+        raise SidlangError("no corpus parts found (run 'sidlang corpus build' first)", file=args.corpus)
     model = PRESETS[args.preset]
     if args.init:
         model = _sizes_of(args.init, model)
@@ -70,14 +76,14 @@ def _sizes_of(path: str, model):
     """The preset with the layers, heads, width and context of the weights file ``path``."""
     import json
 
-    from safetensors import safe_open
-
+    from sidlang.cli.weights import weights_metadata
     from sidlang.errors import SidlangError
 
     try:
-        with safe_open(path, framework="pt") as f:
-            cfg = json.loads((f.metadata() or {})["model_config"])
-    except (OSError, KeyError, ValueError) as e:
-        raise SidlangError(f"not a sidlang weights file ({e})", file=path) from None
+        cfg = json.loads(weights_metadata(path)["model_config"])
+    except (ValueError, TypeError):
+        raise SidlangError("not a sidlang weights file (its model settings are not JSON)", file=path) from None
+    if not isinstance(cfg, dict):
+        raise SidlangError("not a sidlang weights file (its model settings are not a table)", file=path)
     keys = ("n_layer", "n_head", "n_embd", "block_size")
     return replace(model, **{k: cfg[k] for k in keys if k in cfg})
