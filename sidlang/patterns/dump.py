@@ -13,7 +13,18 @@ import json
 from sidlang.pitch import CLOCK_NAMES, PAL_HZ, note_name
 from sidlang.registers import MODE_BITS, WAVE_PRINT_ORDER, bits_to_names
 
-from .model import DEFAULT_HR, EFFECTS, GATE_OFF, WAVE_STEP_BITS, Effect, Instrument, Orderlist, Row, Song, Subtune
+from .model import (
+    DEFAULT_HR,
+    EFFECTS,
+    GATE_OFF,
+    WAVE_STEP_BITS,
+    Effect,
+    Instrument,
+    Orderlist,
+    Row,
+    Song,
+    Subtune,
+)
 from .parse import MAGIC
 
 ORDER_PER_LINE = 16  #: orderlist entries per line; a longer list continues on the next line

@@ -118,6 +118,7 @@ class _Voice:
         self.vib: tuple[int, int] | None = None
         self.vib_k = 0
         self.hr_at = -1  #: the frame of the coming hard restart
+        self.hr_inst = _NO_INSTRUMENT  #: the instrument whose hard-restart ADSR it uses
         self.retrigger = False
         self.ended = False
 
@@ -192,10 +193,10 @@ class _Player:
         row = ahead[0]
         if row.note is None or row.note == GATE_OFF or (row.effect and row.effect.name == "tp"):
             return
-        inst = self.song.instruments.get(row.instrument) if row.instrument else voice.inst
-        frames = min((inst or voice.inst).hr, length - 1)
+        inst = self.song.instruments.get(row.instrument, voice.inst) if row.instrument else voice.inst
+        frames = min(inst.hr, length - 1)
         if frames > 0:
-            voice.hr_at = frame + length - frames
+            voice.hr_at, voice.hr_inst = frame + length - frames, inst
 
     def play_row(self, voice: _Voice, row: Row, transpose: int) -> None:
         fx = row.effect
@@ -256,7 +257,7 @@ class _Player:
     def tick(self, voice: _Voice, frame: int) -> None:
         inst = voice.inst
         if frame == voice.hr_at:
-            voice.gate, voice.ad, voice.sr = False, inst.hr_ad, inst.hr_sr
+            voice.gate, voice.ad, voice.sr = False, voice.hr_inst.hr_ad, voice.hr_inst.hr_sr
         if inst.wave and voice.note is not None:
             step = inst.wave[voice.wpos]
             if step.wave is not None:
@@ -281,7 +282,6 @@ class _Player:
     def write_frame(self, frame: int) -> None:
         start = len(self.cycles)
         for c, chip in enumerate(self.chips):
-            last = self.last[c]
             for voice in self.voices[c * VOICES : (c + 1) * VOICES]:
                 base = (voice.index % VOICES) * VOICE_STRIDE
                 ctrl = (voice.wave & ~GATE) | (GATE if voice.gate else 0)

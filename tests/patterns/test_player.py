@@ -202,3 +202,10 @@ def test_the_example_plays_on_three_voices():
     voices = {int(w["reg"]) // 7 for w in tune.writes if w["reg"] < 21}
     assert voices == {0, 1, 2}
     assert tune.header.frames > 200
+
+
+def test_hard_restart_takes_the_next_notes_instrument():
+    other = LEAD + "instr 2\n  ad $11\n  sr $22\n  hr 3 $0f $0e\n  wave saw +0\n"
+    per = frames(play(song("pattern 0\n  C-4 01\n  D-4 02\n", instruments=other)))
+    assert per[3] == [(5, 0x0F), (6, 0x0E), (4, 0x40)]
+    assert per[6][-3:] == [(5, 0x11), (6, 0x22), (4, 0x21)]
