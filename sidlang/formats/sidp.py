@@ -15,8 +15,9 @@ from . import Format
 DEFAULT_SUBTUNE = 1
 
 
-def read_sidp(data: bytes, file: str | None = None, *, subtune: int | None = None,
-              seconds: float | None = None) -> Tune:
+def read_sidp(
+    data: bytes, file: str | None = None, *, subtune: int | None = None, seconds: float | None = None
+) -> Tune:
     from sidlang.patterns import parse
     from sidlang.patterns.player import play
 
@@ -42,13 +43,22 @@ def read_sidp(data: bytes, file: str | None = None, *, subtune: int | None = Non
 
 
 def write_sidp(tune: Tune, **options) -> bytes:
-    raise UsageError("writing .sidp (frames back to patterns) is not built yet; "
-                     "write .sidl for the frames, or edit a .sidp by hand and read it")
+    raise UsageError(
+        "writing .sidp (frames back to patterns) is not built yet; "
+        "write .sidl for the frames, or edit a .sidp by hand and read it"
+    )
 
 
 FORMATS = [
-    Format("sidp", "pattern text: orderlists, patterns, instruments; played into frames", (".sidp",),
-           read_sidp, write_sidp,
-           options={"subtune": f"subtune to play (default {DEFAULT_SUBTUNE})",
-                    "seconds": "length to play (default: each voice's orderlist once, then a release)"}),
+    Format(
+        "sidp",
+        "pattern text: orderlists, patterns, instruments; played into frames",
+        (".sidp",),
+        read_sidp,
+        write_sidp,
+        options={
+            "subtune": f"subtune to play (default {DEFAULT_SUBTUNE})",
+            "seconds": "length to play (default: each voice's orderlist once, then a release)",
+        },
+    ),
 ]

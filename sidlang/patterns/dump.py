@@ -43,7 +43,9 @@ def dump_effect(effect: Effect) -> str:
     spec = EFFECTS[effect.name]
     if spec.flags is not None:
         return f"{effect.name}:{bits_to_names(effect.args[0], spec.flags)}"
-    parts = [_hex(a, 3) if spec.hexed and a > 0xFF else _hex(a) if spec.hexed else str(a) for a in effect.args]
+    parts = [
+        _hex(a, 3) if spec.hexed and a > 0xFF else _hex(a) if spec.hexed else str(a) for a in effect.args
+    ]
     return f"{effect.name}:{','.join(parts)}"
 
 
@@ -96,8 +98,10 @@ def dump_orderlist(voice: int, order: Orderlist) -> list[str]:
         word += f"{e.transpose:+d}" if e.transpose else ""
         word += f"*{e.repeat}" if e.repeat != 1 else ""
         words.append(word)
-    return [f"  v{voice + 1} " + " ".join(words[i : i + ORDER_PER_LINE])
-            for i in range(0, len(words), ORDER_PER_LINE)]
+    return [
+        f"  v{voice + 1} " + " ".join(words[i : i + ORDER_PER_LINE])
+        for i in range(0, len(words), ORDER_PER_LINE)
+    ]
 
 
 def dump_subtune(number: int, sub: Subtune) -> list[str]:

@@ -13,8 +13,16 @@ __all__ = ["PatternError", "suggest"]
 class PatternError(FormatError):
     """``file:line:col: message — hint``; :meth:`pretty` adds the line and a caret."""
 
-    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
-                 column: int = 1, text: str = "", hint: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        column: int = 1,
+        text: str = "",
+        hint: str | None = None,
+    ) -> None:
         super().__init__(shorten(message), file=file, line=line)
         self.column = column
         self.text = text

@@ -60,9 +60,14 @@ EFFECTS: dict[str, EffectSpec] = {
     for e in [
         EffectSpec("up", ((0, 0xFFFF),), "portamento up: add N to the frequency every frame"),
         EffectSpec("dn", ((0, 0xFFFF),), "portamento down: take N from the frequency every frame"),
-        EffectSpec("tp", ((1, 0xFFFF),), "tone portamento: slide N per frame to the row's note, no retrigger"),
-        EffectSpec("vib", ((1, 255), (0, 0xFFFF)),
-                   "vibrato S,D: a triangle of D per frame, S frames per quarter period"),
+        EffectSpec(
+            "tp", ((1, 0xFFFF),), "tone portamento: slide N per frame to the row's note, no retrigger"
+        ),
+        EffectSpec(
+            "vib",
+            ((1, 255), (0, 0xFFFF)),
+            "vibrato S,D: a triangle of D per frame, S frames per quarter period",
+        ),
         EffectSpec("pw", ((0, 0xFFF),), "set the pulse width", hexed=True),
         EffectSpec("cut", ((0, 0x7FF),), "set the filter cutoff", hexed=True),
         EffectSpec("res", ((0, 15),), "set the filter resonance"),
@@ -71,8 +76,9 @@ EFFECTS: dict[str, EffectSpec] = {
         EffectSpec("vol", ((0, 15),), "master volume"),
         EffectSpec("ad", ((0, 255),), "set attack/decay", hexed=True),
         EffectSpec("sr", ((0, 255),), "set sustain/release", hexed=True),
-        EffectSpec("tempo", ((1, MAX_SPEED), (1, MAX_SPEED)), "frames per row; two alternate (funktempo)",
-                   min_args=1),
+        EffectSpec(
+            "tempo", ((1, MAX_SPEED), (1, MAX_SPEED)), "frames per row; two alternate (funktempo)", min_args=1
+        ),
     ]
 }
 

@@ -111,8 +111,9 @@ class _Parser:
         self.refs: list[tuple[str, int, int, int]] = []  # kind, number, line, column
         self.subtune_voices: set[int] = set()
 
-    def error(self, message: str, tok: Tok | int = 1, hint: str | None = None,
-              line: int | None = None) -> PatternError:
+    def error(
+        self, message: str, tok: Tok | int = 1, hint: str | None = None, line: int | None = None
+    ) -> PatternError:
         line = line or self.where
         col = tok.col if isinstance(tok, Tok) else tok
         text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
@@ -123,7 +124,9 @@ class _Parser:
     def number(self, tok: Tok, low: int, high: int, what: str) -> int:
         value = to_int(tok.text)
         if value is None:
-            raise self.error(f"{what}: {tok.text!r} is not a number", tok, f"a number {low}–{high}, e.g. {low}")
+            raise self.error(
+                f"{what}: {tok.text!r} is not a number", tok, f"a number {low}–{high}, e.g. {low}"
+            )
         if not low <= value <= high:
             raise self.error(f"{what} {value} out of range", tok, f"{what} is {low}–{high}")
         return value
@@ -133,20 +136,38 @@ class _Parser:
         n = len(toks) - 1
         if n < low:
             end = toks[-1].col + len(toks[-1].text)
-            raise self.error(f"{toks[0].text!r} needs {low} value(s), got {n}", end,
-                             f"e.g. {self.example(toks[0].text)}")
+            raise self.error(
+                f"{toks[0].text!r} needs {low} value(s), got {n}", end, f"e.g. {self.example(toks[0].text)}"
+            )
         if n > high:
-            raise self.error(f"too many values for {toks[0].text!r}", toks[high + 1],
-                             f"e.g. {self.example(toks[0].text)}")
+            raise self.error(
+                f"too many values for {toks[0].text!r}", toks[high + 1], f"e.g. {self.example(toks[0].text)}"
+            )
 
     @staticmethod
     def example(word: str) -> str:
-        return {"title": 'title "My Song"', "author": 'author "Me"', "released": 'released "2026"',
-                "clock": "clock pal", "model": "model 6581", "chips": "chips 2", "vol": "vol 15",
-                "instr": 'instr 1 "lead"', "pattern": "pattern 0", "subtune": "subtune 1",
-                "ad": "ad $0a", "sr": "sr $a6", "hr": "hr 2 $00 $00", "wave": "wave pulse +0",
-                "pulse": "pulse add 32 16", "filter": "filter set $200", "fmode": "fmode lp",
-                "fres": "fres 12", "tempo": "tempo 6 4", "length": "length 1000"}.get(word, word)
+        return {
+            "title": 'title "My Song"',
+            "author": 'author "Me"',
+            "released": 'released "2026"',
+            "clock": "clock pal",
+            "model": "model 6581",
+            "chips": "chips 2",
+            "vol": "vol 15",
+            "instr": 'instr 1 "lead"',
+            "pattern": "pattern 0",
+            "subtune": "subtune 1",
+            "ad": "ad $0a",
+            "sr": "sr $a6",
+            "hr": "hr 2 $00 $00",
+            "wave": "wave pulse +0",
+            "pulse": "pulse add 32 16",
+            "filter": "filter set $200",
+            "fmode": "fmode lp",
+            "fres": "fres 12",
+            "tempo": "tempo 6 4",
+            "length": "length 1000",
+        }.get(word, word)
 
     def string(self, tok: Tok) -> str:
         t = tok.text
@@ -181,28 +202,40 @@ class _Parser:
         self.close_section()
         self.check_refs()
         if not self.song.subtunes:
-            raise self.error("no subtune: nothing to play", 1, "add 'subtune 1' with a tempo and orderlists",
-                             line=self.last_line())
+            raise self.error(
+                "no subtune: nothing to play",
+                1,
+                "add 'subtune 1' with a tempo and orderlists",
+                line=self.last_line(),
+            )
         return self.song
 
     def last_line(self) -> int:
-        return max((i for i, l in enumerate(self.lines, 1) if tokens(l)), default=1)
+        return max((i for i, text in enumerate(self.lines, 1) if tokens(text)), default=1)
 
     def header(self, toks: list[Tok]) -> None:
         word, song = toks[0].text, self.song
         if word not in HEADER_WORDS:
             if word in INSTR_WORDS or word in SUBTUNE_WORDS or _looks_like_row(word):
-                raise self.error(f"{word!r} outside a section", toks[0],
-                                 "it belongs under 'instr N', 'pattern N' or 'subtune N'")
-            raise self.error(f"unknown header word {word!r}", toks[0],
-                             suggest(word, HEADER_WORDS + SECTION_WORDS) or f"one of {', '.join(HEADER_WORDS)}")
+                raise self.error(
+                    f"{word!r} outside a section",
+                    toks[0],
+                    "it belongs under 'instr N', 'pattern N' or 'subtune N'",
+                )
+            raise self.error(
+                f"unknown header word {word!r}",
+                toks[0],
+                suggest(word, HEADER_WORDS + SECTION_WORDS) or f"one of {', '.join(HEADER_WORDS)}",
+            )
         if word in ("title", "author", "released"):
             self.args(toks, 1)
             setattr(song, word, self.string(toks[1]))
         elif word == "clock":
             self.args(toks, 1)
             t = toks[1].text
-            song.clock_hz = CLOCK_NAMES[t] if t in CLOCK_NAMES else self.number(toks[1], 100_000, 4_000_000, "clock")
+            song.clock_hz = (
+                CLOCK_NAMES[t] if t in CLOCK_NAMES else self.number(toks[1], 100_000, 4_000_000, "clock")
+            )
         elif word == "model":
             self.args(toks, 1, MAX_CHIPS)
             models = []
@@ -228,7 +261,9 @@ class _Parser:
             self.args(toks, 1, 2)
             n = self.number(toks[1], 1, MAX_INSTRUMENT, "instrument number")
             if n in song.instruments:
-                raise self.error(f"instrument {n} is defined twice", toks[1], "give each instrument its own number")
+                raise self.error(
+                    f"instrument {n} is defined twice", toks[1], "give each instrument its own number"
+                )
             inst = Instrument(name=self.string(toks[2]) if len(toks) > 2 else "")
             song.instruments[n] = inst
             self.section = ("instr", inst)
@@ -244,8 +279,11 @@ class _Parser:
             self.args(toks, 1)
             n = self.number(toks[1], 1, 255, "subtune number")
             if n != len(song.subtunes) + 1:
-                raise self.error(f"subtune {n} out of order", toks[1],
-                                 f"subtunes are numbered 1, 2, … in order; this one is {len(song.subtunes) + 1}")
+                raise self.error(
+                    f"subtune {n} out of order",
+                    toks[1],
+                    f"subtunes are numbered 1, 2, … in order; this one is {len(song.subtunes) + 1}",
+                )
             song.subtunes.append(Subtune())
             self.section = ("subtune", song.subtunes[-1])
             self.subtune_voices = set()
@@ -256,8 +294,12 @@ class _Parser:
         kind, obj = self.section
         line, col = self.section_at
         if kind == "pattern" and not obj.rows:
-            raise self.error("a pattern needs at least one row", col, "rows are 'NOTE INSTR EFFECT', e.g. 'C-4 01'",
-                             line=line)
+            raise self.error(
+                "a pattern needs at least one row",
+                col,
+                "rows are 'NOTE INSTR EFFECT', e.g. 'C-4 01'",
+                line=line,
+            )
         self.section = None
 
     # -- instruments ---------------------------------------------------------------------
@@ -266,8 +308,11 @@ class _Parser:
         inst: Instrument = self.section[1]
         word = toks[0].text
         if word not in INSTR_WORDS:
-            raise self.error(f"unknown instrument word {word!r}", toks[0],
-                             suggest(word, INSTR_WORDS) or f"one of {', '.join(INSTR_WORDS)}")
+            raise self.error(
+                f"unknown instrument word {word!r}",
+                toks[0],
+                suggest(word, INSTR_WORDS) or f"one of {', '.join(INSTR_WORDS)}",
+            )
         if word in ("ad", "sr"):
             self.args(toks, 1)
             setattr(inst, word, self.number(toks[1], 0, 255, word))
@@ -280,7 +325,9 @@ class _Parser:
             self.args(toks, 1)
             value = bits_value(toks[1].text, _MODE_BITS_NAMES)
             if value is None or not 0 <= value <= 15:
-                raise self.error(f"bad filter mode {toks[1].text!r}", toks[1], "bits lp bp hp 3off, e.g. lp or lp,hp")
+                raise self.error(
+                    f"bad filter mode {toks[1].text!r}", toks[1], "bits lp bp hp 3off, e.g. lp or lp,hp"
+                )
             inst.fmode = value
         elif word == "fres":
             self.args(toks, 1)
@@ -294,9 +341,13 @@ class _Parser:
         if len(toks) > 1 and toks[1].text == "loop":
             self.args(toks, 2)
             if not steps:
-                raise self.error(f"'{table} loop' before any {table} step", toks[1], "loop comes after the steps")
+                raise self.error(
+                    f"'{table} loop' before any {table} step", toks[1], "loop comes after the steps"
+                )
             if self.open_tables.get(table):
-                raise self.error(f"a second '{table} loop'", toks[1], "a table has one loop, after its last step")
+                raise self.error(
+                    f"a second '{table} loop'", toks[1], "a table has one loop, after its last step"
+                )
             setattr(inst, f"{table}_loop", self.number(toks[2], 0, len(steps) - 1, f"{table} loop step"))
             self.open_tables[table] = True
             return
@@ -314,13 +365,19 @@ class _Parser:
         else:
             wave = bits_value(w.text, WAVE_STEP_BITS)
             if wave is None or not 0 <= wave <= 255 or wave & 1:
-                hint = ("the gate is the player's: leave it out" if "gate" in w.text or (wave or 0) & 1
-                        else suggest(w.text, WAVE_STEP_BITS) or "bits tri saw pulse noise ring sync test, or - to keep")
+                hint = (
+                    "the gate is the player's: leave it out"
+                    if "gate" in w.text or (wave or 0) & 1
+                    else suggest(w.text, WAVE_STEP_BITS)
+                    or "bits tri saw pulse noise ring sync test, or - to keep"
+                )
                 raise self.error(f"bad waveform {w.text!r}", w, hint)
         rel = to_int(n.text)
         if rel is not None:
             if not -MAX_TRANSPOSE <= rel <= MAX_TRANSPOSE:
-                raise self.error(f"arpeggio step {rel} out of range", n, f"-{MAX_TRANSPOSE}–+{MAX_TRANSPOSE} semitones")
+                raise self.error(
+                    f"arpeggio step {rel} out of range", n, f"-{MAX_TRANSPOSE}–+{MAX_TRANSPOSE} semitones"
+                )
             return WaveStep(wave, rel, False)
         return WaveStep(wave, self.note(n), True)
 
@@ -342,11 +399,18 @@ class _Parser:
             return TableStep("set", self.number(toks[2], 0, high, f"{table} value"))
         if kind == "add":
             self.args(toks, 3)
-            return TableStep("add", self.number(toks[2], -high, high, f"{table} step"),
-                             self.number(toks[3], 1, MAX_TABLE_FRAMES, "frames"))
+            return TableStep(
+                "add",
+                self.number(toks[2], -high, high, f"{table} step"),
+                self.number(toks[3], 1, MAX_TABLE_FRAMES, "frames"),
+            )
         at = toks[1] if len(toks) > 1 else toks[0].col + len(table)
-        raise self.error(f"bad {table} step {kind!r}" if kind else f"empty {table} step", at,
-                         suggest(kind, ("set", "add", "loop")) or f"'{table} set V', '{table} add D FRAMES' or '{table} loop I'")
+        raise self.error(
+            f"bad {table} step {kind!r}" if kind else f"empty {table} step",
+            at,
+            suggest(kind, ("set", "add", "loop"))
+            or f"'{table} set V', '{table} add D FRAMES' or '{table} loop I'",
+        )
 
     # -- patterns ------------------------------------------------------------------------
 
@@ -363,13 +427,19 @@ class _Parser:
             note = GATE_OFF
         else:
             if to_int(n.text) is not None or n.text in INSTR_WORDS + SUBTUNE_WORDS:
-                raise self.error(f"bad note {n.text!r}", n, "a row starts with a note: C-4, C#4, --- (none) or === (gate off)")
+                raise self.error(
+                    f"bad note {n.text!r}",
+                    n,
+                    "a row starts with a note: C-4, C#4, --- (none) or === (gate off)",
+                )
             note = self.note(n)
         instrument = None
         if len(toks) > 1 and toks[1].text != "--":
             t = toks[1]
             if not t.text.isdigit():
-                raise self.error(f"bad instrument {t.text!r}", t, "an instrument number 01–99, or -- for none")
+                raise self.error(
+                    f"bad instrument {t.text!r}", t, "an instrument number 01–99, or -- for none"
+                )
             instrument = self.number(t, 1, MAX_INSTRUMENT, "instrument")
             self.refs.append(("instrument", instrument, self.where, t.col))
         effect = self.effect(toks[2]) if len(toks) > 2 else None
@@ -378,22 +448,33 @@ class _Parser:
     def effect(self, tok: Tok) -> Effect:
         name, colon, rest = tok.text.partition(":")
         if name not in EFFECTS:
-            raise self.error(f"unknown effect {name!r}", tok, suggest(name, EFFECTS) or f"one of {', '.join(EFFECTS)}")
+            raise self.error(
+                f"unknown effect {name!r}", tok, suggest(name, EFFECTS) or f"one of {', '.join(EFFECTS)}"
+            )
         spec = EFFECTS[name]
         if not colon or not rest:
-            raise self.error(f"effect {name!r} needs a value", tok.col + len(name), f"e.g. {name}:{spec.ranges[0][0]}")
+            raise self.error(
+                f"effect {name!r} needs a value", tok.col + len(name), f"e.g. {name}:{spec.ranges[0][0]}"
+            )
         parts = rest.split(",") if spec.flags is None else [rest]
         if not spec.least <= len(parts) <= len(spec.ranges):
-            raise self.error(f"effect {name!r} takes {spec.least}–{len(spec.ranges)} values, got {len(parts)}"
-                             if spec.least != len(spec.ranges) else
-                             f"effect {name!r} takes {spec.least} value(s), got {len(parts)}", tok, spec.doc)
+            raise self.error(
+                f"effect {name!r} takes {spec.least}–{len(spec.ranges)} values, got {len(parts)}"
+                if spec.least != len(spec.ranges)
+                else f"effect {name!r} takes {spec.least} value(s), got {len(parts)}",
+                tok,
+                spec.doc,
+            )
         args, col = [], tok.col + len(name) + 1
         for part, (low, high) in zip(parts, spec.ranges):
             value = bits_value(part, spec.flags) if spec.flags else to_int(part)
             at = Tok(part, col)
             if value is None:
-                raise self.error(f"bad value {part!r} for {name}", at,
-                                 f"bits {' '.join(spec.flags)}" if spec.flags else f"a number {low}–{high}")
+                raise self.error(
+                    f"bad value {part!r} for {name}",
+                    at,
+                    f"bits {' '.join(spec.flags)}" if spec.flags else f"a number {low}–{high}",
+                )
             if not low <= value <= high:
                 raise self.error(f"{name} value {value} out of range", at, f"{low}–{high}")
             args.append(value)
@@ -406,8 +487,11 @@ class _Parser:
         sub: Subtune = self.section[1]
         word = toks[0].text
         if word not in SUBTUNE_WORDS:
-            raise self.error(f"unknown subtune word {word!r}", toks[0],
-                             suggest(word, SUBTUNE_WORDS[:5]) or "tempo, length, or an orderlist v1 … v9")
+            raise self.error(
+                f"unknown subtune word {word!r}",
+                toks[0],
+                suggest(word, SUBTUNE_WORDS[:5]) or "tempo, length, or an orderlist v1 … v9",
+            )
         if word == "tempo":
             self.args(toks, 1, MAX_SPEEDS)
             sub.tempo = tuple(self.number(t, 1, MAX_SPEED, "frames per row") for t in toks[1:])
@@ -417,10 +501,15 @@ class _Parser:
         else:
             voice = int(word[1:]) - 1
             if voice >= self.song.voices:
-                raise self.error(f"voice {word} but the song has {self.song.voices} voices", toks[0],
-                                 f"'chips {voice // VOICES + 1}' in the header gives {(voice // VOICES + 1) * VOICES}")
+                raise self.error(
+                    f"voice {word} but the song has {self.song.voices} voices",
+                    toks[0],
+                    f"'chips {voice // VOICES + 1}' in the header gives {(voice // VOICES + 1) * VOICES}",
+                )
             if len(toks) < 2:
-                raise self.error(f"empty orderlist for {word}", toks[0].col + len(word), "e.g. 'v1 0 1 @2+5*2'")
+                raise self.error(
+                    f"empty orderlist for {word}", toks[0].col + len(word), "e.g. 'v1 0 1 @2+5*2'"
+                )
             order = sub.orders.setdefault(voice, Orderlist())
             for t in toks[1:]:
                 self.order_entry(order, t)
@@ -428,8 +517,11 @@ class _Parser:
     def order_entry(self, order: Orderlist, tok: Tok) -> None:
         m = _ORDER.fullmatch(tok.text)
         if m is None:
-            raise self.error(f"bad orderlist entry {tok.text!r}", tok,
-                             "PATTERN[+T|-T][*R], '@' before the loop entry: 3, 3+12, 3-5*2, @0")
+            raise self.error(
+                f"bad orderlist entry {tok.text!r}",
+                tok,
+                "PATTERN[+T|-T][*R], '@' before the loop entry: 3, 3+12, 3-5*2, @0",
+            )
         loop, pattern, transpose, repeat = m.groups()
         if loop:
             if order.loop is not None:
@@ -440,11 +532,16 @@ class _Parser:
             raise self.error(f"pattern number {number} out of range", tok.col + len(loop), f"0–{MAX_PATTERN}")
         t = int(transpose) if transpose else 0
         if abs(t) > MAX_TRANSPOSE:
-            raise self.error(f"transpose {t} out of range", tok.col + len(loop) + len(pattern),
-                             f"-{MAX_TRANSPOSE}–+{MAX_TRANSPOSE}")
+            raise self.error(
+                f"transpose {t} out of range",
+                tok.col + len(loop) + len(pattern),
+                f"-{MAX_TRANSPOSE}–+{MAX_TRANSPOSE}",
+            )
         r = int(repeat) if repeat else 1
         if not 1 <= r <= MAX_REPEAT:
-            raise self.error(f"repeat {r} out of range", tok.col + len(tok.text) - len(repeat), f"1–{MAX_REPEAT}")
+            raise self.error(
+                f"repeat {r} out of range", tok.col + len(tok.text) - len(repeat), f"1–{MAX_REPEAT}"
+            )
         self.refs.append(("pattern", number, self.where, tok.col + len(loop)))
         order.entries.append(OrderEntry(number, t, r))
 

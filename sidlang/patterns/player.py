@@ -46,7 +46,9 @@ class _Cursor:
     def __init__(self, song: Song, voice: int, entries: list[OrderEntry], loop: int | None) -> None:
         for e in entries:
             if e.pattern not in song.patterns or not song.patterns[e.pattern].rows:
-                raise FormatError(f"v{voice + 1}'s orderlist plays pattern {e.pattern}, which is not defined or empty")
+                raise FormatError(
+                    f"v{voice + 1}'s orderlist plays pattern {e.pattern}, which is not defined or empty"
+                )
         self.rows = self._rows(song, entries, loop)
         self.done = not entries
         self.ahead: tuple[Row, int] | None = None
@@ -337,8 +339,10 @@ class _Player:
             frame += 1
         else:
             if not length:
-                raise FormatError(f"the song plays more than {MAX_LENGTH} frames before every voice has "
-                                  f"played its orderlist once; give the subtune a 'length'")
+                raise FormatError(
+                    f"the song plays more than {MAX_LENGTH} frames before every voice has "
+                    f"played its orderlist once; give the subtune a 'length'"
+                )
             return length
         for voice in self.voices:  # the end: close every gate and let the releases ring
             voice.gate, voice.hr_at = False, -1
@@ -356,10 +360,17 @@ def play(song: Song, subtune: int = 1, *, frames: int = 0) -> Tune:
     Without a length the subtune plays until every voice has been through its orderlist once,
     then closes the gates and lets :data:`TAIL_FRAMES` frames of release ring.
     """
-    header = Header(title=song.title, author=song.author, released=song.released, clock_hz=song.clock_hz,
-                    models=song.models, sids=tuple(0xD400 + SID_STRIDE * i for i in range(song.chips)),
-                    gap=WRITE_GAP, songs=len(song.subtunes) if len(song.subtunes) > 1 else 0,
-                    subtune=subtune if len(song.subtunes) > 1 else 0)
+    header = Header(
+        title=song.title,
+        author=song.author,
+        released=song.released,
+        clock_hz=song.clock_hz,
+        models=song.models,
+        sids=tuple(0xD400 + SID_STRIDE * i for i in range(song.chips)),
+        gap=WRITE_GAP,
+        songs=len(song.subtunes) if len(song.subtunes) > 1 else 0,
+        subtune=subtune if len(song.subtunes) > 1 else 0,
+    )
     player = _Player(song, subtune)
     n = player.run(header.frame_cycles, frames or song.subtunes[subtune - 1].length)
     chips, regs, vals = zip(*player.regs) if player.regs else ((), (), ())

@@ -9,7 +9,9 @@ from sidlang.patterns import parse
 from sidlang.patterns.player import TAIL_FRAMES, play
 from sidlang.pitch import PAL_HZ, note_to_reg
 
-FREQ = {n: note_to_reg(m, 0, PAL_HZ) for n, m in {"C-4": 60, "D-4": 62, "E-4": 64, "G-4": 67, "C-5": 72}.items()}
+FREQ = {
+    n: note_to_reg(m, 0, PAL_HZ) for n, m in {"C-4": 60, "D-4": 62, "E-4": 64, "G-4": 67, "C-5": 72}.items()
+}
 LEAD = """\
 instr 1
   ad $0a
@@ -28,7 +30,9 @@ def frames(tune, chip: int = 0) -> dict[int, list[tuple[int, int]]]:
     h = tune.header
     for w in tune.writes:
         if w["chip"] == chip:
-            out.setdefault((int(w["cycle"]) - h.start_cycle) // h.frame_cycles, []).append((int(w["reg"]), int(w["val"])))
+            out.setdefault((int(w["cycle"]) - h.start_cycle) // h.frame_cycles, []).append(
+                (int(w["reg"]), int(w["val"]))
+            )
     return out
 
 
@@ -90,16 +94,25 @@ def test_no_hard_restart_before_a_tone_portamento_or_an_empty_row():
 
 
 def test_funktempo_alternates_row_lengths():
-    tune = play(song("pattern 0\n  C-4 01\n  D-4 01\n  E-4 01\n  G-4 01\n", tempo="6 4",
-                     instruments=LEAD + "  hr 0 $00 $00\n"))
+    tune = play(
+        song(
+            "pattern 0\n  C-4 01\n  D-4 01\n  E-4 01\n  G-4 01\n",
+            tempo="6 4",
+            instruments=LEAD + "  hr 0 $00 $00\n",
+        )
+    )
     starts = [f for f, v in ctrl_writes(tune) if v == 0x41]
     assert starts == [0, 6, 10, 16]
     assert tune.header.frames == 20 + TAIL_FRAMES
 
 
 def test_tempo_effect_changes_the_row_length_from_its_own_row():
-    tune = play(song("pattern 0\n  C-4 01\n  D-4 01 tempo:3\n  E-4 01\n  G-4 01 tempo:2,5\n  C-4 01\n  C-5 01\n",
-                     instruments=LEAD + "  hr 0 $00 $00\n"))
+    tune = play(
+        song(
+            "pattern 0\n  C-4 01\n  D-4 01 tempo:3\n  E-4 01\n  G-4 01 tempo:2,5\n  C-4 01\n  C-5 01\n",
+            instruments=LEAD + "  hr 0 $00 $00\n",
+        )
+    )
     assert [f for f, v in ctrl_writes(tune) if v == 0x41] == [0, 6, 9, 12, 14, 19]
 
 
@@ -136,8 +149,8 @@ def test_tone_portamento_slides_to_the_note_without_retriggering():
     c, d = FREQ["C-4"], FREQ["D-4"]
     assert track[19] == c
     steps = -(-(d - c) // 100)
-    assert track[20:20 + steps] == [min(c + 100 * k, d) for k in range(1, steps + 1)]
-    assert track[20 + steps:40] == [d] * (20 - steps)
+    assert track[20 : 20 + steps] == [min(c + 100 * k, d) for k in range(1, steps + 1)]
+    assert track[20 + steps : 40] == [d] * (20 - steps)
     assert [v for f, v in ctrl_writes(tune)] == [0x41, 0x40]
 
 
@@ -180,14 +193,22 @@ def test_second_sid_voices_write_the_second_chip():
 
 
 def test_a_looping_song_plays_until_every_voice_has_been_through_once():
-    tune = play(song("pattern 0\n  C-4 01\npattern 1\n  D-4 01\n  D-4 01\n  D-4 01\n",
-                     order="v1 @0\n  v2 1", instruments=LEAD + "  hr 0 $00 $00\n"))
+    tune = play(
+        song(
+            "pattern 0\n  C-4 01\npattern 1\n  D-4 01\n  D-4 01\n  D-4 01\n",
+            order="v1 @0\n  v2 1",
+            instruments=LEAD + "  hr 0 $00 $00\n",
+        )
+    )
     assert [f for f, v in ctrl_writes(tune, 0) if v == 0x41] == [0, 6, 12]
     assert tune.header.frames == 18 + TAIL_FRAMES
 
 
 def test_length_and_subtunes():
-    s = parse(LEAD + "pattern 0\n  C-4 01\nsubtune 1\n  tempo 6\n  v1 @0\nsubtune 2\n  tempo 3\n  length 30\n  v2 0\n")
+    s = parse(
+        LEAD
+        + "pattern 0\n  C-4 01\nsubtune 1\n  tempo 6\n  v1 @0\nsubtune 2\n  tempo 3\n  length 30\n  v2 0\n"
+    )
     assert play(s, 2).header.frames == 30
     assert play(s, 2).header.subtune == 2
     assert play(s, 1, frames=100).header.frames == 100

@@ -69,24 +69,27 @@ def _error(text: str) -> PatternError:
     return info.value
 
 
-@pytest.mark.parametrize("text, line, col, words", [
-    ("titel \"x\"\n", 1, 1, "did you mean 'title'"),
-    ("chips 4\n", 1, 7, "chips is 1–3"),
-    ("instr 1\n  ad $100\n", 2, 6, "ad is 0–255"),
-    ("instr 1\n  wave pulse,gate +0\n", 2, 8, "the gate is the player's"),
-    ("instr 1\n  wave pulse +0\n  wave loop 3\n", 3, 13, "wave loop step is 0–0"),
-    ("instr 1\n  pulse sweep 3\n", 2, 9, "'pulse add D FRAMES'"),
-    ("pattern 0\n  C-4 01 upp:3\n", 2, 10, "did you mean 'up'"),
-    ("pattern 0\n  C-4 -- vib:0,3\n", 2, 14, "1–255"),
-    ("pattern 0\n  H-4 --\n", 2, 3, "a note C-0–B-7"),
-    ("pattern 0\n  C-4 --\nsubtune 1\n  v1 0 1x\n", 4, 8, "PATTERN[+T|-T][*R]"),
-    ("pattern 0\n  C-4 --\nsubtune 1\n  v4 0\n", 4, 3, "'chips 2' in the header"),
-    ("pattern 0\n  C-4 07\nsubtune 1\n  v1 0\n", 2, 7, "defined: none"),
-    ("pattern 0\n  C-4 --\nsubtune 1\n  v1 0 5\n", 4, 8, "pattern 5 is not defined"),
-    ("pattern 0\npattern 1\n  C-4\nsubtune 1\n", 1, 1, "at least one row"),
-    ("pattern 0\n  C-4\n", 2, 1, "no subtune"),
-    ('title "open\n', 1, 7, "closing quote"),
-])
+@pytest.mark.parametrize(
+    "text, line, col, words",
+    [
+        ('titel "x"\n', 1, 1, "did you mean 'title'"),
+        ("chips 4\n", 1, 7, "chips is 1–3"),
+        ("instr 1\n  ad $100\n", 2, 6, "ad is 0–255"),
+        ("instr 1\n  wave pulse,gate +0\n", 2, 8, "the gate is the player's"),
+        ("instr 1\n  wave pulse +0\n  wave loop 3\n", 3, 13, "wave loop step is 0–0"),
+        ("instr 1\n  pulse sweep 3\n", 2, 9, "'pulse add D FRAMES'"),
+        ("pattern 0\n  C-4 01 upp:3\n", 2, 10, "did you mean 'up'"),
+        ("pattern 0\n  C-4 -- vib:0,3\n", 2, 14, "1–255"),
+        ("pattern 0\n  H-4 --\n", 2, 3, "a note C-0–B-7"),
+        ("pattern 0\n  C-4 --\nsubtune 1\n  v1 0 1x\n", 4, 8, "PATTERN[+T|-T][*R]"),
+        ("pattern 0\n  C-4 --\nsubtune 1\n  v4 0\n", 4, 3, "'chips 2' in the header"),
+        ("pattern 0\n  C-4 07\nsubtune 1\n  v1 0\n", 2, 7, "defined: none"),
+        ("pattern 0\n  C-4 --\nsubtune 1\n  v1 0 5\n", 4, 8, "pattern 5 is not defined"),
+        ("pattern 0\npattern 1\n  C-4\nsubtune 1\n", 1, 1, "at least one row"),
+        ("pattern 0\n  C-4\n", 2, 1, "no subtune"),
+        ('title "open\n', 1, 7, "closing quote"),
+    ],
+)
 def test_errors_point_at_line_and_column(text, line, col, words):
     e = _error(text)
     shown = str(e)
