@@ -8,14 +8,25 @@ Every mistake is a :class:`~sidlang.patterns.errors.PatternError` with line, col
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass
 
 from sidlang.pitch import CLOCK_NAMES, parse_note
 from sidlang.registers import VOICES
 from sidlang.tune import MODELS
 
 from .errors import PatternError, suggest
+from .lex import (
+    HEADER_WORDS,
+    INSTR_WORDS,
+    MAGIC,
+    MODE_NAMES,
+    ORDER_ENTRY,
+    SECTION_WORDS,
+    SUBTUNE_WORDS,
+    Tok,
+    bits_value,
+    to_int,
+    tokens,
+)
 from .model import (
     EFFECTS,
     GATE_OFF,
@@ -44,59 +55,7 @@ from .model import (
     WaveStep,
 )
 
-MAGIC = "# sidp 1"
-HEADER_WORDS = ("title", "author", "released", "clock", "model", "chips", "vol")
-SECTION_WORDS = ("instr", "pattern", "subtune")
-INSTR_WORDS = ("ad", "sr", "hr", "wave", "pulse", "filter", "fmode", "fres")
-SUBTUNE_WORDS = ("tempo", "length") + tuple(f"v{i}" for i in range(1, MAX_CHIPS * VOICES + 1))
-_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"?|\S+')
-_INT = re.compile(r"[+-]?(?:\$[0-9a-fA-F]{1,8}|0x[0-9a-fA-F]{1,8}|%[01]{1,16}|[0-9]{1,9})")
-_ORDER = re.compile(r"(@?)([0-9]{1,3})([+-][0-9]{1,2})?(?:\*([0-9]{1,3}))?")
-_MODE_BITS_NAMES = EFFECTS["mode"].flags
-
-
-@dataclass(frozen=True)
-class Tok:
-    text: str
-    col: int  #: 1-based
-
-
-def tokens(line: str) -> list[Tok]:
-    """The words of a line up to a comment (``#`` at the start of a word, outside quotes)."""
-    out = []
-    for m in _TOKEN.finditer(line):
-        if m.group().startswith("#"):
-            break
-        out.append(Tok(m.group(), m.start() + 1))
-    return out
-
-
-def to_int(text: str) -> int | None:
-    """``12``, ``-3``, ``$0a``, ``0x0a``, ``%1010``; None if it is not a number."""
-    if not _INT.fullmatch(text):
-        return None
-    sign = -1 if text[0] == "-" else 1
-    body = text.lstrip("+-")
-    if body[0] == "$":
-        return sign * int(body[1:], 16)
-    if body[:2] == "0x":
-        return sign * int(body[2:], 16)
-    if body[0] == "%":
-        return sign * int(body[1:], 2)
-    return sign * int(body)
-
-
-def bits_value(text: str, flags: dict[str, int]) -> int | None:
-    """``pulse,ring`` through ``flags``, or a number; None if neither."""
-    number = to_int(text)
-    if number is not None:
-        return number
-    value = 0
-    for name in text.split(","):
-        if name not in flags:
-            return None
-        value |= flags[name]
-    return value
+__all__ = ["MAGIC", "parse"]
 
 
 class _Parser:
@@ -109,7 +68,6 @@ class _Parser:
         self.section_at = (0, 1)
         self.open_tables: dict[str, bool] = {}  # table name -> a loop has closed it
         self.refs: list[tuple[str, int, int, int]] = []  # kind, number, line, column
-        self.subtune_voices: set[int] = set()
 
     def error(
         self, message: str, tok: Tok | int = 1, hint: str | None = None, line: int | None = None
@@ -286,7 +244,6 @@ class _Parser:
                 )
             song.subtunes.append(Subtune())
             self.section = ("subtune", song.subtunes[-1])
-            self.subtune_voices = set()
 
     def close_section(self) -> None:
         if self.section is None:
@@ -323,7 +280,7 @@ class _Parser:
             inst.hr_sr = self.number(toks[3], 0, 255, "hard-restart sr") if len(toks) > 3 else 0
         elif word == "fmode":
             self.args(toks, 1)
-            value = bits_value(toks[1].text, _MODE_BITS_NAMES)
+            value = bits_value(toks[1].text, MODE_NAMES)
             if value is None or not 0 <= value <= 15:
                 raise self.error(
                     f"bad filter mode {toks[1].text!r}", toks[1], "bits lp bp hp 3off, e.g. lp or lp,hp"
@@ -515,7 +472,7 @@ class _Parser:
                 self.order_entry(order, t)
 
     def order_entry(self, order: Orderlist, tok: Tok) -> None:
-        m = _ORDER.fullmatch(tok.text)
+        m = ORDER_ENTRY.fullmatch(tok.text)
         if m is None:
             raise self.error(
                 f"bad orderlist entry {tok.text!r}",
