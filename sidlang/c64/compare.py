@@ -60,6 +60,16 @@ def score(ours: np.ndarray, ref: np.ndarray, rate: int = RATE) -> tuple[float, f
     return float(np.corrcoef(x[:n].ravel(), y[:n].ravel())[0, 1]), lag * HOP / rate
 
 
+def score_at(ours: np.ndarray, ref: np.ndarray, rate: int = RATE, lag: float = 0.0) -> float:
+    """The correlation of :func:`score` at a given lag (seconds; 0 for renders that share a start,
+    such as a transcription's against the recording's, where searching a lag could only mislead)."""
+    a, b = band_power(ours, rate), band_power(ref, rate)
+    k = int(round(lag * rate / HOP))
+    x, y = (a[k:], b) if k >= 0 else (a, b[-k:])
+    n = min(len(x), len(y))
+    return float(np.corrcoef(x[:n].ravel(), y[:n].ravel())[0, 1])
+
+
 def have_sidplayfp() -> bool:
     return shutil.which("sidplayfp") is not None
 

@@ -56,11 +56,13 @@ def note_pitch(power: np.ndarray, rate: int, window: int, step_cents: float = 5.
 
 
 def multi_pitch(power: np.ndarray, rate: int, window: int, voices: int = 3, share: float = 0.35,
-                floor: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+                floor: float = 0.0, contrast: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Up to ``voices`` pitches per hop: ``(midi (hops, voices), strength (hops, voices))``.
 
     ``midi`` is the semitone of each pick (NaN where none); ``strength`` its salience. A pick is
-    kept while its salience is at least ``share`` of the hop's first pick and above ``floor``.
+    kept while its salience is at least ``share`` of the hop's first pick and above ``floor``, and
+    while it stands ``contrast`` times over the median salience of the hop's first search: a click
+    or a noise burst raises every candidate alike, a pitched note only its own.
     """
     mag = np.sqrt(np.sqrt(power))  # power ** 0.25: compressed magnitude
     grid = np.arange(LOW_MIDI, HIGH_MIDI + 1)
@@ -78,7 +80,8 @@ def multi_pitch(power: np.ndarray, rate: int, window: int, voices: int = 3, shar
         val = s[rows, best]
         if first is None:
             first = val
-        keep = (val >= share * first) & (val > floor)
+            median = np.median(s, axis=1)
+        keep = (val >= share * first) & (val > floor) & (val >= contrast * median)
         notes[keep, k] = grid[best[keep]]
         strength[keep, k] = val[keep]
         # cancel the pick's harmonics (and their neighbours) before the next pick

@@ -42,6 +42,7 @@ SHORT_S = 0.6  #: seconds the grid stage compares
 ATTACK_MS = (2, 8, 16, 24, 38, 56, 68, 80, 100, 250, 500, 800, 1000, 3000, 5000, 8000)
 MAX_SECONDS = 20.0
 PULSE_WIDTHS = (0x100, 0x200, 0x400, 0x800)  #: widths the grid tries for waveforms with pulse
+NOISE_FREQS = (0x0800, 0x2000, 0x5000, 0xA000)  #: noise colours the grid tries
 Progress = Callable[[int, int], None]  #: (renders so far, render budget)
 
 
@@ -188,6 +189,8 @@ def fit_patch(samples: np.ndarray, rate: int, *, model: int = 6581, budget: int 
     # 2. grid: waveforms unfiltered, then the best two through the filter
     # a pulse's width changes its harmonics as much as the waveform does: four widths each
     plain = [start.replace(wave=w, pw=pw) for w in WAVES for pw in (PULSE_WIDTHS if "pulse" in w else (start.pw,))]
+    # noise has no pitch to hear: its frequency sets the colour, so a few are tried
+    plain += [start.replace(wave="noise", freq=f) for f in NOISE_FREQS]
     plain.sort(key=lambda p: search.loss(p, short))
     grid = plain[:2]
     for p in plain[:2]:
@@ -195,7 +198,7 @@ def fit_patch(samples: np.ndarray, rate: int, *, model: int = 6581, budget: int 
             for cut in (0x180, 0x400, 0x900):
                 for res in (0, 10):
                     grid.append(p.replace(mode=mode, cut=cut, res=res))
-    best = min(grid, key=lambda p: search.loss(p, short))
+    best = min(grid, key=lambda p: search.loss(p, short) if (p, short) in search.cache or not search.spent else math.inf)
     # the grid judged the first 0.6 s; judge its winner and the plain best wave on the whole
     cur = min((best, plain[0]), key=search.loss)
 

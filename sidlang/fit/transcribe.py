@@ -44,8 +44,9 @@ from .synth import RATE
 WINDOW = 2048
 MIN_NOTE = 2  #: frames: a pitch run shorter than this is a blip, not a note
 ONSET_JUMP = 2.0  #: harmonic amplitude ratio frame over frame that starts a new note
-SILENCE_DB = -45.0  #: frames this far under the loudest are silent
+SILENCE_DB = -30.0
 MAX_SECONDS = 600.0
+CONTRAST = 1.6  #: a pitch stands this many times over the frame's median salience (not a click)
 RETRIGGER_GAP = 120  #: cycles between the gate-off and gate-on writes of a retrigger
 Progress = Callable[[int, int], None]
 
@@ -112,6 +113,15 @@ def frame_spectra(x: np.ndarray, frames: int, spf: float) -> np.ndarray:
     centers = (np.arange(frames) * spf + spf / 2).astype(int) + pad
     idx = centers[:, None] - pad + np.arange(WINDOW)[None, :]
     return np.abs(np.fft.rfft(xp[idx] * np.hanning(WINDOW), axis=1)) ** 2
+
+
+def frame_db(x: np.ndarray, frames: int, spf: float) -> np.ndarray:
+    """Loudness of each frame's own samples (no window reaching into its neighbours), in dB under
+    the loudest frame: what says a frame is silent, since the pitch window spans several."""
+    edges = np.rint(np.arange(frames + 1) * spf).astype(int)
+    energy = np.add.reduceat(x[: edges[-1]] ** 2, edges[:-1]) / np.diff(edges)
+    db = 10 * np.log10(energy + 1e-20)
+    return db - db.max()
 
 
 def refine(mag: np.ndarray, semis: np.ndarray) -> np.ndarray:
@@ -353,9 +363,8 @@ def transcribe(samples: np.ndarray, rate: int, opts: TranscribeOptions | None = 
     if progress:
         progress(0, 4)
     power = frame_spectra(x, frames, spf)
-    total = power.sum(axis=1)
-    loud = 10 * np.log10(total + 1e-20) > 10 * np.log10(total.max()) + SILENCE_DB
-    picks, strength = multi_pitch(power, RATE, WINDOW, voices=opts.voices)
+    loud = frame_db(x, frames, spf) > SILENCE_DB
+    picks, strength = multi_pitch(power, RATE, WINDOW, voices=opts.voices, contrast=CONTRAST)
     picks[~loud] = np.nan
     if progress:
         progress(1, 4)

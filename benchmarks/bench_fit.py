@@ -1,0 +1,166 @@
+"""Audio to SID registers: transcriptions of SID renders, and single notes fitted back.
+
+**Transcription round trip** (the easy case that tells how good the fitter is, since an exact
+answer exists): each tune (default: the SID-Wizard exports in ``../shared/testdata``) is played
+by the 6502 emulation for ``--seconds``, rendered by reSIDfp, transcribed back into three voices
+(``sidlang.fit.transcribe``), and the transcription rendered again with the tune's chip model.
+The figure is the band correlation of the two renders (``sidlang.c64.compare``: log power in
+semitone bands, 110 Hz-14 kHz) at lag 0, beside the **baseline** measured in the same run: the
+same pitch tracking with every note a fixed pulse patch at full level (``timbre=False``). Goal:
+median at least 0.9. Speed: seconds of transcription per second of audio (goal: 30 s of audio
+in under 60 s, a ratio under 2).
+
+**Single notes**: patches of each kind (pulse, saw, triangle with vibrato, filtered pulse with
+sweeps, noise) are rendered and fitted back (``sidlang.fit.search.fit_patch``); the figure is
+the band correlation of the fitted patch's render with the target's, beside the baseline of the
+fitter's first guess from analysis alone (pitch and envelope, before any search). Goal: at
+least 0.95; time per fit under 10 s.
+
+``--audio`` adds real non-SID audio where the tools exist on this machine (``espeak-ng`` speech,
+``fluidsynth`` with a General MIDI soundfont for a MIDI file): transcribed, rendered, and scored
+against the recording the same way.
+
+    python benchmarks/bench_fit.py [TUNE.sid ...] [--seconds 20] [--notes-only] [--tunes-only] [--audio]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+import sidlang
+from sidlang.c64.compare import score_at
+from sidlang.fit.features import to_rate
+from sidlang.fit.patch import Patch
+from sidlang.fit.search import fit_patch, guess
+from sidlang.fit.synth import render_frames
+from sidlang.fit.transcribe import TranscribeOptions, transcribe
+from sidlang.formats.render import RenderOptions, render
+from sidlang.formats.wavread import read_audio
+from sidlang.pitch import PAL_HZ, note_to_reg
+
+EXPORTS = Path(__file__).resolve().parents[1] / ".." / "shared" / "testdata" / "sid-wizard" / "sid-exports"
+RATE = 44100
+
+NOTES = {
+    "pulse pluck": Patch(wave="pulse", pw=0x400, a=0, d=9, s=0, r=0, gate=40, freq=note_to_reg(60, 0, PAL_HZ)),
+    "saw lead": Patch(wave="saw", a=1, d=8, s=6, r=5, gate=30, freq=note_to_reg(65, 0, PAL_HZ)),
+    "filtered pulse": Patch(wave="pulse", pw=0x300, pw_sweep=20, a=0, d=6, s=10, r=8, gate=40,
+                            freq=note_to_reg(50, 0, PAL_HZ), mode="lp", cut=0x300, res=8, cut_sweep=6),
+    "triangle vibrato": Patch(wave="tri", a=2, d=4, s=12, r=6, gate=35, freq=note_to_reg(72, 0, PAL_HZ),
+                              vib_depth=60, vib_period=8),
+    "noise hit": Patch(wave="noise", a=0, d=7, s=0, r=0, gate=5, freq=0x3000),
+}
+
+
+def mono(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    return (x.mean(axis=1) if x.ndim == 2 else x) / 32768
+
+
+def bench_tunes(paths: list[Path], seconds: float) -> None:
+    print(f"transcription round trip, {seconds:.0f} s each: band correlation at lag 0 "
+          "(baseline: pitch tracking alone, fixed pulse patch)")
+    print(f"{'tune':24s} {'sidlang':>8s} {'baseline':>9s} {'ratio':>6s} {'s/s':>6s} {'notes':>6s}")
+    ours, base, speed = [], [], []
+    for path in paths:
+        tune = sidlang.load(path, seconds=seconds)
+        chip = tune.header.models[0]
+        x = mono(render(tune, RenderOptions(rate=RATE)))
+        row = {}
+        for timbre in (True, False):
+            t0 = time.perf_counter()
+            got = transcribe(x, RATE, TranscribeOptions(chip=chip, timbre=timbre))
+            took = time.perf_counter() - t0
+            y = mono(render(got, RenderOptions(rate=RATE, chip=chip)))
+            row[timbre] = (score_at(y, x, RATE), took, got.meta.get("notes", 0))
+        ours.append(row[True][0])
+        base.append(row[False][0])
+        speed.append(row[True][1] / seconds)
+        print(f"{path.stem[:24]:24s} {row[True][0]:8.3f} {row[False][0]:9.3f} {row[True][0] / row[False][0]:6.2f} "
+              f"{row[True][1] / seconds:6.3f} {row[True][2]:6d}", flush=True)
+    if ours:
+        print(f"{'median':24s} {statistics.median(ours):8.3f} {statistics.median(base):9.3f} "
+              f"{statistics.median(ours) / statistics.median(base):6.2f} {statistics.median(speed):6.3f}"
+              f"   goal: median >= 0.9; s/s < 2")
+
+
+def bench_notes() -> None:
+    print("\nsingle notes fitted back: band correlation of the fitted render (baseline: the first guess)")
+    print(f"{'note':18s} {'sidlang':>8s} {'baseline':>9s} {'loss':>6s} {'renders':>8s} {'seconds':>8s}")
+    scores = []
+    for name, patch in NOTES.items():
+        n = 60
+        x = render_frames(patch.frames(n), rate=RATE)
+        result = fit_patch(x, RATE)
+        y = render_frames(result.patch.frames(n), rate=RATE)
+        first = guess(to_rate(x, RATE))  # the analysis alone: pitch and envelope, no search
+        g = render_frames(first.frames(n), rate=RATE)
+        s, b = score_at(y, x, RATE), score_at(g, x, RATE)
+        scores.append(s)
+        print(f"{name:18s} {s:8.3f} {b:9.3f} {result.loss:6.3f} {result.renders:8d} {result.seconds:8.1f}", flush=True)
+    print(f"{'median':18s} {statistics.median(scores):8.3f}   goal: >= 0.95, under 10 s each")
+
+
+def bench_audio(seconds: float) -> None:
+    print("\nreal non-SID audio, transcribed and rendered: band correlation against the recording")
+    with tempfile.TemporaryDirectory() as tmp:
+        cases = []
+        if shutil.which("espeak-ng"):
+            wav = Path(tmp) / "speech.wav"
+            subprocess.run(["espeak-ng", "-w", str(wav), "Commodore sixty four sound interface device"], check=True)
+            cases.append(("espeak-ng speech", wav))
+        else:
+            print("  espeak-ng not installed: speech skipped (apt-get install espeak-ng)")
+        font = next(iter(Path("/usr/share/sounds/sf2").glob("*.sf2")), None) if Path("/usr/share/sounds/sf2").is_dir() else None
+        if shutil.which("fluidsynth") and font:
+            mid = Path(tmp) / "scale.mid"
+            import mido
+
+            song = mido.MidiFile()
+            track = mido.MidiTrack()
+            song.tracks.append(track)
+            for note in [60, 62, 64, 65, 67, 69, 71, 72]:
+                track.append(mido.Message("note_on", note=note, velocity=100, time=0))
+                track.append(mido.Message("note_off", note=note, velocity=0, time=240))
+            song.save(mid)
+            wav = Path(tmp) / "scale.wav"
+            subprocess.run(["fluidsynth", "-ni", "-F", str(wav), "-r", str(RATE), str(font), str(mid)],
+                           check=True, capture_output=True)
+            cases.append(("fluidsynth GM scale", wav))
+        else:
+            print("  fluidsynth or a GM soundfont not installed: MIDI skipped (apt-get install fluidsynth fluid-soundfont-gm)")
+        for name, wav in cases:
+            audio = read_audio(wav.read_bytes())
+            got = transcribe(audio.samples, audio.rate, TranscribeOptions(seconds=seconds))
+            y = mono(render(got, RenderOptions(rate=audio.rate)))
+            print(f"  {name:22s} {score_at(y, audio.samples[: len(y)], audio.rate):.3f}  ({got.meta.get('notes', 0)} notes)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("tunes", nargs="*", type=Path)
+    ap.add_argument("--seconds", type=float, default=20.0)
+    ap.add_argument("--notes-only", action="store_true")
+    ap.add_argument("--tunes-only", action="store_true")
+    ap.add_argument("--audio", action="store_true")
+    args = ap.parse_args()
+    if not args.notes_only:
+        # a bare name is an export's: congabeat for ../shared/testdata/sid-wizard/sid-exports/congabeat.sid
+        paths = [t if t.exists() else EXPORTS / f"{t}.sid" for t in args.tunes] or sorted(EXPORTS.glob("*.sid"))
+        bench_tunes(paths, args.seconds)
+    if not args.tunes_only:
+        bench_notes()
+    if args.audio:
+        bench_audio(args.seconds)
+
+
+if __name__ == "__main__":
+    main()

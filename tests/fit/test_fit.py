@@ -1,0 +1,126 @@
+"""Fitting by analysis by synthesis: patches rendered by reSIDfp are found again (judged by the
+sound), transcriptions of rendered tunes recover their notes, bad audio gets a clear answer."""
+
+import numpy as np
+import pytest
+
+import sidlang
+from sidlang.c64.compare import score, score_at
+from sidlang.cli import main
+from sidlang.errors import FormatError
+from sidlang.fit.patch import Patch
+from sidlang.fit.search import fit_patch
+from sidlang.fit.synth import render_frames
+from sidlang.fit.transcribe import TranscribeOptions, transcribe
+from sidlang.formats.render import RenderOptions, render, wav_bytes
+from sidlang.pitch import PAL_HZ, note_to_reg, reg_to_midi
+
+PLUCK = Patch(wave="pulse", pw=0x400, a=0, d=9, s=0, r=0, gate=30, freq=note_to_reg(60, 0, PAL_HZ))
+
+
+def test_a_rendered_patch_is_fitted_to_one_that_sounds_the_same():
+    x = render_frames(PLUCK.frames(45), rate=44100)
+    result = fit_patch(x, 44100, budget=60, seconds=120)  # the render count bounds it, not the clock
+    assert result.renders <= 60 + 1
+    y = render_frames(result.patch.frames(45), rate=44100)
+    assert score(y, x)[0] >= 0.95  # judged by the sound: equivalent settings are fine
+    assert result.loss < 0.4
+    assert abs(reg_to_midi(result.patch.freq, PAL_HZ) - 60) < 0.5  # and it is the same note
+
+
+def test_fitting_refuses_silence_and_sounds_too_short_or_long():
+    with pytest.raises(FormatError, match="silent"):
+        fit_patch(np.zeros(22050), 22050)
+    with pytest.raises(FormatError, match="at least 3 frames"):
+        fit_patch(0.5 * np.sin(np.arange(400)), 22050)
+    with pytest.raises(FormatError, match="at most 20 s"):
+        fit_patch(np.ones(22050 * 21) * 0.1, 22050)
+
+
+DUET = """\
+@clock pal
+@model 6581
+0 v1 ad=$00 sr=$a0 pw=$800 | v2 ad=$00 sr=$a0 | vol=15
+1 v1 freq=C-4 wave=pulse,gate | v2 freq=E-5 wave=saw,gate
+21 v1 wave=pulse | v2 wave=saw
+25 v1 freq=G-4 wave=pulse,gate | v2 freq=C-5 wave=saw,gate
+45 v1 wave=pulse | v2 wave=saw
+49 v1 freq=A-3 wave=pulse,gate | v2 freq=A-5 wave=saw,gate
+69 v1 wave=pulse | v2 wave=saw
+80 vol=15
+"""
+
+
+def semitones_per_frame(tune) -> list[set[int]]:
+    """Per frame, the rounded pitch of every gated voice, from the register state."""
+    state = np.zeros(32, int)
+    w = tune.writes
+    fc = tune.header.frame_cycles
+    out, i = [], 0
+    for k in range(len(tune.frames)):
+        while i < len(w) and w["cycle"][i] < (k + 1) * fc:
+            state[w["reg"][i]] = w["val"][i]
+            i += 1
+        notes = set()
+        for v in range(3):
+            if state[7 * v + 4] & 1:
+                f = state[7 * v] | state[7 * v + 1] << 8
+                if f:
+                    notes.add(int(round(reg_to_midi(f, PAL_HZ))))
+        out.append(notes)
+    return out
+
+
+def test_transcribing_a_rendered_duet_recovers_its_notes():
+    tune = sidlang.parse(DUET)
+    x = render(tune, RenderOptions(rate=44100)).astype(np.float64).ravel() / 32768
+    got = transcribe(x, 44100, TranscribeOptions(voices=2))
+    truth, found = semitones_per_frame(tune), semitones_per_frame(got)
+    frames = [k for k in range(3, 69) if truth[k] and k % 24 not in (0, 1, 2, 21, 22, 23)]  # away from edges
+    hits = sum(len(truth[k] & found[k]) for k in frames) / sum(len(truth[k]) for k in frames)
+    assert hits >= 0.8
+    y = render(got, RenderOptions(rate=44100)).astype(np.float64).ravel()
+    assert score_at(y / 32768, x) >= 0.75  # lag 0: a transcription keeps the recording's time
+
+
+@pytest.mark.parametrize("make", [
+    lambda x: np.clip(x * 20, -1, 1),  # clipped
+    lambda x: np.round(x * 127) / 127,  # 8-bit
+])
+def test_distorted_audio_still_transcribes_to_the_notes(make):
+    tune = sidlang.parse(DUET)
+    x = make(render(tune, RenderOptions(rate=44100)).astype(np.float64).ravel() / 32768)
+    got = transcribe(x, 44100, TranscribeOptions(voices=2))
+    truth, found = semitones_per_frame(tune), semitones_per_frame(got)
+    frames = [k for k in range(5, 19)]
+    assert sum(len(truth[k] & found[k]) for k in frames) >= len(frames)  # at least one voice right
+
+
+def test_silence_transcribes_to_silence_and_rates_are_taken_as_given():
+    assert transcribe(np.zeros(48000), 96000).meta["silent"]
+    tune = sidlang.parse(DUET)
+    x = render(tune, RenderOptions(rate=96000)).astype(np.float64).ravel() / 32768
+    got = transcribe(np.stack([x, x], axis=1), 96000)  # stereo at 96 kHz
+    assert abs(got.header.frames - len(tune.frames)) <= 1
+
+
+def test_the_cli_fits_a_patch_and_converts_a_wav(tmp_path, capsys):
+    note = tmp_path / "note.wav"
+    note.write_bytes(wav_bytes(np.rint(render_frames(PLUCK.frames(40), rate=44100) * 32767).astype(np.int16), 44100))
+    out = tmp_path / "patch.sidl"
+    assert main(["fit", str(note), str(out), "--renders", "25", "--budget", "120"]) == 0
+    text = out.read_text()
+    assert "# patch: wave=" in text and "loss" in text
+    assert sidlang.parse(text).header.frames == 40  # a tune that plays the patch
+    err = capsys.readouterr().err
+    assert "renders" in err
+    assert main(["fit", str(note), str(out)]) == 1  # exists: not replaced
+    assert "exists" in capsys.readouterr().err
+    song = tmp_path / "song.wav"
+    (tmp_path / "duet.sidl").write_text(DUET)
+    assert main(["render", str(tmp_path / "duet.sidl"), str(song)]) == 0
+    assert main(["convert", str(song), str(tmp_path / "back.sidl")]) == 0
+    assert sidlang.load(tmp_path / "back.sidl").meta is not None
+    assert main(["fit", str(song), str(tmp_path / "t.sidl"), "--tune", "--voices", "2"]) == 0
+    assert "notes" in capsys.readouterr().err
+    assert main(["fit", str(note), str(tmp_path / "y.sidl"), "--voices", "3"]) == 2
