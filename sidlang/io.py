@@ -26,12 +26,34 @@ def _fmt_for(path: str, fmt: str | None):
     return for_path(path, fmt)
 
 
-def read_bytes(path: PathLike) -> bytes:
-    """The bytes of ``path`` (``-`` is standard input), with a one-line error if unreadable."""
-    if str(path) == "-":
-        return sys.stdin.buffer.read()
+#: The most ``read_bytes`` reads. Inputs are read whole; the readers' own limits (the frame
+#: limit, the runs bound) lie far inside this, and the longest ordinary input, a WAV for ``fit``,
+#: is about 318 MB an hour (mono, 16-bit, 44.1 kHz). ``/dev/zero`` or an endless pipe stops here.
+MAX_INPUT_BYTES = 512 << 20
+
+
+def _read_bounded(fh, name: str) -> bytes:
     try:
-        return Path(path).read_bytes()
+        size = os.fstat(fh.fileno()).st_size
+    except (OSError, AttributeError, ValueError):
+        size = 0
+    if size > MAX_INPUT_BYTES:  # a regular file: refused before it is read
+        raise SidlangError(f"is {size / 2**20:.0f} MB; inputs may be at most {MAX_INPUT_BYTES >> 20} MB", file=name)
+    data = fh.read(MAX_INPUT_BYTES + 1)
+    if len(data) > MAX_INPUT_BYTES:  # a device or a pipe that goes on
+        raise SidlangError(f"goes on past {MAX_INPUT_BYTES >> 20} MB; inputs may be at most "
+                           f"{MAX_INPUT_BYTES >> 20} MB", file=name)
+    return data
+
+
+def read_bytes(path: PathLike) -> bytes:
+    """The bytes of ``path`` (``-`` is standard input), with a one-line error if unreadable or
+    longer than :data:`MAX_INPUT_BYTES`."""
+    if str(path) == "-":
+        return _read_bounded(sys.stdin.buffer, "<stdin>")
+    try:
+        with open(path, "rb") as fh:
+            return _read_bounded(fh, str(path))
     except FileNotFoundError:
         raise SidlangError("no such file", file=str(path)) from None
     except IsADirectoryError:
@@ -156,13 +178,17 @@ def clean_stale_temps(path: PathLike) -> list[Path]:
 
 def check_output(path: PathLike, *, force: bool = False) -> None:
     """Refuse, in one line, an output that cannot be written: it exists (without ``force``),
-    it is a folder, or its folder is missing or not a folder. ``-`` (standard output) passes."""
+    it is a folder or another thing that is not a plain file, or its folder is missing or not a
+    folder. ``-`` (standard output) passes."""
     name = str(path)
     if name == "-":
         return
     path = Path(path)
     if path.is_dir():
         raise SidlangError("is a folder, not a file", file=name)
+    if path.exists() and not path.is_file():  # --force would put a file in a device's or fifo's place
+        raise SidlangError("is not a plain file (a device, pipe or socket); use - for standard output",
+                           file=name)
     if os.path.lexists(path) and not force:
         raise SidlangError("already exists; add --force to replace it", file=name)
     folder = path.parent if str(path.parent) else Path(".")
