@@ -198,6 +198,24 @@ def check_output(path: PathLike, *, force: bool = False) -> None:
         raise SidlangError(f"{str(folder)!r} is not a folder", file=name)
 
 
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_not_input(inputs: str | list[str], *outputs: PathLike | None) -> None:
+    """A usage error when an output names an input file (inputs are never overwritten, even
+    with ``--force``); ``-`` and ``music21:`` names are not files."""
+    for given in [inputs] if isinstance(inputs, str) else inputs:
+        if given == "-" or given.startswith("music21:"):
+            continue
+        for out in outputs:
+            if out is not None and str(out) != "-" and _same_file(given, str(out)):
+                raise UsageError(f"{out}: is the input file; inputs are never overwritten")
+
+
 class Outputs:
     """Several output files written whole or not at all, together.
 
@@ -392,4 +410,4 @@ def save(tune: Tune, path: PathLike, format: str | None = None, *, force: bool =
 
 
 __all__ = ["FormatError", "load", "save", "encode", "write_to", "write_atomic", "read_bytes", "Outputs",
-           "check_output", "clean_stale_temps"]
+           "check_output", "check_not_input", "clean_stale_temps"]

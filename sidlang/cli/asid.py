@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from sidlang.errors import UsageError
-from sidlang.io import check_output, load, write_atomic
+from sidlang.io import check_not_input, check_output, load, write_atomic
 
 EXAMPLES = """\
 examples:
@@ -58,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
         kind = FILE_KINDS.get(Path(args.out).suffix.lower())
         if kind is None:
             raise UsageError(f"{args.out}: --out writes .syx or .mid, not {Path(args.out).suffix or 'no ending'}")
+        check_not_input(args.input, args.out)
         check_output(args.out, force=args.force)  # refused before the input is read
         tune = load(args.input, args.from_format)
         data = asid.encode(tune, classic=args.classic) if kind == "syx" else asid_midi.write_mid(tune, args.classic)

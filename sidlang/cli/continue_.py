@@ -9,7 +9,7 @@ from sidlang.cli.readopts import add_read_options, read_options
 from sidlang.cli.weights import check_weights, load_weights
 from sidlang.errors import SidlangError, UsageError, needs_model_extra
 from sidlang.formats import for_path
-from sidlang.io import check_output, encode, load, refuse_terminal, save, write_atomic
+from sidlang.io import check_not_input, check_output, encode, load, refuse_terminal, save, write_atomic
 from sidlang.tune import MAX_FRAMES
 
 MAX_NEW_FRAMES = 1 << 20  #: frames one continue may write (about 5.8 hours at 50 Hz; ~1,000 frames/s)
@@ -88,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
         refuse_terminal(out_fmt.name, out_fmt.binary)
     else:
         out_fmt = for_path(args.output, args.to_format)
+        check_not_input(args.input, args.output)
         check_output(args.output, force=args.force)
     if out_fmt.write is None:
         raise UsageError(f"format {out_fmt.name!r} cannot be written, only read")

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from sidlang.cli.readopts import add_read_options, read_options
 from sidlang.errors import UsageError
 from sidlang.formats import for_path
-from sidlang.io import Outputs, check_read_options, load, refuse_terminal, write_to
+from sidlang.io import Outputs, check_not_input, check_read_options, load, refuse_terminal, write_to
 
 
 def add_parser(sub) -> None:
@@ -35,16 +34,8 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
-def _same_file(a: str, b: str) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
-
-
 def run(args: argparse.Namespace) -> int:
-    if args.output != "-" and args.input != "-" and _same_file(args.input, args.output):
-        raise UsageError(f"{args.output}: is the input file; inputs are never overwritten")
+    check_not_input(args.input, args.output)
     out_format = args.to_format or ("sidl" if args.output == "-" else None)
     out_fmt = for_path(args.output, out_format)
     if out_fmt.write is None:

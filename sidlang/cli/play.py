@@ -15,7 +15,7 @@ import numpy as np
 
 from sidlang.cli.render import add_render_options, progress_printer, render_options
 from sidlang.errors import SidlangError
-from sidlang.io import Outputs, load
+from sidlang.io import Outputs, check_not_input, load
 
 
 def add_parser(sub) -> None:
@@ -62,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
     from sidlang.formats.render import check_wav_size, render, stream_wav
 
     options = render_options(args)
+    check_not_input(args.input, args.wav)
     tune = load(args.input, args.from_format)
     check_wav_size(tune, options)
     try:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from sidlang.errors import SidlangError, UsageError
-from sidlang.io import Outputs, check_output, load
+from sidlang.io import Outputs, check_not_input, check_output, load
 
 EXAMPLES = """\
 examples:
@@ -103,10 +103,12 @@ def run(args: argparse.Namespace) -> int:
             check_output(path, force=args.force)
     if (args.spectrogram or args.pianoroll) and not _have_matplotlib():
         raise SidlangError("--spectrogram and --pianoroll need matplotlib: pip install 'sidlang[pictures]'")
+    check_not_input(args.input, args.output, args.spectrogram, args.pianoroll)
     tune = load(args.input, args.from_format)
     chips = tune.header.chips
     names = [f"s{c + 1}v{v + 1}" if chips > 1 else f"v{v + 1}" for c in range(chips) for v in range(VOICES)]
     stems = stem_paths(args.output, names) if args.stems else {}
+    check_not_input(args.input, *stems.values())
     check_wav_size(tune, options)
     progress = progress_printer()
     title = tune.header.title or Path(args.input).name
