@@ -42,7 +42,6 @@ from sidlang.model.tokenizer import Tokenizer
 from sidlang.transforms import transpose
 from sidlang.tune import Tune
 
-SPLITS = ("train", "val", "test")
 TUNE_SUFFIXES = (".sid", ".vice", ".dump", ".vice6", ".reglog", ".sidl")
 MIDI_SUFFIXES = (".mid", ".midi")
 TRACKER_SUFFIXES = {".sng": "sng", ".ct": "ct"}  #: GoatTracker 2 songs, CheeseCutter songs

@@ -619,11 +619,6 @@ class Tokenizer:
         return Tune(tune.header, tune.writes[changed_writes(tune.writes)], irq=tune.irq, nmi=tune.nmi,
                     meta=dict(tune.meta))
 
-    def save_config(self, path) -> None:
-        from pathlib import Path
-
-        Path(path).write_text(self.config.to_json())
-
 
 def changed_writes(writes: np.ndarray) -> np.ndarray:
     """A bool mask of the writes that change their register: the first to each (chip, register)
