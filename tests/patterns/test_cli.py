@@ -47,3 +47,15 @@ def test_writing_sidp_is_a_clear_usage_error(tmp_path, capsys):
     assert main(["convert", str(src), str(tmp_path / "y.sidp")]) == 2
     assert "frames back to patterns" in capsys.readouterr().err
     assert not (tmp_path / "y.sidp").exists()
+
+
+def test_render_and_sid_out(tmp_path):
+    import wave
+
+    wav = tmp_path / "p.wav"
+    assert main(["render", str(EXAMPLE), str(wav)]) == 0
+    with wave.open(str(wav)) as w:
+        assert w.getnframes() > w.getframerate() * 4  # 292 frames at 50 Hz: about 5.8 s
+    sid = tmp_path / "p.sid"
+    assert main(["convert", str(EXAMPLE), str(sid)]) == 0
+    assert sid.read_bytes()[:4] == b"PSID"
