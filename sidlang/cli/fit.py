@@ -14,7 +14,7 @@ import sys
 import time
 
 from sidlang.errors import UsageError
-from sidlang.io import check_output, read_bytes, save
+from sidlang.io import check_not_input, check_output, read_bytes, save
 
 EXAMPLES = """\
 examples:
@@ -84,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError("a patch is one voice (--voices 1); transcribe music into more with --tune")
         if args.seconds is not None or not args.drums:
             raise UsageError("--seconds and --no-drums are for --tune")
+    check_not_input(args.input, args.output)
     check_output(args.output, force=args.force)
     audio = read_audio(read_bytes(args.input), args.input)
     if args.tune:
