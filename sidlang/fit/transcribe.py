@@ -38,15 +38,17 @@ from sidlang.registers import FIELDS, VOICE_STRIDE, WAVE_BITS
 from sidlang.tune import MODELS, Header, Tune, make_writes
 
 from .features import to_rate
+from .noteenv import NoteEnvelopes, contour_db, reference
 from .pitchtrack import WEIGHTS, harmonic_bins, midi_hz, multi_pitch
 from .synth import RATE
 
 WINDOW = 2048
-MIN_NOTE = 2  #: frames: a pitch run shorter than this is a blip, not a note
+MIN_NOTE = 1  #: frames: a pitch run shorter than this is a blip, not a note
 ONSET_JUMP = 2.0  #: harmonic amplitude ratio frame over frame that starts a new note
 SILENCE_DB = -30.0
 MAX_SECONDS = 600.0
-CONTRAST = 1.6  #: a pitch stands this many times over the frame's median salience (not a click)
+CONTRAST = 0.0  #: a pitch need not stand over the frame's median salience (swept: 0.0 beat 1.6 on five tunes)
+RELEASE = 0  #: release of every note (the gate closes where the pitch fades, so the tail is short)
 RETRIGGER_GAP = 120  #: cycles between the gate-off and gate-on writes of a retrigger
 Progress = Callable[[int, int], None]
 
@@ -101,6 +103,8 @@ class Note:
     wave: str = "pulse"
     pw: int = 0x800
     level: int = 15  #: sustain 0–15
+    ad: int = 0x00  #: attack/decay register
+    sr: int | None = None  #: sustain/release register (None: ``level`` and a short release)
     retrigger: bool = False  #: follows another note on the same voice without a gap
 
 
@@ -317,8 +321,8 @@ def write_notes(notes: list[Note], drums: list[tuple[int, int, int]], frames: in
             lo = FIELDS["pw"].lo_bits
             w.put(n.start, _reg("pw", v, 0), n.pw & ((1 << lo) - 1), off + 20)
             w.put(n.start, _reg("pw", v, 1), n.pw >> lo, off + 30)
-        w.put(n.start, _reg("ad", v), 0x00, off + 40)
-        w.put(n.start, _reg("sr", v), n.level << 4 | 0x3, off + 50)
+        w.put(n.start, _reg("ad", v), n.ad, off + 40)
+        w.put(n.start, _reg("sr", v), n.level << 4 | RELEASE if n.sr is None else n.sr, off + 50)
         w.put(n.start, _reg("wave", v), bits | gate, off + 60)
         for k, f in enumerate(freqs[1:], 1):
             if f != freqs[k - 1]:
@@ -374,20 +378,24 @@ def transcribe(samples: np.ndarray, rate: int, opts: TranscribeOptions | None = 
     if progress:
         progress(2, 4)
     notes: list[Note] = []
+    amps = []
     for v in range(opts.voices):
         track = clean(tracks[:, v])
         amp = np.array([harmonic_amps(power[t], track[t], 4).sum() if not np.isnan(track[t]) else 0.0
                         for t in range(frames)])
+        amps.append(amp)
         notes += split_notes(track, amp, v)
     if opts.timbre and notes:
         for n in notes:
             frames_of = range(n.start, n.end)
-            amps = np.mean([harmonic_amps(power[t], n.midi[t - n.start]) for t in frames_of], axis=0)
-            n.amp = float(amps.sum())
-            n.wave, n.pw = timbre(amps)
-        top = max(n.amp for n in notes) or 1.0
-        for n in notes:
-            n.level = int(np.clip(round(15 * n.amp / top), 2, 15))
+            harm = np.mean([harmonic_amps(power[t], n.midi[t - n.start]) for t in frames_of], axis=0)
+            n.amp = float(harm.sum())
+            n.wave, n.pw = timbre(harm)
+        shapes = NoteEnvelopes(frame_cycles)
+        ref = reference(amps)
+        for n in notes:  # the envelope from the note's own loudness contour
+            a, d, s = shapes.fit(contour_db(amps[n.voice][n.start:n.end], ref))
+            n.ad, n.level = a << 4 | d, s
     drums = find_drums(power, loud, notes, frames, opts) if opts.timbre and opts.drums else []
     if progress:
         progress(3, 4)

@@ -100,11 +100,13 @@ def dumps_header(tune: Tune) -> list[str]:
     return out
 
 
-def _events_by_frame(times: np.ndarray, start: int, length: int) -> dict[int, list[int]]:
+def _events_by_frame(times: np.ndarray, start: int, length: int, lo: int, hi: int) -> dict[int, list[int]]:
+    """Offsets of the events in frames ``lo``..``hi - 1``, by frame (``times`` in time order)."""
     by: dict[int, list[int]] = {}
     if len(times):
         frames, offs = np.divmod(times - start, length)
-        for f, o in zip(frames.tolist(), offs.tolist()):
+        a, b = np.searchsorted(frames, [lo, hi])
+        for f, o in zip(frames[a:b].tolist(), offs[a:b].tolist()):
             by.setdefault(f, []).append(o)
     return by
 
@@ -151,19 +153,25 @@ def _object_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             np.array(voice_of, dtype=np.int64))
 
 
-def _heads(tune: Tune, frames: list[int], printed: list[int]) -> list[str]:
-    """``"\n12 irq@3"``: each printed frame's number and interrupt events, a new line first."""
+def _heads(tune: Tune, frames: np.ndarray, printed: np.ndarray) -> list[str]:
+    """``"\n12 irq@3"``: each printed frame's number and interrupt events, a new line first.
+
+    ``frames`` is sorted; only the events in their span are looked at.
+    """
     h = tune.header
-    irqs = _events_by_frame(tune.irq, h.start_cycle, h.frame_cycles)
-    nmis = _events_by_frame(tune.nmi, h.start_cycle, h.frame_cycles)
+    if not len(frames):
+        return []
+    lo, hi = int(frames[0]), int(frames[-1]) + 1
+    irqs = _events_by_frame(tune.irq, h.start_cycle, h.frame_cycles, lo, hi)
+    nmis = _events_by_frame(tune.nmi, h.start_cycle, h.frame_cycles, lo, hi)
     irq_timing = h.timing == "irq"
     if not (irq_timing or irqs or nmis):
-        return [f"\n{f}" for f in frames]
+        return [f"\n{f}" for f in frames.tolist()]
     out = []
-    for f in frames:
+    for f, p in zip(frames.tolist(), printed[frames].tolist()):
         parts = [f"\n{f}"]
         ev = irqs.get(f)
-        if irq_timing and printed[f]:
+        if irq_timing and p:
             if ev is None:
                 parts.append("noirq")
             elif ev != [0]:
@@ -175,10 +183,16 @@ def _heads(tune: Tune, frames: list[int], printed: list[int]) -> list[str]:
     return out
 
 
-def _event_frames(tune: Tune) -> set[int]:
+def _event_frames(tune: Tune) -> np.ndarray:
+    """The frames holding an interrupt event, sorted, each once."""
     h = tune.header
     times = np.concatenate((tune.irq, tune.nmi))
-    return set(((times - h.start_cycle) // h.frame_cycles).tolist()) if len(times) else set()
+    return np.unique((times - h.start_cycle) // h.frame_cycles) if len(times) else np.zeros(0, np.int64)
+
+
+#: Tokens printed in one piece: the arrays and strings of a piece cost a few hundred bytes a
+#: token, so the whole text is printed piece by piece (each a run of whole lines).
+CHUNK_TOKENS = 1 << 18
 
 
 def dumps(tune: Tune) -> str:
@@ -186,15 +200,13 @@ def dumps(tune: Tune) -> str:
 
     All writes at once: each printed token is ``" "``, the context words before it (``| v2``),
     its text from a string table, its offset where not the default, and the rest of a
-    bit-field pair; every piece is picked with NumPy and the text is one join.
+    bit-field pair; every piece is picked with NumPy and the text is one join. Memory beyond
+    the text itself is bounded: lines are printed :data:`CHUNK_TOKENS` tokens at a time (a
+    tune of 8 M writes once took 3.9 GB).
     """
-    h = tune.header
-    _, _, _, wide = _tables()
-    first_s, rest_s, voice_of = _object_tables()
-    G = h.gap
     fr = tune.frames
     w = tune.writes
-    fold_mask = _foldable(tune, wide)
+    fold_mask = _foldable(tune, _tables()[3])
     skip_mask, starts = find_runs(tune, fold_mask)
     # Typed writes per frame: under @timing irq a line gets its implied IRQ from these, and a
     # run's first write (both bytes: runs are printed for two-byte fields) is not one of them.
@@ -203,18 +215,50 @@ def dumps(tune: Tune) -> str:
         first = np.fromiter(starts, np.int64, len(starts))
         typed[first] = typed[first + 1] = False
         printed = np.bincount(fr.index[typed], minlength=len(fr))
+        del typed
     else:
         printed = fr.counts
+    start_keys = np.array(sorted(starts), dtype=np.int64)
+    start_ops = [starts[k] for k in start_keys.tolist()]
 
     # One token per write, but for skipped writes (a run stands for them) and the high byte
     # of a two-byte field folded into its low byte's token.
     second = np.zeros(len(w), dtype=bool)
     second[1:] = fold_mask[:-1] & ~skip_mask[:-1]
-    it = np.flatnonzero(~skip_mask & ~second)
+    it_all = np.flatnonzero(~skip_mask & ~second)
+    del second, skip_mask
+    frame_all = fr.index[it_all]
+    events = _event_frames(tune)
+    out = ["\n".join(dumps_header(tune)) + "\n"]
+    n, lo, ev_lo = len(it_all), 0, 0
+    while True:
+        hi = min(lo + CHUNK_TOKENS, n)
+        if hi < n:  # end the piece at the end of a line
+            hi = int(np.searchsorted(frame_all, frame_all[hi - 1], side="right"))
+        ev_hi = int(np.searchsorted(events, frame_all[hi])) if hi < n else len(events)
+        it = it_all[lo:hi]
+        ka, kb = np.searchsorted(start_keys, [it[0], it[-1] + 1]) if len(it) else (0, 0)
+        out.append(_lines(tune, it, frame_all[lo:hi], fold_mask, printed, events[ev_lo:ev_hi],
+                          dict(zip(start_keys[ka:kb].tolist(), start_ops[ka:kb]))))
+        if hi == n:
+            break
+        lo, ev_lo = hi, ev_hi
+    return "".join(out) + "\n"
+
+
+def _lines(tune: Tune, it: np.ndarray, frame: np.ndarray, fold_mask: np.ndarray, printed: np.ndarray,
+           events: np.ndarray, starts: dict[int, str]) -> str:
+    """The text of whole lines: the tokens of writes ``it`` (in frames ``frame``) and the
+    frames in ``events`` that hold interrupt events."""
+    h = tune.header
+    _, _, _, wide = _tables()
+    first_s, rest_s, voice_of = _object_tables()
+    G = h.gap
+    fr = tune.frames
+    w = tune.writes
     reg = w["reg"][it].astype(np.int64)
     val = w["val"][it].astype(np.int64)
     chip = w["chip"][it].astype(np.int64)
-    frame = fr.index[it]
     off = fr.offset[it]
     fold = fold_mask[it]
     last = off.copy()  # offset of the token's last write
@@ -290,16 +334,16 @@ def dumps(tune: Tune) -> str:
 
     # Lines: each frame with tokens or events, its number (and events) first.
     frames = np.unique(frame)
-    extra = _event_frames(tune) - set(frames.tolist())
-    if extra:
-        frames = np.union1d(frames, np.array(sorted(extra), dtype=np.int64))
-    heads = np.array(_heads(tune, frames.tolist(), printed.tolist()), dtype=object)
+    extra = np.setdiff1d(events, frames)
+    if len(extra):
+        frames = np.union1d(frames, extra)
+    heads = np.array(_heads(tune, frames, printed), dtype=object)
     if n:
         prefix[lead] = heads[np.searchsorted(frames, frame[lead])] + prefix[lead]
     pieces = np.empty(2 * n, dtype=object)
     pieces[0::2], pieces[1::2] = prefix, tok
-    if extra:  # frames with events alone: their heads in place
-        alone = np.searchsorted(frames, sorted(extra))
+    if len(extra):  # frames with events alone: their heads in place
+        alone = np.searchsorted(frames, extra)
         pieces = np.insert(pieces, 2 * np.searchsorted(frame, frames[alone]), heads[alone])
-    return "\n".join(dumps_header(tune)) + "\n" + "".join(pieces.tolist()) + "\n"
+    return "".join(pieces.tolist())
 

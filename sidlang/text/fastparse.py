@@ -43,6 +43,8 @@ _FIELD_ID = {name: i for i, name in enumerate(FIELDS)}
 #: Texts this long (characters) are cut by the compiled scanner; shorter ones in Python, which
 #: is quicker for a line typed at the REPL.
 SCAN_FROM = 4096
+#: Tokens worked on at once (see :func:`_parse`).
+CHUNK_TOKENS = 1 << 18
 
 
 @lru_cache(maxsize=8)
@@ -182,15 +184,91 @@ def _parse(parser) -> Tune | None:
         rows.append(row)
     table = np.array(rows, dtype=np.int64)  # (bodies + 1, _ROW)
 
-    # Per token (line ends included, separators dropped: '|' changes nothing).
-    kind = table[tb, 0]
+    # Per token (line ends included, separators dropped: '|' changes nothing), a piece of
+    # whole lines at a time: a token costs some 200 bytes of arrays while it is worked on, so
+    # a text of 12 M tokens in one piece took 3.9 GB.
+    tc = np.ascontiguousarray(table.T)
+    ends_at = np.flatnonzero(tb == 0)  # row 0 is _LINE: the token that ends a line
+    pieces = []
+    t0 = l0 = w0 = 0
+    while t0 < len(tb) or not pieces:
+        k = int(np.searchsorted(ends_at, t0 + CHUNK_TOKENS))
+        t1 = int(ends_at[k]) + 1 if k < len(ends_at) else len(tb)
+        piece = _piece(tc, tb[t0:t1], off_all[t0:t1], l0, frames, S, L, G)
+        if piece is None:
+            return None
+        piece[1] += w0  # write tokens are numbered through the whole text
+        w0 += len(piece[3])
+        pieces.append(piece)
+        l0 += int(np.count_nonzero(tb[t0:t1] == 0))
+        t0 = t1
+    writes, rep, hi, wline, start, is_run, run_ids, kind, off, line = (
+        np.concatenate(col) for col in zip(*pieces))
+    del pieces
+    if is_run.any():  # the runs' writes, placed among the typed ones, values from the state
+        from sidlang.text import runs as runs_module
+        from sidlang.text.fastruns import expand_runs
+
+        added = sum(runs_module.run_writes(len(runs[k][7]) + 1, runs[k][5].kind == "wide")
+                    for k in run_ids.tolist())
+        if added > runs_module.MAX_RUN_WRITES:
+            return None  # the exact parser names the token that goes over
+
+        writes = expand_runs(writes, rep, hi, frames[wline], start, np.flatnonzero(is_run),
+                             [runs[k] for k in run_ids.tolist()], frames, h)
+        if writes is None:
+            return None
+
+    # Interrupts: irq@N, nmi@N, noirq; under @timing irq a line with writes and neither has
+    # an IRQ at its start.
+    ekind, eoff, eline = kind, off, line  # the event tokens' (see _piece)
+    if ((ekind == _NOIRQ) & (eoff >= 0)).any() or (eoff >= L).any():
+        return None
+    eoff = np.maximum(eoff, 0)
+    is_irq = ekind == _IRQ
+    irq_line, irq_off = eline[is_irq], eoff[is_irq]
+    if h.timing == "irq":
+        has_writes = np.zeros(len(frames), dtype=bool)
+        has_writes[wline[~is_run]] = True  # a run's first write does not count
+        has_writes[eline[ekind != _NMI]] = False  # irq or noirq said otherwise
+        implicit = np.flatnonzero(has_writes)
+        irq_line = np.concatenate((irq_line, implicit))
+        irq_off = np.concatenate((irq_off, np.zeros(len(implicit), np.int64)))
+        order = np.argsort(irq_line, kind="stable")
+        irq_line, irq_off = irq_line[order], irq_off[order]
+    irqs = S + frames[irq_line] * L + irq_off
+    nmi = ekind == _NMI
+    nmis = S + frames[eline[nmi]] * L + eoff[nmi]
+    if (np.diff(irqs) <= 0).any() or (np.diff(nmis) <= 0).any():
+        return None
+    last_event = int(frames[eline[ekind != _NOIRQ]].max()) if (ekind != _NOIRQ).any() else -1
+
+    if "frames" not in parser.directives and len(frames):
+        frame = int(frames[-1])
+        natural = (int(writes["cycle"][-1]) - S) // L if len(writes) else -1
+        natural = max(natural, last_event, (int(irqs[-1]) - S) // L if len(irqs) else -1)
+        if frame > natural:
+            h = h.replace(frames=frame + 1)
+    try:
+        return Tune(h, writes, irqs.astype(np.int64), nmis.astype(np.int64))
+    except TuneError:
+        return None
+
+
+def _piece(tc: np.ndarray, tb: np.ndarray, off: np.ndarray, l0: int, frames: np.ndarray,
+           S: int, L: int, G: int) -> list | None:
+    """The typed writes of whole lines (tokens ``tb`` with offsets ``off``; ``l0`` the index
+    of their first line): writes, the write token of each write and whether it is a high
+    byte, per write token its line, offset and whether it starts a run (with the runs'
+    indices), and per event token its kind, offset and line. None where the fast path does
+    not apply."""
+    kind = tc[0][tb]
     keep = kind != _SEP
-    tb, kind, off = tb[keep], kind[keep], off_all[keep]
+    tb, kind, off = tb[keep], kind[keep], off[keep]
     ends = kind == _LINE
-    line = np.cumsum(ends) - ends  # line index of each token
+    line = np.cumsum(ends) - ends + l0  # line index of each token
     # A token's row, column by column, only where it is needed (a whole (tokens, _ROW) matrix
     # moves ten times the memory).
-    tc = np.ascontiguousarray(table.T)
     c4, c5 = tc[4][tb], tc[5][tb]  # first and second value (for context words: chip, voice)
     n = len(kind)
     idx = np.arange(n)
@@ -253,52 +331,5 @@ def _parse(parser) -> Tune | None:
     writes["chip"] = wchip[rep]
     writes["reg"] = reg[rep] + hi
     writes["val"] = np.where(hi, w_hi[rep], w_lo[rep])
-    if is_run.any():  # the runs' writes, placed among the typed ones, values from the state
-        from sidlang.text import runs as runs_module
-        from sidlang.text.fastruns import expand_runs
-
-        added = sum(runs_module.run_writes(len(runs[k][7]) + 1, runs[k][5].kind == "wide")
-                    for k in w_lo[is_run].tolist())
-        if added > runs_module.MAX_RUN_WRITES:
-            return None  # the exact parser names the token that goes over
-
-        writes = expand_runs(writes, rep, hi, frames[wline], start, np.flatnonzero(is_run),
-                             [runs[k] for k in w_lo[is_run]], frames, h)
-        if writes is None:
-            return None
-
-    # Interrupts: irq@N, nmi@N, noirq; under @timing irq a line with writes and neither has
-    # an IRQ at its start.
     ev = np.flatnonzero((kind >= _IRQ) & (kind <= _NOIRQ))  # not _RUN, which sorts after them
-    ekind, eoff, eline = kind[ev], off[ev], line[ev]
-    if ((ekind == _NOIRQ) & (eoff >= 0)).any() or (eoff >= L).any():
-        return None
-    eoff = np.maximum(eoff, 0)
-    is_irq = ekind == _IRQ
-    irq_line, irq_off = eline[is_irq], eoff[is_irq]
-    if h.timing == "irq":
-        has_writes = np.zeros(len(frames), dtype=bool)
-        has_writes[wline[~is_run]] = True  # a run's first write does not count
-        has_writes[eline[ekind != _NMI]] = False  # irq or noirq said otherwise
-        implicit = np.flatnonzero(has_writes)
-        irq_line = np.concatenate((irq_line, implicit))
-        irq_off = np.concatenate((irq_off, np.zeros(len(implicit), np.int64)))
-        order = np.argsort(irq_line, kind="stable")
-        irq_line, irq_off = irq_line[order], irq_off[order]
-    irqs = S + frames[irq_line] * L + irq_off
-    nmi = ekind == _NMI
-    nmis = S + frames[eline[nmi]] * L + eoff[nmi]
-    if (np.diff(irqs) <= 0).any() or (np.diff(nmis) <= 0).any():
-        return None
-    last_event = int(frames[eline[ekind != _NOIRQ]].max()) if (ekind != _NOIRQ).any() else -1
-
-    if "frames" not in parser.directives and len(frames):
-        frame = int(frames[-1])
-        natural = (int(writes["cycle"][-1]) - S) // L if len(writes) else -1
-        natural = max(natural, last_event, (int(irqs[-1]) - S) // L if len(irqs) else -1)
-        if frame > natural:
-            h = h.replace(frames=frame + 1)
-    try:
-        return Tune(h, writes, irqs.astype(np.int64), nmis.astype(np.int64))
-    except TuneError:
-        return None
+    return [writes, rep, hi, wline, start, is_run, w_lo[is_run], kind[ev], off[ev], line[ev]]

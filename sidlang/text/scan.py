@@ -135,13 +135,15 @@ def scan(text: str, wait: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndar
     if kernel is None:
         return None
     buf = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
-    most = int(np.count_nonzero(buf == SPACE) + np.count_nonzero(buf == NEWLINE)) + 2
-    size = 1 << max(4, (2 * most).bit_length())
-    line_frame = np.empty(most, np.int64)
-    tok_body = np.empty(2 * most, np.int64)
-    tok_off = np.empty(2 * most, np.int64)
-    body_start = np.empty(most, np.int64)
-    body_end = np.empty(most, np.int64)
+    # Exact bounds, as the arrays are most of a long load's memory: every token but a line's
+    # end follows a space, a line's end token follows a newline; the table stays half empty.
+    spaces, newlines = int(np.count_nonzero(buf == SPACE)), int(np.count_nonzero(buf == NEWLINE))
+    size = 1 << max(4, (2 * spaces + 1).bit_length())
+    line_frame = np.empty(newlines + 1, np.int64)
+    tok_body = np.empty(spaces + newlines + 1, np.int64)
+    tok_off = np.empty(spaces + newlines + 1, np.int64)
+    body_start = np.empty(spaces + 1, np.int64)
+    body_end = np.empty(spaces + 1, np.int64)
     table = np.full(size, -1, np.int64)
     lines, ntok, nbody = kernel(buf, line_frame, tok_body, tok_off, body_start, body_end, table)
     if lines == FAIL or lines == 0:  # no frame line: the exact parser decides
