@@ -54,7 +54,7 @@ NOT_MUSIC = ("2xtest", "funktest", "tempo2test", "wavecmdtest")
 GOAT_WRITE_GAP = 9  #: cycles between the register writes of one frame in a played .sng
 DEFAULT_SECONDS = 180.0
 
-_SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "testdata"
+_SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "testdata"  # beside the checkout
 
 
 @dataclass(frozen=True)

@@ -284,3 +284,13 @@ def test_held_out_names_match_exactly_or_as_globs():
     assert not realtunes.held_out("dojo2") and not realtunes.held_out("congabeat-remix")
     assert realtunes.held_out("Last_Ninja_2", ["last_ninja*"]) and not realtunes.held_out("ninja", ["last*"])
     assert len(set(realtunes.HELD_OUT)) == 12
+
+
+def test_sid_wizard_source_is_the_shared_testdata(testdata):
+    """The gather's default SID-Wizard folder is the one beside the checkout (it once pointed
+    inside the checkout after the package moved, and gather skipped every SID-Wizard tune)."""
+    from sidlang.corpus.realtunes import SOURCES
+
+    wizard = next(s for s in SOURCES if s.name == "sid-wizard")
+    assert wizard.default_dir.resolve() == (testdata / "sid-wizard" / "sid-exports").resolve()
+    assert any(wizard.default_dir.glob("*.sid"))
