@@ -126,6 +126,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--temperature", type=float, default=1.0)
     ap.add_argument("--cache", type=float, default=None,
                     help="weight of the tune's own memory in each draw (default: continue_tune's)")
+    ap.add_argument("--pointer", type=float, default=None,
+                    help="share of the cache's vote given to the bar pointer (default: sidlang.model.cache.POINTER)")
+    ap.add_argument("--span", type=int, default=None,
+                    help="frames the bar pointer reaches back at least (default: sidlang.model.cache.SPAN)")
     ap.add_argument("--seeds", type=int, default=1, help="continuations per tune (seeds 0…N-1)")
     ap.add_argument("--keep-voices", default="", help="voices of the truth to keep, e.g. 1 or 1,2")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
@@ -140,6 +144,14 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--seeds must be at least 1")
     voices = tuple(v for v in (1, 2, 3) if v not in keep)
     cache = {} if args.cache is None else {"cache": args.cache}
+    from sidlang.model import cache as cache_module
+
+    if args.pointer is not None:
+        cache_module.POINTER = args.pointer
+    if args.span is not None:
+        from sidlang.model import barpointer
+
+        barpointer.SPAN = args.span
     files = args.files or default_files()
     for p in files:
         if not p.is_file():

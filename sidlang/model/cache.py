@@ -36,6 +36,11 @@ WEIGHT = 0.5
 #: is the better guess of what comes next. Chosen like :data:`WEIGHT` (1 would ignore phase).
 OFF_PHASE = 0.2
 
+#: Share of the cache's vote given to the bar pointer (:mod:`sidlang.model.barpointer`): the
+#: segment the frame a pattern back wrote next; the matching places share the rest. Chosen
+#: like :data:`WEIGHT`; 0 turns the pointer off.
+POINTER = 0.0
+
 #: The longest match looked for when the match is lost (tokens). Longer matches are kept
 #: while they last: the longer the shared past, the more certain what follows.
 ORDER = 24
@@ -45,7 +50,7 @@ class TuneCache:
     """Places in ``history`` (the prompt's tokens) whose past matches the tokens written last."""
 
     def __init__(self, history: list[int] | np.ndarray, order: int = ORDER, bar: int = 0,
-                 off_phase: float = 1.0) -> None:
+                 off_phase: float = 1.0, pointer=None, pointer_share: float = 0.0) -> None:
         self.history = np.asarray(history, dtype=np.int64)
         self.order = order
         # Phase: a place whose frame is a whole number of bars from the frame being written
@@ -68,6 +73,8 @@ class TuneCache:
         self.places = np.zeros(0, dtype=np.int64)
         self.match = 0
         self._lookup()
+        #: a :class:`sidlang.model.barpointer.BarPointer` (or None) and its share of the vote
+        self.pointer, self.pointer_share = pointer, pointer_share if pointer is not None else 0.0
 
     def _lookup(self) -> None:
         """The longest suffix of ``tail`` (up to ``order`` tokens) that occurs in the history
@@ -89,6 +96,8 @@ class TuneCache:
     def update(self, token: int) -> None:
         """``token`` was written: narrow the matching places, or look again."""
         token = int(token)
+        if self.pointer is not None:
+            self.pointer.update(token)
         if token in (FRAME, AGAIN):
             self.frame += 1
         self.tail.append(token)
@@ -103,6 +112,22 @@ class TuneCache:
         self._lookup()
 
     def prediction(self) -> tuple[np.ndarray, np.ndarray]:
+        """The tokens that followed the matching places (and the bar pointer's vote), with
+        their shares (summing to 1)."""
+        tokens, shares = self._matched()
+        t = self.pointer.vote() if self.pointer_share > 0 else -1
+        if t < 0:
+            return tokens, shares
+        if not len(tokens):
+            return np.array([t], dtype=np.int64), np.ones(1)
+        shares = shares * (1.0 - self.pointer_share)
+        at = int(np.searchsorted(tokens, t))
+        if at < len(tokens) and tokens[at] == t:
+            shares[at] += self.pointer_share
+            return tokens, shares
+        return np.insert(tokens, at, t), np.insert(shares, at, self.pointer_share)
+
+    def _matched(self) -> tuple[np.ndarray, np.ndarray]:
         """The tokens that followed the matching places, and their shares (summing to 1)."""
         if not len(self.places):
             return np.zeros(0, dtype=np.int64), np.zeros(0)
@@ -116,13 +141,18 @@ class TuneCache:
         return tokens, counts / counts.sum()
 
 
-def for_prompt(tokens: list[int] | np.ndarray) -> TuneCache:
-    """The cache of a prompt, its bar fitted on the prompt's own tokens."""
+def for_prompt(tokens: list[int] | np.ndarray, vocab=None) -> TuneCache:
+    """The cache of a prompt, its bar fitted on the prompt's own tokens; with ``vocab`` (the
+    tokenizer's :class:`~sidlang.model.tokenizer.Vocab`) and :data:`POINTER` above 0, the
+    bar pointer votes too."""
+    from sidlang.model.barpointer import SPAN, BarPointer, reach_for
     from sidlang.model.evaluate import RepeatBar, unigram
 
     ctx = np.asarray(tokens, np.int64)
     bar = RepeatBar(ctx, unigram(ctx, int(ctx.max()) + 1)).bar if len(ctx) else 0
-    return TuneCache(ctx, bar=bar, off_phase=OFF_PHASE)
+    reach = reach_for(bar, SPAN)
+    ptr = BarPointer(ctx, vocab, reach) if vocab is not None and POINTER > 0 and reach else None
+    return TuneCache(ctx, bar=bar, off_phase=OFF_PHASE, pointer=ptr, pointer_share=POINTER)
 
 
 def mix(probs: np.ndarray, ids: np.ndarray, cache: TuneCache | None, weight: float) -> np.ndarray:

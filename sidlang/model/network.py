@@ -427,7 +427,7 @@ def _sample_loop(steps, cfg: ModelConfig, st: TokenState, context: list[int], fr
     starters = np.zeros(cfg.vocab_size, dtype=bool)
     starters[[FRAME, AGAIN]] = True
     h = steps.feed(context[-cfg.block_size:])
-    cache = for_prompt(context) if sampling.cache > 0 else None
+    cache = for_prompt(context, st.v) if sampling.cache > 0 else None
     sampled = made = 0
     while True:
         key = (st.mask_key(), sampled == 0)
