@@ -20,8 +20,10 @@ from __future__ import annotations
 
 from sidlang.model.tokenizer import AGAIN, COPY_BACK, FRAME
 
-#: The pointer reaches back the smallest whole number of bars that is at least this many frames.
-SPAN = 64
+#: The pointer reaches back the smallest whole number of bars that is at least this many frames
+#: (chosen with ``benchmarks/bench_style.py`` on the selection tunes: 32, 64, 128, 256 kept
+#: 0.70, 0.86, 0.95, 0.98; 128, about 2.5 s, leaves the network more to write).
+SPAN = 128
 
 
 def reach_for(bar: int, span: int = SPAN) -> int:
@@ -47,6 +49,7 @@ class BarPointer:
         self.frame_at = [i for i, t in enumerate(self.seq) if t in (FRAME, AGAIN)]
         self.opened: set[int] = set()  # chip * 4 + group of the segments this frame opened
         self._segments_cache: dict[int, list[int]] = {}
+        self.ended = True  # the history ends with a whole frame: what comes next opens one
 
     def _group_of(self, t: int) -> int:
         """chip * 4 + group of a token that opens a segment (marker or COPY), else -1."""
@@ -74,10 +77,10 @@ class BarPointer:
             return -1
         cur = len(self.frame_at) - 1  # the frame being written (or just ended)
         src = cur - self.reach
+        if self.ended or self.seq[self.frame_at[cur]] == AGAIN:  # an AGAIN frame is whole at once
+            return self._opening(src + 1)
         if src < 0:
             return -1
-        if self.seq[self.frame_at[cur]] == AGAIN:  # an AGAIN frame is whole at once
-            return self._opening(src + 1)
         for g in self._segments(src):
             if g not in self.opened:
                 return self.vocab.copy0 + g * len(COPY_BACK) + self.back
@@ -87,6 +90,7 @@ class BarPointer:
         return self.seq[self.frame_at[frame]] if 0 <= frame < len(self.frame_at) else -1
 
     def update(self, token: int) -> None:
+        self.ended = False
         self.seq.append(token)
         if token in (FRAME, AGAIN):
             self.frame_at.append(len(self.seq) - 1)

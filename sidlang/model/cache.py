@@ -27,8 +27,13 @@ from sidlang.model.tokenizer import AGAIN, FRAME
 
 #: The weight :func:`sidlang.model.continue_tune` gives the cache unless told otherwise, chosen
 #: with ``benchmarks/bench_style.py`` on tunes outside the training and held-out sets (the
-#: model card has the sweep).
-WEIGHT = 0.5
+#: model card has the sweep): with the bar pointer, 0.9 kept the most style (0.5 was best
+#: with the matcher alone).
+WEIGHT = 0.9
+
+#: The weight ``sidlang eval`` scores the mixture at (``model_cache_ppl``): the matcher alone
+#: (no pointer), the weight at which it scored best.
+SCORE_WEIGHT = 0.5
 
 #: How much a matching place counts when its frame is not a whole number of bars from the
 #: frame being written (the bar fitted on the prompt, as ``sidlang eval``'s repeat-the-last-bar
@@ -39,7 +44,7 @@ OFF_PHASE = 0.2
 #: Share of the cache's vote given to the bar pointer (:mod:`sidlang.model.barpointer`): the
 #: segment the frame a pattern back wrote next; the matching places share the rest. Chosen
 #: like :data:`WEIGHT`; 0 turns the pointer off.
-POINTER = 0.0
+POINTER = 0.9
 
 #: The longest match looked for when the match is lost (tokens). Longer matches are kept
 #: while they last: the longer the shared past, the more certain what follows.

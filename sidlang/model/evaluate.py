@@ -376,11 +376,11 @@ def evaluate(model_bundle, corpus: str | None, tunes: list | None = None, *, nam
         rows = ctx.pop("per_tune")
         out["tunes"] = len(tunes)
         # The network with the tune's own memory (sidlang.model.cache), as continue samples
-        from sidlang.model.cache import WEIGHT, mixed_logprobs, true_token_shares
+        from sidlang.model.cache import SCORE_WEIGHT, mixed_logprobs, true_token_shares
 
-        mixed = [mixed_logprobs(t_lp, true_token_shares(s, max(st, 1)), WEIGHT)
+        mixed = [mixed_logprobs(t_lp, true_token_shares(s, max(st, 1)), SCORE_WEIGHT)
                  for s, st, (t_lp, _) in zip(seqs, starts, scores)]
-        out["cache_weight"] = WEIGHT
+        out["cache_weight"] = SCORE_WEIGHT
         out["model_cache_ppl"] = _pooled_ppl(float(sum(m.sum() for m in mixed)), len(lp))
         out.update(ctx)
         out["per_tune"] = [
