@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sidlang import parse as loads
 from sidlang.model import barpointer, cache
 from sidlang.model.barpointer import BarPointer, reach_for
 from sidlang.model.tokenizer import AGAIN, BOS, COPY_BACK, FRAME
-from sidlang import parse as loads
 
 NOTES = ("C-4", "E-4", "G-4", "B-4", "D-5", "A-4", "F-4", "D-4")
 
