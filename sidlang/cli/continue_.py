@@ -36,8 +36,9 @@ def add_parser(sub) -> None:
     p.add_argument("--top-k", type=int, default=0, metavar="K")
     p.add_argument("--top-p", type=float, default=0.0, metavar="P")
     p.add_argument("--cache", type=float, metavar="W",
-                   help="weight (0-1) of the tune's own memory: what followed the same tokens earlier in IN, "
-                   "mixed into each draw; 0 is the network alone (default 0.5)")
+                   help="weight (0-1) of the tune's own memory, mixed into each draw: what followed the same "
+                   "tokens earlier in IN, and what each voice wrote a pattern back; 0 is the network alone "
+                   "(default 0.9)")
     p.add_argument("--seed", type=int, metavar="S", help="random seed (same seed, same output)")
     p.add_argument("--keep-voices", metavar="V,V", help="voices (1-3) to copy from IN, e.g. 1 or 1,3")
     p.add_argument("--weights", metavar="PATH", help="a weights file (default: the bundled model)")

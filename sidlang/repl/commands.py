@@ -395,8 +395,8 @@ COMMANDS: tuple[Command, ...] = (
             "the bundled model writes N more frames (undo takes them back)",
             ("continue 200", "continue 500 seed=1 temp=0.8", "continue 400 from=64 keep=v1"), cmd_continue,
             detail="Settings: seed=S (same seed, same frames), temp=T (0 = always the likeliest), top_k=K, "
-            "top_p=P, cache=W (0-1, how much the tune's own material is followed; 0 is the network "
-            "alone), from=F (continue after frame F-1, replacing what follows), keep=v1,v3 (copy those "
+            "top_p=P, cache=W (0-1, how much the tune's own material and its pattern a bar or two back are "
+            "followed; 0.9 by default, 0 is the network alone), from=F (continue after frame F-1, replacing what follows), keep=v1,v3 (copy those "
             "voices from the tune and have the model write the others around them)."),
     Command("undo", (), "take the last change back (as far back as the session goes)", ("undo",), cmd_undo),
     Command("redo", (), "do the last undone change again", ("redo",), cmd_redo),
