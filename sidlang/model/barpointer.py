@@ -42,8 +42,9 @@ def reach_for(bar: int, span: int = SPAN) -> int:
 class BarPointer:
     """Votes for the segment that the frame ``reach`` frames back opened next."""
 
-    def __init__(self, history, vocab, reach: int) -> None:
+    def __init__(self, history, vocab, reach: int, skip: frozenset[int] = frozenset()) -> None:
         self.vocab, self.reach = vocab, reach
+        self.skip = skip  #: chip * 4 + group of segments not voted for (voices kept from the tune)
         self.back = COPY_BACK.index(reach) if reach in COPY_BACK else -1
         self.seq: list[int] = [int(t) for t in history]
         self.frame_at = [i for i, t in enumerate(self.seq) if t in (FRAME, AGAIN)]
@@ -82,7 +83,7 @@ class BarPointer:
         if src < 0:
             return -1
         for g in self._segments(src):
-            if g not in self.opened:
+            if g not in self.opened and g not in self.skip:
                 return self.vocab.copy0 + g * len(COPY_BACK) + self.back
         return self._opening(src + 1)
 

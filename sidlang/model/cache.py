@@ -146,17 +146,17 @@ class TuneCache:
         return tokens, counts / counts.sum()
 
 
-def for_prompt(tokens: list[int] | np.ndarray, vocab=None) -> TuneCache:
+def for_prompt(tokens: list[int] | np.ndarray, vocab=None, skip: frozenset[int] = frozenset()) -> TuneCache:
     """The cache of a prompt, its bar fitted on the prompt's own tokens; with ``vocab`` (the
     tokenizer's :class:`~sidlang.model.tokenizer.Vocab`) and :data:`POINTER` above 0, the
-    bar pointer votes too."""
+    bar pointer votes too, for every segment but those in ``skip`` (chip * 4 + group)."""
     from sidlang.model.barpointer import SPAN, BarPointer, reach_for
     from sidlang.model.evaluate import RepeatBar, unigram
 
     ctx = np.asarray(tokens, np.int64)
     bar = RepeatBar(ctx, unigram(ctx, int(ctx.max()) + 1)).bar if len(ctx) else 0
     reach = reach_for(bar, SPAN)
-    ptr = BarPointer(ctx, vocab, reach) if vocab is not None and POINTER > 0 and reach else None
+    ptr = BarPointer(ctx, vocab, reach, skip) if vocab is not None and POINTER > 0 and reach else None
     return TuneCache(ctx, bar=bar, off_phase=OFF_PHASE, pointer=ptr, pointer_share=POINTER)
 
 

@@ -30,7 +30,7 @@ from sidlang.errors import SidlangError
 from sidlang.frames import N_WRITABLE as N_REGS_STATE
 from sidlang.model.cache import WEIGHT as CACHE_WEIGHT
 from sidlang.model.cache import for_prompt, mix
-from sidlang.model.tokenizer import AGAIN, BOS, COPY_BACK, EOS, FRAME, Tokenizer, TokenizerConfig, TokenState
+from sidlang.model.tokenizer import AGAIN, BOS, COPY_BACK, EOS, FRAME, GROUPS, Tokenizer, TokenizerConfig, TokenState
 from sidlang.tune import Tune
 
 BUNDLED = Path(__file__).resolve().parent / "weights" / "sidlang-small.safetensors"
@@ -427,7 +427,8 @@ def _sample_loop(steps, cfg: ModelConfig, st: TokenState, context: list[int], fr
     starters = np.zeros(cfg.vocab_size, dtype=bool)
     starters[[FRAME, AGAIN]] = True
     h = steps.feed(context[-cfg.block_size:])
-    cache = for_prompt(context, st.v) if sampling.cache > 0 else None
+    kept = frozenset(c * len(GROUPS) + g for c, g in st.blocked_groups)  # voices fed from the tune
+    cache = for_prompt(context, st.v, kept) if sampling.cache > 0 else None
     sampled = made = 0
     while True:
         key = (st.mask_key(), sampled == 0)

@@ -120,3 +120,12 @@ def test_the_cache_gives_the_pointer_its_share_of_the_vote():
     got = dict(zip(tokens.tolist(), shares.tolist()))
     assert np.isclose(got[copy_of(0, 2)], 0.75) and np.isclose(sum(got.values()), 1.0)
     assert np.isclose(got[v1], 0.25)  # the matcher: FRAME was followed by v1
+
+
+def test_kept_voices_are_passed_over():
+    """With voice 1 kept from the tune the model never opens it: the vote goes to the next group."""
+    v1, v3 = 10, 12
+    history = [BOS, FRAME, v1, 20, v3, 21, FRAME, v1, 22, v3, 23]
+    p = BarPointer(history, _Vocab, reach=2, skip=frozenset({0}))
+    p.update(FRAME)
+    assert p.vote() == copy_of(2, 2)
