@@ -30,7 +30,17 @@ from sidlang.errors import SidlangError
 from sidlang.frames import N_WRITABLE as N_REGS_STATE
 from sidlang.model.cache import WEIGHT as CACHE_WEIGHT
 from sidlang.model.cache import for_prompt, mix
-from sidlang.model.tokenizer import AGAIN, BOS, COPY_BACK, EOS, FRAME, GROUPS, Tokenizer, TokenizerConfig, TokenState
+from sidlang.model.tokenizer import (
+    AGAIN,
+    BOS,
+    COPY_BACK,
+    EOS,
+    FRAME,
+    GROUPS,
+    Tokenizer,
+    TokenizerConfig,
+    TokenState,
+)
 from sidlang.tune import Tune
 
 BUNDLED = Path(__file__).resolve().parent / "weights" / "sidlang-small.safetensors"
