@@ -28,10 +28,6 @@ WRITE_DTYPE = np.dtype([("cycle", np.int64), ("chip", np.uint8), ("reg", np.uint
 EVENT_DTYPE = np.int64
 MODELS = (6581, 8580)
 MAX_FRAMES = 1 << 22  #: about 23 hours at 50 Hz; bounds the memory of the frames view
-#: The longest frame (cycles), about a second: a player is called at least once a second (a CIA
-#: timer runs out in 65,536 cycles at most). A longer frame is a typing slip (``@frame
-#: 2147483648`` made one frame 36 minutes of audio).
-MAX_FRAME_CYCLES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -74,8 +70,6 @@ class Header:
         check = [
             (self.clock_hz > 0, f"clock must be positive, got {self.clock_hz}"),
             (self.frame_cycles > 0, f"frame length must be positive, got {self.frame_cycles}"),
-            (self.frame_cycles <= MAX_FRAME_CYCLES,
-             f"frame length must be at most {MAX_FRAME_CYCLES:,} cycles (about a second), got {self.frame_cycles:,}"),
             (self.frames >= 0, f"length in frames must be 0 or more, got {self.frames}"),
             (self.gap >= 0, f"gap must be 0 or more, got {self.gap}"),
             (1 <= len(self.sids) <= 8, f"1 to 8 SIDs allowed, got {len(self.sids)}"),
