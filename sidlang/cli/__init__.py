@@ -100,6 +100,14 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except MemoryError:  # outputs are written whole or not at all, so nothing is left half-made
+        print(f"sidlang: {args.command}: out of memory (the input needs more than this machine can give); "
+              "nothing was written", file=sys.stderr)
+        return 1
+    except OSError as e:  # a disk that fills, a folder that vanishes: the system's words, one line
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"sidlang: {where}{e.strerror or e}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -320,3 +320,22 @@ def test_a_20_minute_render_fits_under_an_800_mb_address_space(work):
     assert done.returncode == 0, done.stderr[-2000:]
     assert out.stat().st_size == 44 + seconds * 44100 * 2
     assert [p.name for p in (work / "out").iterdir()] == ["long.wav"]
+
+
+@pytest.mark.parametrize("error, words", [
+    (MemoryError(), "info: out of memory"),
+    (OSError(28, "No space left on device", "out.wav"), "out.wav: No space left on device"),
+])
+def test_memory_and_system_errors_are_one_line(monkeypatch, capsys, error, words):
+    """Whatever gives way underneath a command, the user reads one line and exit code 1."""
+    import sidlang.cli.info as info_cmd
+
+    def boom(args):
+        raise error
+
+    monkeypatch.setattr(info_cmd, "run", boom)
+    from sidlang.cli import main
+
+    code = main(["info", str(Path(__file__).resolve().parents[2] / "examples" / "first-light.sidl")])
+    err = capsys.readouterr().err
+    assert code == 1 and err.startswith("sidlang: ") and words in err and err.count("\n") == 1
