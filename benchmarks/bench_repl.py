@@ -9,7 +9,7 @@ print the tune as text (``save`` to .sidl) or read it back (``load``).
 
     python benchmarks/bench_repl.py [--frames 10000] [--repeat 3]
 
-Goal (issue 6): every command answers in under 100 ms.
+Goal: every command answers in under 100 ms.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ reSIDfp (``sidlang/formats/render.py``), render the same .sid with ``sidplayfp -
 and compare log power in semitone-wide bands (110 Hz–14 kHz, 4096-sample Hann windows, hop
 512) after aligning the starts (the lag, within 2 s, that best matches the two loudness curves):
 the Pearson correlation of the two band-power matrices (``sidlang/c64/compare.py``, shared with
-the reference tests). Calibration (issue 3): a plain cycle-counted 6502 run scores 0.971–0.989,
+the reference tests). Calibration: a plain cycle-counted 6502 run scores 0.971–0.989,
 a different tune about 0.79; the goal is ≥ 0.97.
 
 ``--roundtrip`` also writes each tune back out as a .sid with sidlang and scores sidplayfp's

@@ -7,7 +7,7 @@ is the best of ``--repeat`` runs (the machine is shared; the best run is the lea
 
     python benchmarks/bench_text.py [--frames 9000] [--repeat 3]
 
-Goal (issue 2): parse and print at least 500,000 writes per second on one core.
+Goal: parse and print at least 500,000 writes per second on one core.
 """
 
 from __future__ import annotations

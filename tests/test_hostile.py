@@ -1,4 +1,4 @@
-"""Hostile and clumsy input (issue 16): bounded memory and time, one line, nothing left behind.
+"""Hostile and clumsy input: bounded memory and time, one line, nothing left behind.
 
 Every case is built here, inline. The command-line cases run in one worker process under a
 memory cap (``RLIMIT_DATA``, the 2 GB the issue sets) with a time bound per case: each must end

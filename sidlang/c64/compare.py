@@ -1,4 +1,4 @@
-"""How close two renderings of a tune sound: the fidelity measure of issue 3, and sidplayfp.
+"""How close two renderings of a tune sound: the fidelity measure (against sidplayfp).
 
 :func:`score` is the Pearson correlation of log power in semitone-wide bands (110 Hz–14 kHz,
 4096-sample Hann windows, hop 512) after aligning the starts (the lag, within 2 s, that best

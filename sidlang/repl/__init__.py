@@ -1,1 +1,1 @@
-"""The interactive REPL (prompt_toolkit): see issue 6; installed as ``sidlang.repl``."""
+"""The interactive REPL (prompt_toolkit + rich): ``sidlang repl``; see docs/repl.md."""

@@ -1,4 +1,4 @@
-"""The command line against hostile and clumsy use (issue 16), in-process where it can be.
+"""The command line against hostile and clumsy use, in-process where it can be.
 
 Each case asserts the exit code (1 bad input, 2 usage), exactly one ``sidlang: …`` line on
 stderr and nothing left behind: no output, no temporary file, the inputs unchanged. A long
