@@ -8,9 +8,12 @@ once, each *distinct* token is compiled once (by the exact parser's own :meth:`P
 or a shortcut for ``name=$hex`` and note names that gives the same values), and offsets,
 voices, chips and cycles are computed over arrays.
 
-:func:`parse_fast` returns None for anything else (and for every mistake), and the exact parser
-in :mod:`sidlang.text.parse` then parses the text from the start: it alone reports errors,
-with their line and column, and it defines the results; tests check that both paths agree.
+:func:`parse_plain` raises :class:`~sidlang.text.tokens.Decline`, with the reason, for anything
+else (and for every mistake), and :func:`parse_fast` returns None then; the exact parser in
+:mod:`sidlang.text.parse` then parses the text from the start: it alone reports errors, with
+their line and column, and it defines the results. Nothing else is caught: a bug here is a
+failing test, not a quiet fall back to the slow path. Tests check that both paths agree and
+that the fast one takes the common texts (``tests/text/test_fastpath.py``).
 """
 
 from __future__ import annotations
@@ -21,14 +24,17 @@ from itertools import count
 
 import numpy as np
 
-from sidlang.errors import TuneError
+from sidlang.errors import SidlangSyntaxError, TuneError
 from sidlang.pitch import reg_to_note_table
 from sidlang.registers import ALIASES, FIELDS, VOICE_STRIDE
+from sidlang.text import tokens
 from sidlang.text.lexicon import parse_int
 from sidlang.text.scan import scan
+from sidlang.text.tokens import MAX_DIGITS, BadToken, Decline
 from sidlang.tune import MAX_FRAMES, WRITE_DTYPE, Tune
 
-# Token kinds of the fast path (column 0 of a token's row).
+# Row kinds of the fast path (column 0 of a token's row; not the compiled kinds of
+# sidlang.text.tokens, which _row maps to these).
 _LINE, _SEP, _CTX, _ONE, _WIDE, _SUB, _IRQ, _NMI, _NOIRQ, _RUN = range(10)
 # Columns of a token's row: kind, register (voice-relative when voiced), voiced, chip of a raw
 # address (-1: the context's), first value (a wide field's low byte; for _CTX the chip it sets),
@@ -53,8 +59,8 @@ def note_regs(clock_hz: int) -> dict[str, int]:
     return {name: reg for reg, name in reg_to_note_table(clock_hz).items()}
 
 
-def _row(parser, body: str, notes: dict[str, int], runs: list) -> tuple | None:
-    """One token body as a row (see ``_ROW``), or None where the fast path does not apply.
+def _row(parser, body: str, notes: dict[str, int], runs: list) -> tuple:
+    """One token body as a row (see ``_ROW``); :class:`Decline` where the fast path does not apply.
 
     A run's compiled tuple goes to ``runs``; its row holds the index there.
     """
@@ -64,40 +70,43 @@ def _row(parser, body: str, notes: dict[str, int], runs: list) -> tuple | None:
         v = parse_int(text) if text[0] == "$" else (notes.get(text) if f.notes else None)
         if v is not None:
             if not 0 <= v <= f.max:
-                return None
+                raise Decline(f"{name} value out of range")
             if f.kind == "wide":
                 return (_WIDE, f.regs[0], int(f.voiced), -1, v & ((1 << f.lo_bits) - 1), v >> f.lo_bits, 0, 0, 0)
             return (_ONE, f.regs[0], int(f.voiced), -1, v, 0, 0, 0, 0)
-    from sidlang.text.parse import _Fail
-
     try:
         c = parser.compile(body)
-    except _Fail:
-        return None
+    except BadToken:
+        raise Decline("a token that does not compile") from None
     kind = c[0]
-    if kind == 7:  # a run: (7, reg, voiced, op, delta, field, first, later)
+    if kind == tokens.RUN:  # (RUN, reg, voiced, op, delta, field, first, later)
         runs.append(c)
         return (_RUN, c[1], int(c[2]), -1, len(runs) - 1, int(c[5].kind == "wide"), 0, 0, 0)
-    if kind == 0:
+    if kind == tokens.SEP:
         return (_SEP, 0, 0, -1, 0, 0, 0, 0, 0)
-    if kind == 1:
+    if kind == tokens.CTX:
         return (_CTX, 0, 0, -1, -1 if c[1] is None else c[1], -1 if c[2] is None else c[2], 0, 0, 0)
-    if kind == 6:
+    if kind == tokens.EVENT:
         return ((_IRQ, _NMI, _NOIRQ)[("irq", "nmi", "noirq").index(c[1])], 0, 0, -1, 0, 0, 0, 0, 0)
-    if not 2 <= kind <= 5 or c[8] or c[4] < 0:  # runs and relative changes need register state
-        return None
-    _, reg, voiced, _, value, f, lo, hi, _ = c
-    if kind == 5:  # a raw register: ``voiced`` holds the chip an address names, or None
+    _, reg, voiced, _, value, f, lo, hi, relative = c  # a write: BYTE, WIDE, SUB or RAW
+    if relative:
+        raise Decline("a relative change (+=, -=), which needs the register state")
+    if value < 0:  # parse_int reads ``$-5``: the exact parser decides what it is
+        raise Decline("a negative value")
+    if kind == tokens.RAW:  # ``voiced`` holds the chip an address names, or None
         return (_ONE, reg, 0, -1 if voiced is None else voiced, value, 0, 0, 0, 0)
-    if kind == 4:
+    if kind == tokens.SUB:
         return (_SUB, reg, int(voiced), -1, value, 0, lo, hi, _FIELD_ID[f.name])
-    if kind == 3:
+    if kind == tokens.WIDE:
         return (_WIDE, reg, int(voiced), -1, lo, hi, 0, 0, 0)
     return (_ONE, reg, int(voiced), -1, value, 0, 0, 0, 0)
 
 
-def _body_start(parser) -> int | None:
-    """Read the header lines (directives, comments, blank) into ``parser``; where frames begin."""
+def _body_start(parser) -> int:
+    """Read the header lines (directives, comments, blank) into ``parser``; where frames begin.
+
+    A mistake in the header declines: the exact parser reports it.
+    """
     text = parser.text
     pos = 0
     lineno = 0
@@ -109,14 +118,16 @@ def _body_start(parser) -> int | None:
         raw = text[pos:end]
         line = raw.strip()
         if line and line[0] != "#":
-            if line[0] != "@":
-                parser.lineno, parser.line = lineno, raw
-                parser.h = parser.header()
-                return pos
             parser.lineno, parser.line = lineno, raw
-            parser.directive(line[1:])
+            try:
+                if line[0] != "@":
+                    parser.h = parser.header()
+                    return pos
+                parser.directive(line[1:])
+            except SidlangSyntaxError:
+                raise Decline("a mistake in the header") from None
         pos = end + 1
-    return None
+    raise Decline("no frame lines")
 
 
 def _cut(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]] | None:
@@ -126,6 +137,8 @@ def _cut(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]] | No
     heads = [p[0] for p in parts]
     if not all(heads) or not "".join(heads).isdigit():
         return None  # a line without its frame number, a wait, an indented line …
+    if max(map(len, heads), default=0) > MAX_DIGITS:
+        return None  # past 64 bits (and past the last frame): as the scanner does
     frames = np.array(list(map(int, heads)), dtype=np.int64)
     # Tokens, with "\0" between lines; every distinct token gets an id, then every body.
     ids_of: defaultdict[str, int] = defaultdict(count().__next__)
@@ -137,6 +150,8 @@ def _cut(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]] | No
     if sum(map(len, [p[1] for p in split])) != sum(1 for o in offs_text if o) or (
             any(offs_text) and not "".join(offs_text).isdigit()):
         return None  # an empty or odd @offset
+    if max(map(len, offs_text), default=0) > MAX_DIGITS:
+        return None  # an offset past 64 bits (and past every frame's end)
     key_off = np.array([-1] + [int(o) if o else -1 for o in offs_text], dtype=np.int64)
     body_of: defaultdict[str, int] = defaultdict(count().__next__)
     key_body = np.array([-1] + list(map(body_of.__getitem__, [p[0] for p in split])), dtype=np.int64) + 1
@@ -144,20 +159,23 @@ def _cut(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]] | No
 
 
 def parse_fast(parser) -> Tune | None:
-    """The Tune of ``parser.text`` where every frame line is plain, else None (see above)."""
+    """The Tune of ``parser.text`` where every frame line is plain, else None (see above).
+
+    ``parser`` is a fresh :class:`sidlang.text.parse.Parser`: its header and compile steps are
+    used, and it is not reused afterwards.
+    """
     try:
-        return _parse(parser)
-    except Exception:  # the exact parser decides what any mistake is
+        return parse_plain(parser)
+    except Decline:
         return None
 
 
-def _parse(parser) -> Tune | None:
+def parse_plain(parser) -> Tune:
+    """The Tune of ``parser.text``, or :class:`~sidlang.text.tokens.Decline` saying why not."""
     start = _body_start(parser)
-    if start is None:
-        return None
     text = parser.text[start:]
     if not text.isascii():
-        return None
+        raise Decline("text that is not ASCII")
     h = parser.h
     S, L, G = h.start_cycle, h.frame_cycles, h.gap
 
@@ -165,23 +183,24 @@ def _parse(parser) -> Tune | None:
     # scanner also refuses comments and control bytes; in Python they are looked for first.
     if len(text) >= SCAN_FROM and (cut := scan(text)) is not None:
         pass
-    elif any(c in text for c in _ODD_SPACE) or " #" in text or "\n#" in text or " @" in text:
-        return None
+    elif any(c in text for c in _ODD_SPACE):
+        raise Decline("a tab, carriage return or other control byte")
+    elif " #" in text or "\n#" in text:
+        raise Decline("a comment among the frame lines")
+    elif " @" in text:
+        raise Decline("an offset without its write")
     else:
         cut = _cut(text)
         if cut is None:
-            return None
+            raise Decline("a line that is not a frame number and tokens (wait, indent, odd @offset …)")
     frames, tb, off_all, bodies = cut
     if (len(frames) and frames[-1] >= MAX_FRAMES) or (np.diff(frames) <= 0).any():
-        return None
+        raise Decline("frame numbers out of order or past the last frame")
     notes = note_regs(h.clock_hz)
     rows = [(_LINE,) + (0,) * (_ROW - 1)]
     runs: list[tuple] = []
     for body in bodies:
-        row = _row(parser, body, notes, runs)
-        if row is None:
-            return None
-        rows.append(row)
+        rows.append(_row(parser, body, notes, runs))
     table = np.array(rows, dtype=np.int64)  # (bodies + 1, _ROW)
 
     # Per token (line ends included, separators dropped: '|' changes nothing), a piece of
@@ -195,8 +214,6 @@ def _parse(parser) -> Tune | None:
         k = int(np.searchsorted(ends_at, t0 + CHUNK_TOKENS))
         t1 = int(ends_at[k]) + 1 if k < len(ends_at) else len(tb)
         piece = _piece(tc, tb[t0:t1], off_all[t0:t1], l0, frames, S, L, G)
-        if piece is None:
-            return None
         piece[1] += w0  # write tokens are numbered through the whole text
         w0 += len(piece[3])
         pieces.append(piece)
@@ -212,18 +229,18 @@ def _parse(parser) -> Tune | None:
         added = sum(runs_module.run_writes(len(runs[k][7]) + 1, runs[k][5].kind == "wide")
                     for k in run_ids.tolist())
         if added > runs_module.MAX_RUN_WRITES:
-            return None  # the exact parser names the token that goes over
+            raise Decline("runs adding too many writes")  # the exact parser names the token
 
         writes = expand_runs(writes, rep, hi, frames[wline], start, np.flatnonzero(is_run),
                              [runs[k] for k in run_ids.tolist()], frames, h)
         if writes is None:
-            return None
+            raise Decline("a run the state rule of fastruns does not cover, or out of range")
 
     # Interrupts: irq@N, nmi@N, noirq; under @timing irq a line with writes and neither has
     # an IRQ at its start.
     ekind, eoff, eline = kind, off, line  # the event tokens' (see _piece)
     if ((ekind == _NOIRQ) & (eoff >= 0)).any() or (eoff >= L).any():
-        return None
+        raise Decline("an event offset that is wrong (noirq@N, past the frame)")
     eoff = np.maximum(eoff, 0)
     is_irq = ekind == _IRQ
     irq_line, irq_off = eline[is_irq], eoff[is_irq]
@@ -240,7 +257,7 @@ def _parse(parser) -> Tune | None:
     nmi = ekind == _NMI
     nmis = S + frames[eline[nmi]] * L + eoff[nmi]
     if (np.diff(irqs) <= 0).any() or (np.diff(nmis) <= 0).any():
-        return None
+        raise Decline("irq or nmi times that do not increase")
     last_event = int(frames[eline[ekind != _NOIRQ]].max()) if (ekind != _NOIRQ).any() else -1
 
     if "frames" not in parser.directives and len(frames):
@@ -252,16 +269,16 @@ def _parse(parser) -> Tune | None:
     try:
         return Tune(h, writes, irqs.astype(np.int64), nmis.astype(np.int64))
     except TuneError:
-        return None
+        raise Decline("a Tune that does not hold together (the exact parser says where)") from None
 
 
 def _piece(tc: np.ndarray, tb: np.ndarray, off: np.ndarray, l0: int, frames: np.ndarray,
-           S: int, L: int, G: int) -> list | None:
+           S: int, L: int, G: int) -> list:
     """The typed writes of whole lines (tokens ``tb`` with offsets ``off``; ``l0`` the index
     of their first line): writes, the write token of each write and whether it is a high
     byte, per write token its line, offset and whether it starts a run (with the runs'
-    indices), and per event token its kind, offset and line. None where the fast path does
-    not apply."""
+    indices), and per event token its kind, offset and line. :class:`Decline` where the fast
+    path does not apply."""
     kind = tc[0][tb]
     keep = kind != _SEP
     tb, kind, off = tb[keep], kind[keep], off[keep]
@@ -291,7 +308,7 @@ def _piece(tc: np.ndarray, tb: np.ndarray, off: np.ndarray, l0: int, frames: np.
         closer = np.zeros(n, dtype=bool)
         closer[1:] = nxt[:-1]
         if (nxt & closer).any() or ((nxt | closer) != sub).any():
-            return None
+            raise Decline("a bit field not in a whole-register pair (res=15 route=v1)")
         opener = np.flatnonzero(nxt)
         c4[opener] = (c4[opener] << shift[opener]) | (c4[opener + 1] << shift[opener + 1])
         wr = (kind == _ONE) | (kind == _WIDE) | (kind == _RUN) | nxt
@@ -305,7 +322,7 @@ def _piece(tc: np.ndarray, tb: np.ndarray, off: np.ndarray, l0: int, frames: np.
     voiced = tc[2][tw] == 1
     wvoice = voice[w]
     if (voiced & (wvoice < 0)).any():
-        return None
+        raise Decline("a voice field before any v1, v2 or v3")
     reg = w_reg + np.where(voiced, wvoice * VOICE_STRIDE, 0)
     wchip = np.where(w_chip >= 0, w_chip, chip[w])
     is_run = kind[w] == _RUN
@@ -321,7 +338,7 @@ def _piece(tc: np.ndarray, tb: np.ndarray, off: np.ndarray, l0: int, frames: np.
     start = np.where(woff >= 0, woff, 0)[a] + acc - acc[a]
     last = start + G * wide  # offset of the write's last byte
     if len(w) and ((~lead[1:] & (start[1:] < last[:-1])).any() or (last >= L).any()):
-        return None  # offsets going back, or past the frame: the exact parser says where
+        raise Decline("offsets going back, or past the frame")  # the exact parser says where
     base = S + frames[wline] * L
     rep = np.repeat(np.arange(len(w)), 1 + wide)
     hi = np.zeros(len(rep), dtype=bool)

@@ -31,15 +31,13 @@ from sidlang.text.lexicon import (
     suggest,
 )
 from sidlang.text.runs import MAX_COUNT, Pending, RunQueue, deltas_for, run_writes
+from sidlang.text.tokens import BYTE, CTX, EVENT, MAX_DIGITS, RAW, RUN, SEP, SUB, WIDE, BadToken
 from sidlang.tune import MAX_FRAMES, WRITE_DTYPE, Header, Tune
 
-# Compiled token kinds (first element of the cached tuple).
-_SEP, _CTX, _BYTE, _WIDE, _SUB, _RAW, _EVENT, _RUN = range(8)
 _OPS = ("+=", "-=", "~=", "=")
 _RAW_FIELD = Field("register", "byte", False, (0,))
 _TOKEN_RE = re.compile(r"\S+")
 _CTX_RE = re.compile(r"(?:s(\d))?(?:\.?v([123]))?")
-MAX_DIGITS = 18  #: longer frame numbers, counts and offsets are out of every range anyway
 _LONG_WORD = re.compile(r"[^\s'\"]{61,}")
 
 
@@ -47,14 +45,6 @@ def shorten(message: str) -> str:
     """``message`` with every word over 60 characters cut to 40 and its length (a 10 MB bad
     word is not echoed whole)."""
     return _LONG_WORD.sub(lambda m: f"{m.group()[:40]}…({len(m.group())} characters)", message)
-
-
-class _Fail(Exception):
-    """Internal: a token that does not compile, with the column inside the token."""
-
-    def __init__(self, message: str, hint: str | None = None, at: int = 0) -> None:
-        super().__init__(message)
-        self.message, self.hint, self.at = message, hint, at
 
 
 class Parser:
@@ -80,7 +70,7 @@ class Parser:
         spans = [m.start() for m in _TOKEN_RE.finditer(strip_comment(self.line))]
         return spans[index] + 1 if index < len(spans) else 1
 
-    def token_error(self, index: int, fail: _Fail) -> SidlangSyntaxError:
+    def token_error(self, index: int, fail: BadToken) -> SidlangSyntaxError:
         return self.error(fail.message, self.column(index) + fail.at, fail.hint)
 
     # -- header ------------------------------------------------------------------------
@@ -113,43 +103,43 @@ class Parser:
         chip, or None); ``lo``/``hi`` are a wide field's two bytes for ``=``.
         """
         if tok == "|":
-            return (_SEP,)
+            return (SEP,)
         head = tok[0]
         if head in "sv" and "=" not in tok:
             m = _CTX_RE.fullmatch(tok)
             if m and (m.group(1) or m.group(2)):
                 chip = int(m.group(1)) - 1 if m.group(1) else None
                 if chip is not None and not 0 <= chip < self.h.chips:
-                    raise _Fail(f"chip s{chip + 1} not in this tune (@sids names {self.h.chips})")
+                    raise BadToken(f"chip s{chip + 1} not in this tune (@sids names {self.h.chips})")
                 voice = int(m.group(2)) - 1 if m.group(2) else None
-                return (_CTX, chip, voice)
+                return (CTX, chip, voice)
         if "=" not in tok:
             if tok in EVENTS:
-                return (_EVENT, tok)
-            raise _Fail(f"unknown word {tok!r}", suggest(tok, field_words() + ["v1", "v2", "v3"]
+                return (EVENT, tok)
+            raise BadToken(f"unknown word {tok!r}", suggest(tok, field_words() + ["v1", "v2", "v3"]
                                                          + list(EVENTS)))
         for op in _OPS:
             i = tok.find(op)
             if i > 0:
                 break
         else:
-            raise _Fail(f"missing field name before '=' in {tok!r}", "write it as field=value, e.g. vol=15")
+            raise BadToken(f"missing field name before '=' in {tok!r}", "write it as field=value, e.g. vol=15")
         name, text = tok[:i], tok[i + len(op) :]
         if not text:
-            raise _Fail(f"{name}{op} needs a value", None, i + len(op))
+            raise BadToken(f"{name}{op} needs a value", None, i + len(op))
         vcol = i + len(op)
         if name[0] == "$":
             return self._compile_raw(name, op, text, vcol)
         f = FIELDS.get(ALIASES.get(name, name))
         if f is None:
-            raise _Fail(f"unknown field {name!r}", suggest(name, field_words()))
+            raise BadToken(f"unknown field {name!r}", suggest(name, field_words()))
         if op == "~=" or "*" in text:
             return self._compile_run(f, op, text, vcol)
         value = self._value(f, text, op, vcol)
         if f.kind == "sub":  # bit fields carry their mask and shift
-            return (_SUB, f.regs[0], f.voiced, op, value, f, f.mask, f.shift, op != "=")
+            return (SUB, f.regs[0], f.voiced, op, value, f, f.mask, f.shift, op != "=")
         # Wide fields carry their two bytes ready-made for the common '=' case.
-        kind = _WIDE if f.kind == "wide" else _BYTE
+        kind = WIDE if f.kind == "wide" else BYTE
         return (kind, f.regs[0], f.voiced, op, value, f,
                 value & ((1 << f.lo_bits) - 1), value >> f.lo_bits, op != "=")
 
@@ -157,20 +147,20 @@ class Parser:
         """``pw+=16*8`` (REPEAT) or ``freq~=24*6`` (FLIP): see :mod:`sidlang.text.runs`."""
         example = f"{f.name}{'~=' if op == '~=' else '+='}16*8"
         if op == "=" or "*" not in text:
-            raise _Fail(f"'*' counts the frames of a +=, -= or ~= run, e.g. {example}", None, col)
+            raise BadToken(f"'*' counts the frames of a +=, -= or ~= run, e.g. {example}", None, col)
         if f.kind == "sub":
-            raise _Fail(f"runs work on whole-register and two-byte fields, not {f.name}",
+            raise BadToken(f"runs work on whole-register and two-byte fields, not {f.name}",
                         "write the register itself, e.g. ad+=1*4", col)
         step, _, count_text = text.partition("*")
         delta = parse_int(step)
         count = parse_int(count_text)
         if delta is None or delta > f.max:
-            raise _Fail(f"bad change {step!r} for {f.name}", f"a number 0–{f.max}", col)
+            raise BadToken(f"bad change {step!r} for {f.name}", f"a number 0–{f.max}", col)
         if count is None or not 1 <= count <= MAX_COUNT:
-            raise _Fail(f"bad frame count {count_text!r}", f"1–{MAX_COUNT} frames, e.g. {example}",
+            raise BadToken(f"bad frame count {count_text!r}", f"1–{MAX_COUNT} frames, e.g. {example}",
                         col + len(step) + 1)
         first, later = deltas_for(op, delta, count)
-        return (_RUN, f.regs[0], f.voiced, op, delta, f, first, later)
+        return (RUN, f.regs[0], f.voiced, op, delta, f, first, later)
 
     def _value(self, f: Field, text: str, op: str, col: int) -> int:
         v = parse_int(text)
@@ -180,7 +170,7 @@ class Parser:
             note = parse_note(text)
             if note is not None:
                 if not note_fits(note[0], note[1], self.h.clock_hz):
-                    raise _Fail(f"note {text} is above the SID's range at this clock",
+                    raise BadToken(f"note {text} is above the SID's range at this clock",
                                 "the highest is about A#7 (PAL) or B-7 (NTSC)", col)
                 v = note_to_reg(note[0], note[1], self.h.clock_hz)
         if v is None:
@@ -191,26 +181,26 @@ class Parser:
                 kinds += " or a note like C#4"
             word = text.split(",")[0]
             hint = suggest(word, list(f.flags)) if f.flags else None
-            raise _Fail(f"bad value {text!r} for {f.name}", hint or f"{f.name} takes {kinds}", col)
+            raise BadToken(f"bad value {text!r} for {f.name}", hint or f"{f.name} takes {kinds}", col)
         if v > f.max:
-            raise _Fail(f"{f.name} value {v} out of range 0–{f.max}", None, col)
+            raise BadToken(f"{f.name} value {v} out of range 0–{f.max}", None, col)
         return v
 
     def _compile_raw(self, name: str, op: str, text: str, col: int) -> tuple:
         addr = parse_int(name)
         if addr is None:
-            raise _Fail(f"bad register {name!r}", "a raw register is $00–$1f or an address like $d404")
+            raise BadToken(f"bad register {name!r}", "a raw register is $00–$1f or an address like $d404")
         chip = None
         if addr >= N_REGS:
             base = addr & ~0x1F
             if base not in self.h.sids:
                 sids = " ".join(f"${s:04x}" for s in self.h.sids)
-                raise _Fail(f"no SID at ${base:04x}", f"@sids names {sids}")
+                raise BadToken(f"no SID at ${base:04x}", f"@sids names {sids}")
             chip, addr = self.h.sids.index(base), addr & 0x1F
         v = parse_int(text)
         if v is None or v > 255:
-            raise _Fail(f"bad byte value {text!r}", "a byte is 0–255, $00–$ff", col)
-        return (_RAW, addr, chip, op, v, _RAW_FIELD, 0, 0, op != "=")
+            raise BadToken(f"bad byte value {text!r}", "a byte is 0–255, $00–$ff", col)
+        return (RAW, addr, chip, op, v, _RAW_FIELD, 0, 0, op != "=")
 
     # -- the whole text ----------------------------------------------------------------
     def parse(self) -> Tune:
@@ -229,6 +219,7 @@ class Parser:
         last_line = 0  # the last line with something on it (errors after the loop point there)
         self.run_writes = 0  # writes the runs add after their first frames, in all
         self.out, self.state = out, None
+        k_sep, k_ctx, k_byte, k_wide, k_raw, k_run = SEP, CTX, BYTE, WIDE, RAW, RUN
         for lineno, raw in enumerate(lines, 1):
             self.lineno, self.line = lineno, raw
             line = raw.strip()
@@ -305,32 +296,32 @@ class Parser:
                     if c is None:
                         try:
                             c = self.compile(body)
-                        except _Fail as e:
+                        except BadToken as e:
                             raise self.token_error(i, e) from None
                         cache[body] = c
                     if len(whole) > 100_000:
                         whole.clear()
                     whole[tok] = (c, off, at)
                 kind = c[0]
-                # Kinds as literals: 2 byte, 3 wide, 4 bit field, 5 raw (see _BYTE…_RAW);
-                # this loop runs once per token, and constants beat global lookups here.
-                if 2 <= kind <= 5:
+                # The kinds are locals here (k_byte …): this loop runs once per token, and
+                # a local beats a global lookup. Writes are BYTE…RAW, contiguous.
+                if k_byte <= kind <= k_raw:
                     kind, reg, voiced, op, value, f, lo, hi, rel = c
-                    if kind == 5:
+                    if kind == k_raw:
                         pass  # a raw address names its own chip; the context stays
                     elif voiced:
                         if voice < 0:
-                            raise self.token_error(i, _Fail(f"{c[5].name} needs a voice first",
+                            raise self.token_error(i, BadToken(f"{c[5].name} needs a voice first",
                                                             "put v1, v2 or v3 before it"))
                         reg += voice * VOICE_STRIDE
                     if off < 0:
                         off = 0 if prev < 0 else prev + G
                     elif off < prev:
-                        raise self.token_error(i, _Fail(
+                        raise self.token_error(i, BadToken(
                             f"offset {off} is before the previous write (at {prev})",
                             "writes of a frame are in time order"))
-                    if kind == 2 or kind == 5:  # one register
-                        if kind == 5 and voiced is not None:  # a raw address names its chip
+                    if kind == k_byte or kind == k_raw:  # one register
+                        if kind == k_raw and voiced is not None:  # a raw address names its chip
                             wchip, wst = voiced, state[voiced]
                         else:
                             wchip, wst = chip, st
@@ -342,7 +333,7 @@ class Parser:
                         append((base + off, wchip, reg, value))
                         wst[reg] = value
                         prev = off
-                    elif kind == 3:
+                    elif kind == k_wide:
                         r1 = reg + 1
                         if rel:
                             lo_bits = f.lo_bits
@@ -383,18 +374,18 @@ class Parser:
                             prev = off
                         st[reg] = v
                     if prev >= L:
-                        raise self.token_error(i, _Fail(
+                        raise self.token_error(i, BadToken(
                             f"offset {prev} is past the end of the frame ({L} cycles)"))
-                elif kind == _CTX:
+                elif kind == k_ctx:
                     if c[1] is not None:
                         chip = c[1]
                         st = state[chip]
                     if c[2] is not None:
                         voice = c[2]
                     group = None
-                elif kind == _SEP:
+                elif kind == k_sep:
                     continue
-                elif kind == _RUN:
+                elif kind == k_run:
                     prev = self._run(i, c, off, prev, voice, chip, frame, base, todo)
                     group = None
                 else:  # event
@@ -402,9 +393,9 @@ class Parser:
                     if off < 0:
                         off = 0
                     elif what == "noirq":
-                        raise self.token_error(i, _Fail("noirq takes no offset"))
+                        raise self.token_error(i, BadToken("noirq takes no offset"))
                     if off >= L:
-                        raise self.token_error(i, _Fail(
+                        raise self.token_error(i, BadToken(
                             f"offset {off} is past the end of the frame ({L} cycles)"))
                     if what == "noirq":
                         explicit_irq = True
@@ -413,11 +404,11 @@ class Parser:
                     if what == "irq":
                         explicit_irq = True
                         if irqs and t <= irqs[-1]:
-                            raise self.token_error(i, _Fail("irq times must increase"))
+                            raise self.token_error(i, BadToken("irq times must increase"))
                         irqs.append(t)
                     else:
                         if nmis and t <= nmis[-1]:
-                            raise self.token_error(i, _Fail("nmi times must increase"))
+                            raise self.token_error(i, BadToken("nmi times must increase"))
                         nmis.append(t)
                     last_event = max(last_event, frame)
             if todo:
@@ -455,26 +446,26 @@ class Parser:
         _, reg, voiced, op, delta, f, first, later = c
         G, L = self.h.gap, self.h.frame_cycles
         if frame + len(later) >= MAX_FRAMES:
-            raise self.token_error(i, _Fail(
+            raise self.token_error(i, BadToken(
                 f"this run of {len(later) + 1} frames goes past the last allowed frame ({MAX_FRAMES - 1})"))
         self.run_writes += run_writes(len(later) + 1, f.kind == "wide")
         most = runs_module.MAX_RUN_WRITES
         if self.run_writes > most:
-            raise self.token_error(i, _Fail(
+            raise self.token_error(i, BadToken(
                 f"the runs of this text add more than {most:,} writes, the most one text may have",
                 "use fewer or shorter runs, or write the frames out"))
         if voiced:
             if voice < 0:
-                raise self.token_error(i, _Fail(f"{f.name} needs a voice first", "put v1, v2 or v3 before it"))
+                raise self.token_error(i, BadToken(f"{f.name} needs a voice first", "put v1, v2 or v3 before it"))
             reg += voice * VOICE_STRIDE
         if off < 0:
             off = 0 if prev < 0 else prev + G
         elif off < prev:
-            raise self.token_error(i, _Fail(f"offset {off} is before the previous write (at {prev})",
+            raise self.token_error(i, BadToken(f"offset {off} is before the previous write (at {prev})",
                                             "writes of a frame are in time order"))
         last = off + G if f.kind == "wide" else off
         if last >= L:
-            raise self.token_error(i, _Fail(f"offset {last} is past the end of the frame ({L} cycles)"))
+            raise self.token_error(i, BadToken(f"offset {last} is past the end of the frame ({L} cycles)"))
         if todo:
             self._flush(i, todo, off, base)
         toks = strip_comment(self.line).split()
@@ -494,7 +485,7 @@ class Parser:
             k += 1
             self._expand(e, base)
             if e.field.kind == "wide" and e.offset + G > limit:
-                raise self.token_error(i, _Fail(
+                raise self.token_error(i, BadToken(
                     f"this write at @{limit} falls between the two bytes of a {e.field.name} run "
                     f"(@{e.offset} and @{e.offset + G})", "give one of them another offset"))
         del todo[:k]
@@ -532,16 +523,16 @@ class Parser:
     def _offset(self, i: int, at: int, text: str) -> int:
         v = parse_int(text) if len(text) <= MAX_DIGITS + 2 else None
         if v is None and text.isascii() and text.isdigit():
-            raise self.token_error(i, _Fail(
+            raise self.token_error(i, BadToken(
                 f"offset {text} is past the end of the frame ({self.h.frame_cycles} cycles)", None, at + 1))
         if v is None:
-            raise self.token_error(i, _Fail(f"bad cycle offset {text!r}", "an offset is a number: @120", at + 1))
+            raise self.token_error(i, BadToken(f"bad cycle offset {text!r}", "an offset is a number: @120", at + 1))
         return v
 
     def _diff(self, i: int, f: Field, current: int, op: str, delta: int) -> int:
         v = current + delta if op == "+=" else current - delta
         if not 0 <= v <= f.max:
-            raise self.token_error(i, _Fail(
+            raise self.token_error(i, BadToken(
                 f"{f.name}{op}{delta} gives {v}, out of range 0–{f.max} (it was {current})"))
         return v
 
@@ -560,7 +551,8 @@ def parse(text: str, file: str | None = None) -> Tune:
 
     Raises :class:`~sidlang.errors.SidlangSyntaxError` with line and column on any mistake.
     Plain frame lines (what the printer writes) take a bulk path,
-    :func:`sidlang.text.fastparse.parse_fast`; anything else, and every mistake, this parser.
+    :func:`sidlang.text.fastparse.parse_fast`; what it declines (anything else, and every
+    mistake), this parser.
     """
     if text.startswith("\ufeff"):  # a byte order mark some editors put first: not part of the text
         text = text[1:]

@@ -21,9 +21,9 @@ from __future__ import annotations
 import numpy as np
 
 from sidlang import jitcache
+from sidlang.text.tokens import MAX_DIGITS  # longer frame numbers or offsets: the exact parser's
 
 SPACE, NEWLINE, AT, HASH, ZERO, NINE = 32, 10, 64, 35, 48, 57
-MAX_DIGITS = 18  #: longer frame numbers or offsets go to the exact parser (which names them)
 # Codes the kernel returns instead of a count.
 FAIL = -1
 
