@@ -47,6 +47,8 @@ MIN_NOTE = 1  #: frames: a pitch run shorter than this is a blip, not a note
 ONSET_JUMP = 2.0  #: harmonic amplitude ratio frame over frame that starts a new note
 SILENCE_DB = -30.0
 MAX_SECONDS = 600.0
+#: Follow a pulse note's width frame by frame from its harmonics (a PWM sweep), not one width a note.
+PULSE_TRACK = True
 CONTRAST = 0.0  #: a pitch need not stand over the frame's median salience (swept: 0.0 beat 1.6 on five tunes)
 RELEASE = 0  #: release of every note (the gate closes where the pitch fades, so the tail is short)
 RETRIGGER_GAP = 120  #: cycles between the gate-off and gate-on writes of a retrigger
@@ -106,6 +108,7 @@ class Note:
     ad: int = 0x00  #: attack/decay register
     sr: int | None = None  #: sustain/release register (None: ``level`` and a short release)
     retrigger: bool = False  #: follows another note on the same voice without a gap
+    pws: list[int] = field(default_factory=list)  #: pulse width per frame (pulse notes; empty: ``pw``)
 
 
 # -- analysis -------------------------------------------------------------------------------------
@@ -240,6 +243,23 @@ def _profiles() -> dict[tuple[str, int], np.ndarray]:
 
 PROFILES = _profiles()
 
+#: Pulse widths a frame's width is picked from (duty 2–50 %; d and 1 - d sound the same).
+PW_GRID = np.arange(80, 2049, 16)
+_N = np.arange(1, 9)
+_PW_LOG = np.log(np.maximum(np.abs(np.sin(np.pi * _N[None, :] * PW_GRID[:, None] / 4096)) / _N[None, :]
+                            / np.sin(np.pi * PW_GRID[:, None] / 4096), 1e-3))
+
+
+def pulse_widths(harm: np.ndarray) -> np.ndarray:
+    """Per frame, the pulse width whose harmonics 2–6 (relative to the first) are nearest
+    ``harm`` (frames, 8), then a 3-frame median: a PWM sweep as the spectrum shows it."""
+    rel = np.log(np.maximum(harm / np.maximum(harm[:, :1], 1e-12), 1e-3))  # (frames, 8)
+    dist = np.abs(rel[:, None, 1:6] - _PW_LOG[None, :, 1:6]).sum(axis=2)  # (frames, grid)
+    pw = PW_GRID[np.argmin(dist, axis=1)]
+    if len(pw) >= 3:
+        pw = np.median(np.stack([np.r_[pw[:1], pw[:-1]], pw, np.r_[pw[1:], pw[-1:]]]), axis=0).astype(int)
+    return pw
+
 
 def timbre(amps: np.ndarray) -> tuple[str, int]:
     """The waveform and pulse width whose harmonics are nearest ``amps`` (log magnitudes)."""
@@ -327,6 +347,12 @@ def write_notes(notes: list[Note], drums: list[tuple[int, int, int]], frames: in
         for k, f in enumerate(freqs[1:], 1):
             if f != freqs[k - 1]:
                 _put_freq(w, n.start + k, v, f, 200)
+        if "pulse" in n.wave:
+            lo = FIELDS["pw"].lo_bits
+            for k in range(1, len(n.pws)):
+                if n.pws[k] != n.pws[k - 1]:
+                    w.put(n.start + k, _reg("pw", v, 0), n.pws[k] & ((1 << lo) - 1), 220)
+                    w.put(n.start + k, _reg("pw", v, 1), n.pws[k] >> lo, 230)
         wave_on[v] = bits | gate
         if n.end < frames and not _followed(notes, n):
             w.put(n.end, _reg("wave", v), bits, 100)
@@ -388,9 +414,13 @@ def transcribe(samples: np.ndarray, rate: int, opts: TranscribeOptions | None = 
     if opts.timbre and notes:
         for n in notes:
             frames_of = range(n.start, n.end)
-            harm = np.mean([harmonic_amps(power[t], n.midi[t - n.start]) for t in frames_of], axis=0)
+            per = np.array([harmonic_amps(power[t], n.midi[t - n.start]) for t in frames_of])
+            harm = per.mean(axis=0)
             n.amp = float(harm.sum())
             n.wave, n.pw = timbre(harm)
+            if n.wave == "pulse" and PULSE_TRACK:
+                n.pws = pulse_widths(per).tolist()
+                n.pw = n.pws[0]
         shapes = NoteEnvelopes(frame_cycles)
         ref = reference(amps)
         for n in notes:  # the envelope from the note's own loudness contour
