@@ -20,6 +20,8 @@ N_REGS = 32  #: register slots per chip kept in a Tune
 N_WRITABLE = 25  #: registers $00–$18
 VOICES = 3
 VOICE_STRIDE = 7  #: voice n's registers start at 7 * n
+SID_BASE = 0xD400  #: address of the first SID, and the default for one chip
+SID_STRIDE = 0x20  #: address step between the default SIDs ($d400, $d420, …): one 32-slot window
 
 # Bit names of the control register ($04, $0B, $12), low bit first.
 WAVE_BITS: dict[str, int] = {
@@ -45,6 +47,11 @@ class Register:
     writable: bool
     doc: str
 
+    @property
+    def rel(self) -> int:
+        """The offset inside the voice's block (0–6) for voice registers, else the offset."""
+        return self.offset - VOICE_STRIDE * self.voice if self.voice is not None else self.offset
+
 
 @dataclass(frozen=True)
 class Field:
@@ -66,6 +73,7 @@ class Field:
     flags: dict[str, int] = field(default_factory=dict)  #: symbolic bits, if a bit set
     notes: bool = False  #: accepts note names (frequency)
     doc: str = ""
+    order: tuple[str, ...] | None = None  #: print order of ``flags`` (default: low bit first)
 
     @property
     def max(self) -> int:
@@ -75,6 +83,46 @@ class Field:
     def mask(self) -> int:
         """For ``sub`` fields: the bits of the register the field occupies."""
         return ((1 << self.bits) - 1) << self.shift
+
+    def offsets(self, voice: int | None = None) -> tuple[int, ...]:
+        """Chip offsets of the field's registers; ``voice`` (0–2) for a voiced field."""
+        base = VOICE_STRIDE * voice if self.voiced else 0
+        return tuple(base + r for r in self.regs)
+
+    def decode(self, *raw):
+        """The field's value from the bytes of its registers (``lo, hi`` for a wide field).
+
+        Works on ints and on NumPy integer arrays alike.
+        """
+        if self.kind == "wide":
+            lo, hi = raw
+            return ((hi << self.lo_bits) | (lo & ((1 << self.lo_bits) - 1))) & self.max
+        if self.kind == "sub":
+            return (raw[0] >> self.shift) & self.max
+        return raw[0]
+
+    def encode(self, value: int, old: int = 0) -> tuple[int, ...]:
+        """The bytes of the field's registers for ``value``: the inverse of :meth:`decode`.
+
+        A ``sub`` field keeps the other bits of ``old``, its register's value before.
+        """
+        if self.kind == "wide":
+            return (value & ((1 << self.lo_bits) - 1), value >> self.lo_bits)
+        if self.kind == "sub":
+            return ((old & ~self.mask) | (value << self.shift & self.mask),)
+        return (value,)
+
+    def read(self, state, voice: int | None = None):
+        """The field's value in a register state indexed by offset (``state[offset]``)."""
+        return self.decode(*(state[o] for o in self.offsets(voice)))
+
+    def text(self, value: int) -> str:
+        """The printed form of a value: bit names, decimal for a bit field, else hex digits."""
+        if self.flags:
+            return bits_to_names(value, self.flags, self.order)
+        if self.kind == "sub":
+            return str(value)
+        return f"${value:0{(self.bits + 3) // 4}x}"
 
 
 def _voice_registers(v: int) -> list[Register]:
@@ -121,7 +169,7 @@ FIELDS: dict[str, Field] = {
         Field("freq_hi", "byte", True, (1,), doc="frequency, high byte"),
         Field("pw_lo", "byte", True, (2,), doc="pulse width, low byte"),
         Field("pw_hi", "byte", True, (3,), doc="pulse width, high nibble (whole byte kept)"),
-        Field("wave", "byte", True, (4,), flags=WAVE_BITS,
+        Field("wave", "byte", True, (4,), flags=WAVE_BITS, order=WAVE_PRINT_ORDER,
               doc="control register: tri saw pulse noise ring sync test gate"),
         Field("ad", "byte", True, (5,), doc="attack/decay"),
         Field("sr", "byte", True, (6,), doc="sustain/release"),
@@ -143,9 +191,14 @@ FIELDS: dict[str, Field] = {
 #: Other spellings accepted on input; the printer uses the canonical names.
 ALIASES: dict[str, str] = {"ctrl": "wave", "cutoff": "cut", "volume": "vol", "filter": "route"}
 
-#: How the printer shows each register of a voice block (relative 0–6) or the globals:
-#: the field names that together cover the whole register, in print order.
-PRINT_FIELDS: dict[int, tuple[str, ...]] = {23: ("res", "route"), 24: ("mode", "vol")}
+#: How the printer shows each writable register, by :attr:`Register.rel` (0–6 in a voice's
+#: block, 21–24 for the globals): the fields that together cover its eight bits, in print
+#: order. Two-byte fields (``freq=A-4``) are printed in place of a low and high byte where
+#: that parses back the same.
+PRINT_FIELDS: dict[int, tuple[str, ...]] = {
+    0: ("freq_lo",), 1: ("freq_hi",), 2: ("pw_lo",), 3: ("pw_hi",), 4: ("wave",), 5: ("ad",), 6: ("sr",),
+    21: ("cut_lo",), 22: ("cut_hi",), 23: ("res", "route"), 24: ("mode", "vol"),
+}
 
 CONTEXT_WORDS = ("v1", "v2", "v3")  #: voice context tokens
 
@@ -163,15 +216,9 @@ def _wide_low() -> dict[int, Field]:
 WIDE_LOW: dict[int, Field] = _wide_low()
 
 
-def register_name(offset: int) -> str:
-    """Canonical name of register ``offset`` with its voice, e.g. ``v2.freq_hi``."""
-    r = REGISTERS[offset]
-    return f"v{r.voice + 1}.{r.name}" if r.voice is not None else r.name
-
-
-def field_names() -> list[str]:
-    """Every field name and alias a person may type, for completion and hints."""
-    return sorted(set(FIELDS) | set(ALIASES))
+def sid_addresses(chips: int) -> tuple[int, ...]:
+    """The default base addresses of ``chips`` SIDs: $d400, $d420, …"""
+    return tuple(SID_BASE + SID_STRIDE * i for i in range(chips))
 
 
 def bits_to_names(value: int, flags: dict[str, int], order: tuple[str, ...] | None = None) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from sidlang.pitch import PAL_FRAME, PAL_HZ, note_to_reg
+from sidlang.registers import sid_addresses
 from sidlang.tune import Header, Tune, make_writes
 
 
@@ -66,6 +67,6 @@ def player_log(
                 val_l.append(val)
     header = Header(
         title="synthetic", frame_cycles=L, start_cycle=start, gap=8,
-        sids=tuple(0xD400 + 0x20 * i for i in range(chips)), timing="irq" if irq else "grid",
+        sids=sid_addresses(chips), timing="irq" if irq else "grid",
     )
     return Tune(header, make_writes(cyc, chip_l, reg_l, val_l), irq=np.array(irqs) if irq else None)

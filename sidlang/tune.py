@@ -19,7 +19,7 @@ import numpy as np
 
 from sidlang.errors import TuneError
 from sidlang.pitch import PAL_HZ, default_frame_cycles
-from sidlang.registers import N_REGS
+from sidlang.registers import N_REGS, SID_BASE
 
 if TYPE_CHECKING:
     from sidlang.frames import Frames
@@ -51,7 +51,7 @@ class Header:
     start_cycle: int = 0
     gap: int = 0
     models: tuple[int, ...] = (6581,)  #: one chip model per SID
-    sids: tuple[int, ...] = (0xD400,)  #: base address per SID; len() is the number of chips
+    sids: tuple[int, ...] = (SID_BASE,)  #: base address per SID; len() is the number of chips
     subtune: int = 0  #: 0 = not given; 1-based otherwise
     songs: int = 0  #: number of subtunes in the source, 0 = not given
     start_song: int = 0

@@ -35,7 +35,7 @@ import numpy as np
 
 from sidlang.errors import FormatError, UsageError
 from sidlang.pitch import NTSC_FRAME, NTSC_HZ, PAL_FRAME, PAL_HZ
-from sidlang.registers import N_WRITABLE, REGISTERS
+from sidlang.registers import N_WRITABLE, REGISTERS, sid_addresses
 from sidlang.tune import Header, Tune, make_writes
 
 from . import Format
@@ -438,7 +438,7 @@ def build_tune(
         clock_hz=info.clock_hz,
         frame_cycles=info.frame_cycles,
         models=models,
-        sids=tuple(0xD400 + 0x20 * c for c in range(chips)),
+        sids=sid_addresses(chips),
         frames=max(length or 0, (numbers[-1] + 1) if numbers else 0),
     )
     writes = make_writes(*zip(*rows)) if rows else None

@@ -30,7 +30,7 @@ import numpy as np
 
 from sidlang.errors import FormatError, UsageError
 from sidlang.pitch import NTSC_HZ, PAL_HZ, default_frame_cycles
-from sidlang.registers import FIELDS, VOICES, WAVE_BITS
+from sidlang.registers import FIELDS, VOICES, WAVE_BITS, sid_addresses
 from sidlang.tune import MAX_FRAMES, Header, Tune
 
 from . import Format
@@ -267,7 +267,7 @@ def _read_sidlang(mid, marker: dict[str, str], style, clock, file: str | None) -
     chips = max(max(voices) // VOICES + 1, len(models))
     header = Header(title=_meta(mid, "track_name"), author=_meta(mid, "copyright"), clock_hz=clock_hz,
                     frame_cycles=frame, gap=8, models=(models * chips)[:chips],
-                    sids=tuple(0xD400 + 0x20 * i for i in range(chips)))
+                    sids=sid_addresses(chips))
     tune = play([voices.get(i, []) for i in range(chips * VOICES)], chosen, header)
     tune.meta["frame_source"] = "midi"
     return tune

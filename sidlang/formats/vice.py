@@ -22,16 +22,16 @@ import numpy as np
 from sidlang.errors import FormatError
 from sidlang.frames import MAX_TICK, MIN_TICK, default_gap, infer_frame_timing
 from sidlang.pitch import PAL_FRAME
+from sidlang.registers import SID_STRIDE, sid_addresses
 from sidlang.tune import Header, Tune, make_writes
 
 from . import Format
 from ._columns import check_range, read_columns, write_columns
 
-SID_STRIDE = 0x20
-
 
 def _sids(n: int) -> tuple[int, ...]:
-    return tuple(0xD400 + SID_STRIDE * i for i in range(n))
+    """The default addresses of ``n`` chips: a dump numbers registers from $d400 on."""
+    return sid_addresses(n)
 
 
 def _require_rows(rows: np.ndarray, file, what: str) -> None:

@@ -48,7 +48,7 @@ from functools import lru_cache
 import numpy as np
 
 from sidlang.errors import SidlangError, TuneError
-from sidlang.registers import N_REGS, REGISTERS, VOICE_STRIDE, VOICES
+from sidlang.registers import FIELDS, N_REGS, REGISTERS, VOICE_STRIDE, VOICES
 from sidlang.tune import Header, Tune, make_writes
 
 TOKENIZER_VERSION = 3
@@ -56,13 +56,16 @@ SPECIALS = ("PAD", "BOS", "EOS", "FRAME", "AGAIN", "REPEAT", "FLIP")
 PAD, BOS, EOS, FRAME, AGAIN, REPEAT, FLIP = range(len(SPECIALS))
 GROUPS = ("v1", "v2", "v3", "glob")
 GLOBAL = 3  #: group index of the filter/volume registers
-FIRST_GLOBAL = VOICES * VOICE_STRIDE  #: register 21
+FIRST_GLOBAL = min(r.offset for r in REGISTERS if r.voice is None)  #: register 21, $15
 N_GLOBAL = N_REGS - FIRST_GLOBAL  #: 11 registers, $15–$1f (read-only slots kept for exactness)
-#: Registers written with DIFF where close enough: freq, pw (voice-relative), cutoff (global).
-DIFF_VOICE_REGS = (0, 1, 2, 3)
-DIFF_GLOBAL_REGS = (21, 22)
-#: DIFF slots of high bytes (freq_hi, pw_hi, cutoff_hi): their sums may not wrap around.
-NOWRAP_SLOTS = (1, 3, 5)
+#: DIFF slots: the low and high byte of each two-byte field, freq and pw (voice-relative)
+#: then cut (global). DIFF is for the registers that slide, where the encoder prefers it.
+_DIFF_SLOTS = [(f, i) for voiced in (True, False) for f in FIELDS.values()
+               if f.kind == "wide" and f.voiced == voiced for i in range(2)]
+DIFF_VOICE_REGS = tuple(f.regs[i] for f, i in _DIFF_SLOTS if f.voiced)  #: (0, 1, 2, 3)
+DIFF_GLOBAL_REGS = tuple(f.regs[i] for f, i in _DIFF_SLOTS if not f.voiced)  #: (21, 22)
+#: DIFF slots of high bytes (freq_hi, pw_hi, cut_hi): their sums may not wrap around.
+NOWRAP_SLOTS = tuple(slot for slot, (_, i) in enumerate(_DIFF_SLOTS) if i == 1)  #: (1, 3, 5)
 #: Distances (in frames) a COPY token may reach back: every frame up to 32 (arpeggios, rows of
 #: a pattern), then the spans trackers repeat at (pattern rows of 2-8 frames times 8-64 rows).
 COPY_BACK = (*range(2, 33), *range(40, 129, 8), *range(160, 513, 32))

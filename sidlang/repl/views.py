@@ -15,18 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sidlang.pitch import NOTE_NAMES, reg_to_midi, reg_to_note_table
-from sidlang.registers import (
-    ALIASES,
-    FIELDS,
-    MODE_BITS,
-    REGISTERS,
-    ROUTE_BITS,
-    VOICE_STRIDE,
-    VOICES,
-    WAVE_BITS,
-    WAVE_PRINT_ORDER,
-    bits_to_names,
-)
+from sidlang.registers import ALIASES, FIELDS, REGISTERS, SID_BASE, SID_STRIDE, VOICES, WAVE_BITS
 from sidlang.text import dumps
 from sidlang.tune import Tune
 
@@ -65,7 +54,7 @@ def _column(tok: str, chip: int, voice: int) -> tuple[int, int]:
     """The (chip, voice or -1) a write token of a printed line belongs to."""
     name = tok.split("=")[0].rstrip("+-")
     if name.startswith("$"):
-        r = REGISTERS[int(name[1:], 16) & 0x1F]
+        r = REGISTERS[int(name[1:], 16) % SID_STRIDE]
         return (chip, r.voice if r.voice is not None else -1)
     f = FIELDS.get(ALIASES.get(name, name))
     return (chip, voice) if f is not None and f.voiced else (chip, -1)
@@ -89,9 +78,9 @@ def split_line(rest: str, chips: int) -> tuple[dict[tuple[int, int], list[str]],
             else:
                 voice = int(tok[1]) - 1
             continue
-        if tok.startswith("$") and int(tok[1:].split("=")[0].rstrip("+-"), 16) >= 32:
+        if tok.startswith("$") and int(tok[1:].split("=")[0].rstrip("+-"), 16) >= SID_STRIDE:
             # A raw address names its own chip; the printer uses it for read-only slots only.
-            chip = min(chips - 1, (int(tok[1:].split("=")[0], 16) - 0xD400) // 0x20)
+            chip = min(chips - 1, (int(tok[1:].split("=")[0], 16) - SID_BASE) // SID_STRIDE)
         cells.setdefault(_column(tok, chip, voice), []).append(tok)
     return cells, events
 
@@ -134,13 +123,13 @@ def roll(tune: Tune, start: int, stop: int, width: int = 72, height: int = 24, c
         return Text("no frames", style="dim")
     step = max(1, math.ceil(n / width))
     frames = np.arange(start, stop, step)
-    state = tune.frames.state(chip)[frames].astype(np.int64)
+    state = tune.frames.state(chip)[frames].astype(np.int64).T  # (register, frame)
     pitch = np.full((len(frames), VOICES), -1, np.int64)
+    waves = sum(WAVE_BITS[w] for w in ("tri", "saw", "pulse", "noise"))
     for v in range(VOICES):
-        b = v * VOICE_STRIDE
-        ctrl = state[:, b + 4]
-        on = (ctrl & WAVE_BITS["gate"] > 0) & (ctrl & 0xF0 > 0) & (ctrl & WAVE_BITS["test"] == 0)
-        freq = state[:, b] | state[:, b + 1] << 8
+        ctrl = FIELDS["wave"].read(state, v)
+        on = (ctrl & WAVE_BITS["gate"] > 0) & (ctrl & waves > 0) & (ctrl & WAVE_BITS["test"] == 0)
+        freq = FIELDS["freq"].read(state, v)
         midi = np.array([round(reg_to_midi(int(f), tune.header.clock_hz)) if f else -1 for f in freq])
         pitch[:, v] = np.where(on & (freq > 0), midi, -1)
     heard = pitch[pitch >= 0]
@@ -197,17 +186,24 @@ def state_table(tune: Tune, frame: int, chip: int = 0) -> Table:
     table.add_column("field", style=_RICH["field"])
     for v in range(VOICES):
         table.add_column(f"v{v + 1}", style=VOICE_COLOURS[v])
+
+    def shown(name: str, v: int | None = None) -> str:
+        f = FIELDS[name]
+        return f.text(f.read(s, v))
+
+    def parts(names: tuple[str, ...], v: int | None = None) -> str:
+        return " ".join(f"{n}={shown(n, v)}" for n in names)
+
+    # A row per field, with the bit fields of a whole register beside it (ad: a, d).
     rows = {
-        "freq": lambda b: _freq_text(s[b] | s[b + 1] << 8, clock),
-        "pw": lambda b: f"${(s[b + 2] | s[b + 3] << 8) & 0xFFF:03x}",
-        "wave": lambda b: bits_to_names(s[b + 4], WAVE_BITS, WAVE_PRINT_ORDER),
-        "ad": lambda b: f"${s[b + 5]:02x}  a={s[b + 5] >> 4} d={s[b + 5] & 15}",
-        "sr": lambda b: f"${s[b + 6]:02x}  s={s[b + 6] >> 4} r={s[b + 6] & 15}",
+        "freq": lambda v: _freq_text(FIELDS["freq"].read(s, v), clock),
+        "pw": lambda v: shown("pw", v),
+        "wave": lambda v: shown("wave", v),
+        "ad": lambda v: f"{shown('ad', v)}  {parts(('a', 'd'), v)}",
+        "sr": lambda v: f"{shown('sr', v)}  {parts(('s', 'r'), v)}",
     }
     for name, cell in rows.items():
-        table.add_row(name, *[cell(v * VOICE_STRIDE) for v in range(VOICES)])
-    cut = (s[22] << 3) | (s[21] & 7)
-    table.caption = (f"filter: cut=${cut:03x} res={s[23] >> 4} route={bits_to_names(s[23] & 15, ROUTE_BITS)}  "
-                     f"mode={bits_to_names(s[24] >> 4, MODE_BITS)} vol={s[24] & 15}")
+        table.add_row(name, *[cell(v) for v in range(VOICES)])
+    table.caption = f"filter: {parts(('cut', 'res', 'route'))}  {parts(('mode', 'vol'))}"
     table.caption_justify = "left"
     return table

@@ -10,8 +10,12 @@ import json
 
 from sidlang.errors import TuneError
 from sidlang.pitch import CLOCK_NAMES, default_frame_cycles
+from sidlang.registers import SID_BASE, SID_STRIDE
 from sidlang.text.lexicon import DIRECTIVES, ValueError_, parse_int, strip_comment
 from sidlang.tune import MAX_FRAMES, Header
+
+#: The highest base address @sids takes: the last 32-register window of the I/O area.
+_LAST_SID = 0xE000 - SID_STRIDE
 
 
 def directive_value(name: str, rest: str) -> object:
@@ -36,7 +40,7 @@ def directive_value(name: str, rest: str) -> object:
     if name == "model":
         return tuple(_int_in(w, 6581, 8580, "6581 or 8580", allowed=(6581, 8580)) for w in words)
     if name == "sids":
-        return tuple(_int_in(w, 0xD400, 0xDFE0, "an address $d400–$dfe0") for w in words)
+        return tuple(_int_in(w, SID_BASE, _LAST_SID, f"an address ${SID_BASE:04x}–${_LAST_SID:04x}") for w in words)
     _one(words)
     if name == "start" and words[0].startswith("-"):
         return -_int_in(words[0][1:], 1, 1 << 50, DIRECTIVES[name])
@@ -51,7 +55,7 @@ def directive_value(name: str, rest: str) -> object:
 def build_header(d: dict[str, object]) -> Header:
     """A Header from parsed directives, defaults for the rest; ``ValueError_`` if inconsistent."""
     clock = d.get("clock", CLOCK_NAMES["pal"])
-    sids = d.get("sids", (0xD400,))
+    sids = d.get("sids", (SID_BASE,))
     models = d.get("model", (6581,) * len(sids))
     if len(models) not in (1, len(sids)):
         raise ValueError_(f"@model names {len(models)} chips but @sids names {len(sids)}")

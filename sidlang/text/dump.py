@@ -16,17 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 from sidlang.pitch import CLOCK_NAMES, default_frame_cycles, reg_to_note_table
-from sidlang.registers import (
-    MODE_BITS,
-    N_REGS,
-    REGISTERS,
-    ROUTE_BITS,
-    VOICE_STRIDE,
-    WAVE_BITS,
-    WAVE_PRINT_ORDER,
-    WIDE_LOW,
-    bits_to_names,
-)
+from sidlang.registers import FIELDS, N_REGS, PRINT_FIELDS, REGISTERS, SID_BASE, WIDE_LOW
 from sidlang.text.runs import find_runs
 from sidlang.tune import Tune
 
@@ -48,24 +38,14 @@ def _tables() -> tuple[list[list[str]], list[list[str]], list[int], dict[int, tu
     for r in REGISTERS:
         if r.voice is not None:
             voice_of[r.offset] = r.voice
-        rel = r.offset - VOICE_STRIDE * r.voice if r.voice is not None else r.offset
-        for v in range(256):
-            if not r.writable:
-                first[r.offset][v] = f"${r.offset:02x}=${v:02x}"
-            elif r.voice is not None and rel == 4:
-                first[r.offset][v] = "wave=" + bits_to_names(v, WAVE_BITS, WAVE_PRINT_ORDER)
-            elif r.offset == 23:
-                first[r.offset][v] = f"res={v >> 4}"
-                rest[r.offset][v] = " route=" + bits_to_names(v & 15, ROUTE_BITS)
-            elif r.offset == 24:
-                first[r.offset][v] = "mode=" + bits_to_names(v >> 4, MODE_BITS)
-                rest[r.offset][v] = f" vol={v & 15}"
-            else:
-                first[r.offset][v] = f"{r.name}=${v:02x}"
-    # Wide fields, keyed by the register of their low byte: (field, digits).
-    wide: dict[int, tuple] = {}
-    for reg, f in WIDE_LOW.items():
-        wide[reg] = (f, (f.bits + 3) // 4)  # hex digits: freq $1234, pw/cut $800
+        if not r.writable:
+            first[r.offset] = [f"${r.offset:02x}=${v:02x}" for v in range(256)]
+            continue
+        head, *others = (FIELDS[name] for name in PRINT_FIELDS[r.rel])
+        first[r.offset] = [f"{head.name}={head.text(head.decode(v))}" for v in range(256)]
+        rest[r.offset] = ["".join(f" {f.name}={f.text(f.decode(v))}" for f in others) for v in range(256)]
+    # Wide fields, keyed by the register of their low byte: (field, hex digits of its value).
+    wide = {reg: (f, (f.bits + 3) // 4) for reg, f in WIDE_LOW.items()}
     return first, rest, voice_of, wide
 
 
@@ -83,7 +63,7 @@ def dumps_header(tune: Tune) -> list[str]:
             out.append(f"@{key} {value}")
     models = h.models[:1] if len(set(h.models)) == 1 else h.models
     out.append("@model " + " ".join(map(str, models)))
-    if h.sids != (0xD400,):
+    if h.sids != (SID_BASE,):
         out.append("@sids " + " ".join(f"${s:04x}" for s in h.sids))
     for key, value in (("subtune", h.subtune), ("songs", h.songs), ("startsong", h.start_song)):
         if value:
@@ -251,7 +231,6 @@ def _lines(tune: Tune, it: np.ndarray, frame: np.ndarray, fold_mask: np.ndarray,
     """The text of whole lines: the tokens of writes ``it`` (in frames ``frame``) and the
     frames in ``events`` that hold interrupt events."""
     h = tune.header
-    _, _, _, wide = _tables()
     first_s, rest_s, voice_of = _object_tables()
     G = h.gap
     fr = tune.frames
@@ -271,14 +250,13 @@ def _lines(tune: Tune, it: np.ndarray, frame: np.ndarray, fold_mask: np.ndarray,
         notes = reg_to_note_table(h.clock_hz)
         texts = []
         for k in keys.tolist():
-            fld, digits = wide[k >> 16]
+            fld = WIDE_LOW[k >> 16]
             v = k & 0xFFFF
-            text = (notes.get(v) or f"${v:04x}") if fld.notes else f"${v:0{digits}x}"
-            texts.append(f"{fld.name}={text}")
+            texts.append(f"{fld.name}={(fld.notes and notes.get(v)) or fld.text(v)}")
         body[np.flatnonzero(fold)] = np.array(texts, dtype=object)[inv.reshape(-1)]
     if starts:
         pos = np.searchsorted(it, list(starts))
-        body[pos] = np.array([wide[int(reg[p])][0].name + op for p, op in zip(pos.tolist(), starts.values())],
+        body[pos] = np.array([WIDE_LOW[int(reg[p])].name + op for p, op in zip(pos.tolist(), starts.values())],
                              dtype=object)
 
     # Context words: from the token before in the same line (chip, voice and group).
