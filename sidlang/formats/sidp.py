@@ -43,6 +43,11 @@ def read_sidp(
 
 
 def write_sidp(tune: Tune, **options) -> bytes:
+    song = tune.meta.get("patterns")
+    if song is not None:  # read from a tracker's file (.sng): its own patterns, not inferred ones
+        from sidlang.patterns import dump
+
+        return dump(song).encode("utf-8")
     raise UsageError(
         "writing .sidp (frames back to patterns) is not built yet; "
         "write .sidl for the frames, or edit a .sidp by hand and read it"
