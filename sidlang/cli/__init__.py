@@ -33,35 +33,43 @@ LISTED = {
     "evaluate": ("eval", "measure a model against baselines"),
 }
 
-EPILOG = """\
-formats (by name, or from the file ending):
-  sidl    .sidl          sidlang text
-  vice    .vice .dump    mainline VICE dump: DELTA REG VAL
-  vice6   .vice6         asid-vice dump: CLOCK_DIFF IRQ_DIFF NMI_DIFF CHIPNO REG VAL
-  reglog  .reglog        register log: CLOCK REG VAL
-  sid     .sid           PSID/RSID, played in a 6502 emulation; written as a playable PSID
-  wav     .wav           audio rendered through reSIDfp; read back by transcription (see 'sidlang fit')
-  syx     .syx           ASID MIDI SysEx stream for SID hardware (see 'sidlang asid')
-  mid     .mid .midi     MIDI notes, bends and controllers; read back through the arranger (--style)
-  abc krn musicxml       scores read with music21 and arranged (read only); also music21:NAME
-  sidp    .sidp          pattern text (orderlists, patterns, instruments), played into frames (read only)
+NOTES = """\
+  music21:NAME names a piece of the music21 corpus (read as a score).
   '-' reads standard input or writes standard output (name the format with --from/--to).
 
 exit codes: 0 success, 1 bad input, 2 usage error.
 """
 
 
+def formats_epilog() -> str:
+    """The end of ``sidlang --help``: every format of the registry, with its endings.
+
+    Built only when help is shown: listing the formats imports every format module.
+    """
+    from sidlang.formats import registry
+
+    rows = [f"  {f.name:<9} {' '.join(f.extensions):<15} {f.description}" for f in registry().values()]
+    return "\n".join(["formats (by name, or from the file ending):", *rows, NOTES])
+
+
+class _Parser(argparse.ArgumentParser):
+    """The top-level parser: its epilog, the format list, is made when help is shown."""
+
+    def format_help(self) -> str:
+        self.epilog = formats_epilog()
+        return super().format_help()
+
+
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     """The whole parser; given ``argv``, with only the command it names built out (its module
     imported) and the others listed by name, which parses ``argv`` the same way."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="sidlang",
         description="A text register language and toolkit for Commodore 64 SID music.",
-        epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"sidlang {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=argparse.ArgumentParser)
     sub.required = True
     wanted = _named_command(argv) if argv is not None else None
     for name in COMMANDS:

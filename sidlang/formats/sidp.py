@@ -57,7 +57,7 @@ def write_sidp(tune: Tune, **options) -> bytes:
 FORMATS = [
     Format(
         "sidp",
-        "pattern text: orderlists, patterns, instruments; played into frames",
+        "pattern text: orderlists, patterns, instruments; played into frames (read only)",
         (".sidp",),
         read_sidp,
         write_sidp,
