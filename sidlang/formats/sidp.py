@@ -57,7 +57,7 @@ def write_sidp(tune: Tune, **options) -> bytes:
 FORMATS = [
     Format(
         "sidp",
-        "pattern text: orderlists, patterns, instruments; played into frames (read only)",
+        "pattern text: orderlists, patterns, instruments; played into frames",
         (".sidp",),
         read_sidp,
         write_sidp,
