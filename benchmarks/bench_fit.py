@@ -99,7 +99,7 @@ def bench_tunes(paths: list[Path], seconds: float) -> None:
 
 def bench_notes() -> None:
     print("\nsingle notes fitted back: band correlation of the fitted render (baseline: the first guess)")
-    print(f"{'note':18s} {'sidlang':>8s} {'baseline':>9s} {'loss':>6s} {'renders':>8s} {'seconds':>8s}")
+    print(f"{'note':18s} {'sidlang':>8s} {'baseline':>9s} {'loss':>6s} {'renders':>8s} {'seconds':>8s} {'+-1 scale':>10s}")
     scores = []
     for name, patch in NOTES.items():
         n = 60
@@ -108,9 +108,10 @@ def bench_notes() -> None:
         y = render_frames(result.patch.frames(n), rate=RATE)
         first = guess(to_rate(x, RATE))  # the analysis alone: pitch and envelope, no search
         g = render_frames(first.frames(n), rate=RATE)
-        s, b = score_at(y, x, RATE), score_at(g, x, RATE)
+        s, b = score_at(y * 32768, x * 32768, RATE), score_at(g * 32768, x * 32768, RATE)  # 16-bit scale
         scores.append(s)
-        print(f"{name:18s} {s:8.3f} {b:9.3f} {result.loss:6.3f} {result.renders:8d} {result.seconds:8.1f}", flush=True)
+        print(f"{name:18s} {s:8.3f} {b:9.3f} {result.loss:6.3f} {result.renders:8d} {result.seconds:8.1f} "
+              f"{score_at(y, x, RATE):10.3f}", flush=True)
     print(f"{'median':18s} {statistics.median(scores):8.3f}   goal: >= 0.95, under 10 s each")
 
 
@@ -146,7 +147,9 @@ def bench_audio(seconds: float) -> None:
             audio = read_audio(wav.read_bytes())
             got = transcribe(audio.samples, audio.rate, TranscribeOptions(seconds=seconds))
             y = mono(render(got, RenderOptions(rate=audio.rate)))
-            print(f"  {name:22s} {score_at(y, audio.samples[: len(y)], audio.rate):.3f}  ({got.meta.get('notes', 0)} notes)")
+            ref = audio.samples[: len(y)]
+            print(f"  {name:22s} {score_at(y * 32768, ref * 32768, audio.rate):.3f} "
+                  f"(+-1 scale {score_at(y, ref, audio.rate):.3f}; {got.meta.get('notes', 0)} notes)")
 
 
 def main() -> None:
