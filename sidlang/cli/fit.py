@@ -20,6 +20,7 @@ EXAMPLES = """\
 examples:
   sidlang fit note.wav patch.sidl                 # one voice's settings for one note or hit
   sidlang fit note.wav patch.sidl --chip 8580 --budget 20
+  sidlang fit note.wav patch.sidp                 # the patch as a tracker instrument (docs/patterns.md)
   sidlang fit song.wav song.sidl --tune           # transcribe music into three voices
   sidlang fit song.wav song.sidl --tune --voices 2 --seconds 30 --no-drums
 
@@ -39,7 +40,8 @@ def add_parser(sub) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("input", metavar="SOUND.wav", help="the recording (WAV: PCM 8-32 bit or float, any rate)")
-    p.add_argument("output", metavar="OUT.sidl", help="sidlang text to write (any writable tune format)")
+    p.add_argument("output", metavar="OUT.sidl",
+                   help="sidlang text to write (any writable tune format; a patch also as .sidp: a tracker instrument)")
     p.add_argument("--chip", type=int, choices=(6581, 8580), default=6581, help="chip model (default 6581)")
     p.add_argument("--voices", type=int, default=None, metavar="N",
                    help="voices: 1 for a patch (the only choice), 1-3 with --tune (default 3)")
@@ -108,6 +110,13 @@ def run(args: argparse.Namespace) -> int:
 
         write_atomic(args.output, patch_text(result.patch, result.frames, model=args.chip, notes=notes).encode(),
                      force=args.force)
+    elif fmt.name == "sidp":  # the patch as a tracker instrument, playing its note once
+        from sidlang.fit.patchsong import patch_song
+        from sidlang.io import write_atomic
+        from sidlang.patterns.dump import dump
+
+        song = patch_song(result.patch, result.frames, model=args.chip)
+        write_atomic(args.output, dump(song).encode(), force=args.force)
     else:
         from sidlang.fit.synth import frames_to_tune
 

@@ -124,3 +124,36 @@ def test_the_cli_fits_a_patch_and_converts_a_wav(tmp_path, capsys):
     assert main(["fit", str(song), str(tmp_path / "t.sidl"), "--tune", "--voices", "2"]) == 0
     assert "notes" in capsys.readouterr().err
     assert main(["fit", str(note), str(tmp_path / "y.sidl"), "--voices", "3"]) == 2
+
+
+@pytest.mark.parametrize("patch", [
+    PLUCK,
+    Patch(wave="pulse", pw=0x300, pw_sweep=20, a=0, d=6, s=10, r=8, gate=40, freq=note_to_reg(50, 0, PAL_HZ),
+          mode="lp", cut=0x300, res=8, cut_sweep=6),
+    Patch(wave="tri", a=2, d=4, s=12, r=6, gate=35, freq=note_to_reg(72, 0, PAL_HZ), vib_depth=60, vib_period=8),
+], ids=["pluck", "filtered-sweep", "vibrato"])
+def test_a_patch_as_a_tracker_instrument_sounds_like_the_patch(patch):
+    """The pattern song written for a patch plays, through the pattern player, what the patch's
+    own frames play (the text parsed back first, as a user's file would be)."""
+    from sidlang.fit.patchsong import patch_song
+    from sidlang.patterns import play
+    from sidlang.patterns.dump import dump
+    from sidlang.patterns.parse import parse as parse_song
+
+    song = parse_song(dump(patch_song(patch, 60)))
+    assert song.instruments[1].hr == 0 and song.patterns[0].rows[0].instrument == 1
+    y = render(play(song), RenderOptions(rate=44100)).astype(np.float64)
+    y = y.mean(axis=1) if y.ndim == 2 else y
+    x = render_frames(patch.frames(60), rate=44100) * 32768
+    n = min(len(x), len(y))
+    assert score_at(y[:n], x[:n], 44100) >= 0.95
+
+
+def test_the_cli_writes_a_fitted_patch_as_pattern_text(tmp_path):
+    note = tmp_path / "note.wav"
+    note.write_bytes(wav_bytes(np.rint(render_frames(PLUCK.frames(40), rate=44100) * 32767).astype(np.int16), 44100))
+    out = tmp_path / "patch.sidp"
+    assert main(["fit", str(note), str(out), "--renders", "20", "--budget", "120"]) == 0
+    text = out.read_text()
+    assert text.startswith("# sidp 1") and "instr 1" in text
+    assert main(["convert", str(out), str(tmp_path / "back.sidl")]) == 0  # and it plays
