@@ -22,6 +22,7 @@ How a :class:`~sidlang.fit.patch.Patch` maps:
 from __future__ import annotations
 
 from sidlang.patterns.model import (
+    GATE_OFF,
     MAX_ROWS,
     MAX_TABLE_FRAMES,
     Effect,
@@ -34,7 +35,6 @@ from sidlang.patterns.model import (
     Subtune,
     TableStep,
     WaveStep,
-    GATE_OFF,
 )
 from sidlang.pitch import PAL_HZ, reg_to_midi
 from sidlang.registers import MODE_BITS, WAVE_BITS
