@@ -302,9 +302,15 @@ def _piece(tc: np.ndarray, tb: np.ndarray, off: np.ndarray, l0: int, frames: np.
     sub = kind == _SUB
     if sub.any():
         r1, mask, shift, fid = tc[1][tb], tc[6][tb], tc[7][tb], tc[8][tb]
-        nxt = np.zeros(n, dtype=bool)
-        nxt[:-1] = (sub[:-1] & sub[1:] & (r1[:-1] == r1[1:]) & (fid[:-1] != fid[1:])
-                    & ((mask[:-1] | mask[1:]) == 0xFF) & ((mask[:-1] & mask[1:]) == 0) & (off[1:] < 0))
+        link = np.zeros(n, dtype=bool)  # this token and the next could be one write
+        link[:-1] = (sub[:-1] & sub[1:] & (r1[:-1] == r1[1:]) & (fid[:-1] != fid[1:])
+                     & ((mask[:-1] | mask[1:]) == 0xFF) & ((mask[:-1] & mask[1:]) == 0) & (off[1:] < 0))
+        # In a chain of links (res=0 route=0 res=0 route=0: the register written twice) the
+        # exact parser pairs from the left: a pair holds both fields, so the next starts anew.
+        chain = link.copy()
+        chain[1:] &= ~link[:-1]  # the first link of each chain
+        chain_start = np.maximum.accumulate(np.where(chain, idx, 0))
+        nxt = link & ((idx - chain_start) % 2 == 0)
         closer = np.zeros(n, dtype=bool)
         closer[1:] = nxt[:-1]
         if (nxt & closer).any() or ((nxt | closer) != sub).any():
