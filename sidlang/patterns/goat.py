@@ -151,9 +151,14 @@ class _Converter:
         )
         for n, ins in enumerate(gt.instruments, 1):
             song.instruments[n] = self.instrument(ins)
+        tempo = self.tempo = self._default_tempo()
+        # A pattern may start while a slide or vibrato of the one before runs: its first rows
+        # without a command stop them if any pattern ends with one running.
+        ends = {self._end_state(p) for p in gt.patterns}
+        self.pattern_start = "slide" if "slide" in ends else "vib" if "vib" in ends else None
+        entry = self.entry_instruments()
         for n, p in enumerate(gt.patterns):
-            song.patterns[n] = self.pattern(p)
-        tempo = self._default_tempo()
+            song.patterns[n] = self.pattern(p, entry.get(n))
         # GoatTracker's player spends its first call on initialising and reads row 0 during the
         # first row's time, so row 0 sounds 1 + tempo frames in: a lead-in pattern of a
         # one-frame row and a row of the starting tempo, played first by every voice, keeps that.
@@ -225,9 +230,81 @@ class _Converter:
 
     # -- patterns --------------------------------------------------------------------------
 
-    def pattern(self, p) -> Pattern:
-        rows = [self.row(r) for r in p.rows[:MAX_ROWS]]
+    @staticmethod
+    def _end_state(p) -> str | None:
+        active = None
+        for r in p.rows:
+            if r.command in (1, 2, 3):
+                active = "slide"
+            elif r.command == 4:
+                active = "vib"
+            elif r.command == 0 or (FIRSTNOTE <= r.note <= LASTNOTE):
+                active = None
+        return active
+
+    def entry_instruments(self) -> dict[int, int | None]:
+        """The instrument a voice has when it starts each pattern, where every play of the
+        pattern (each voice's orderlist once through, loop part included) agrees; else None."""
+        seen: dict[int, set[int]] = {}
+        for sub in self.gt.subtunes:
+            for ol in sub.channels:
+                current = 1  # the player starts every voice on instrument 1
+                for e in ol.entries + ol.entries[ol.restart:]:
+                    num = getattr(e, "num", None)
+                    if num is None or num >= len(self.gt.patterns):
+                        continue
+                    seen.setdefault(num, set()).add(current)
+                    for r in self.gt.patterns[num].rows:
+                        current = r.instrument or current
+        return {n: next(iter(v)) if len(v) == 1 else None for n, v in seen.items()}
+
+    def pattern(self, p, instrument: int | None = None) -> Pattern:
+        """The rows of a pattern. GoatTracker stops a running slide or vibrato on a row with no
+        command and plays the instrument's vibrato there; ours goes on until a new note, so such
+        rows get the stop (``up:0``, ``vib:1,0``) or the instrument's vibrato as their effect."""
+        rows: list[Row] = []
+        active = self.pattern_start
+        vib_at, inst_vib = -1, None
+        for i, r in enumerate(p.rows[:MAX_ROWS]):
+            instrument = r.instrument or instrument
+            row = self.row(r)
+            cmd, effect = r.command, row.effect
+            if row.note is not None and row.note != GATE_OFF and cmd != 3:
+                active, vib_at = None, -1
+                inst_vib = self.instrument_vibrato(instrument, r.note - FIRSTNOTE)
+                if inst_vib is not None and cmd == 0:
+                    delay_rows = inst_vib[1] // max(self.tempo, 1)
+                    if delay_rows == 0:
+                        effect = inst_vib[0]
+                    else:
+                        vib_at = i + delay_rows
+            elif cmd == 0 and effect is None:
+                if active == "slide":
+                    effect = Effect("up", (0,))
+                elif active == "vib":
+                    effect = inst_vib[0] if inst_vib is not None else Effect("vib", (1, 0))
+                elif i == vib_at and inst_vib is not None:
+                    effect = inst_vib[0]
+                active = None
+            if cmd in (1, 2, 3):
+                active = "slide"
+            elif cmd == 4:
+                active = "vib"
+            rows.append(Row(row.note, row.instrument, effect))
         return Pattern(rows or [Row()])
+
+    def instrument_vibrato(self, number: int | None, note: int) -> tuple[Effect, int] | None:
+        """An instrument's own vibrato as an effect, and its delay in frames (None: it has none,
+        or the instrument is not known here)."""
+        if number is None or not 1 <= number <= len(self.gt.instruments):
+            return None
+        ins = self.gt.instruments[number - 1]
+        if not ins.vibrato_delay or not ins.vibrato_param:
+            return None
+        effect = self.effect(4, ins.vibrato_param, note)
+        if effect is None or effect.args[1] == 0:
+            return None
+        return effect, max(ins.vibrato_delay - 1, 0)
 
     def row(self, r) -> Row:
         note = None
@@ -323,7 +400,9 @@ class _Converter:
         return out
 
     def wave_steps(self, ptr: int, first: int) -> tuple[list[WaveStep], int | None]:
+        """The wave table from ``ptr``; the gate bit of its waves is dropped (ours owns it)."""
         t = self.gt.wavetable
+
         if not ptr and not first:
             return [], None
         # A note's first frame plays the first waveform; the table starts on the next frame.

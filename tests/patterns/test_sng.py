@@ -64,6 +64,8 @@ def test_the_mapping_of_a_small_song():
     assert rows[0].note == 48 + 12 and rows[0].instrument == 1
     assert (rows[0].effect.name, rows[0].effect.args) == ("up", (0x40,))
     assert rows[1].note == GATE_OFF and rows[2].note is None
+    # GoatTracker stops a slide on the first row without a command; ours needs telling
+    assert (rows[1].effect.name, rows[1].effect.args) == ("up", (0,)) and rows[2].effect is None
     order = s.subtunes[0].orders[0]
     lead, entry = order.entries
     assert (entry.pattern, entry.transpose, entry.repeat) == (0, 5, 2)
