@@ -1,11 +1,6 @@
-"""PSID/RSID ``.sid`` files: the header both ways, reading by 6502 emulation, writing a player.
+"""PSID/RSID ``.sid`` files: reading by 6502 emulation, writing a player.
 
-Header layout (HVSC ``SID_file_format.txt``; libsidplayfp ``PSID.cpp``), big-endian:
-``+00`` magic, ``+04`` version 1–4, ``+06`` data offset (0x76 v1, 0x7C v2+), ``+08`` load
-address (0: the first two data bytes, little-endian), ``+0A`` init, ``+0C`` play, ``+0E`` songs,
-``+10`` start song, ``+12`` speed bits, ``+16``/``+36``/``+56`` name, author, released (32
-bytes, Windows-1252). v2+: ``+76`` flags, ``+78`` start page, ``+79`` page length, ``+7A``
-second SID, ``+7B`` third SID (address ``$D000 | byte << 4``).
+The header, both ways, is :mod:`sidlang.formats.psidheader` (its names are imported here too).
 
 Reading runs the program (:mod:`sidlang.c64.player`) and returns its SID writes with exact
 cycles. Header-only facts (format, version, addresses, flags) are kept in
@@ -14,9 +9,6 @@ see :mod:`sidlang.formats.sidwrite`.
 """
 
 from __future__ import annotations
-
-import struct
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -27,123 +19,12 @@ from sidlang.pitch import CLOCK_NAMES, NTSC_HZ, PAL_HZ
 from sidlang.tune import Header, Tune, make_writes
 
 from . import Format
+from .psidheader import V1_SIZE, V2_SIZE, SidFile, build, parse, valid_sid_byte
 
-V1_SIZE, V2_SIZE = 0x76, 0x7C
 DEFAULT_SECONDS = 180.0
 MAX_SECONDS = 3600.0
 BUDGET_SECONDS = 2.0  #: emulated time allowed to one play call
 INIT_BUDGET_SECONDS = 10.0  #: and to init (some build tables; the KERNAL's RAMTAS alone takes 2 s)
-_FIXED = struct.Struct(">4sHHHHHHHI32s32s32s")
-_V2 = struct.Struct(">HBBBB")
-
-
-@dataclass
-class SidFile:
-    """Every field of a PSID/RSID header plus the C64 data (without its load address)."""
-
-    magic: str = "PSID"
-    version: int = 2
-    load: int = 0
-    init: int = 0
-    play: int = 0
-    songs: int = 1
-    start_song: int = 1
-    speed: int = 0
-    name: str = ""
-    author: str = ""
-    released: str = ""
-    flags: int = 0
-    start_page: int = 0
-    page_length: int = 0
-    second_sid: int = 0  #: raw header byte; address = $D000 | byte << 4
-    third_sid: int = 0
-    data: bytes = b""
-    load_in_data: bool = True  #: the header's load field was 0 (address in the data)
-
-    # -- flags ----------------------------------------------------------------------------
-    @property
-    def rsid(self) -> bool:
-        return self.magic == "RSID"
-
-    @property
-    def basic(self) -> bool:
-        """RSID flag bit 1: a C64 BASIC program (needs the BASIC interpreter)."""
-        return self.rsid and bool(self.flags & 2)
-
-    @property
-    def clock_bits(self) -> int:
-        return (self.flags >> 2) & 3
-
-    def model_bits(self, chip: int) -> int:
-        return (self.flags >> (4 + 2 * chip)) & 3 if chip < 3 else 0
-
-    def sid_addresses(self) -> tuple[int, ...]:
-        """$D400, then the second and third SID where the header names valid ones."""
-        out = [0xD400]
-        for byte in (self.second_sid, self.third_sid):
-            if not _valid_sid_byte(byte):
-                break
-            out.append(0xD000 | byte << 4)
-        return tuple(out)
-
-    def song_is_cia(self, song: int) -> bool:
-        return bool(self.speed >> min(song - 1, 31) & 1)
-
-
-def _valid_sid_byte(b: int) -> bool:
-    return b % 2 == 0 and (0x42 <= b <= 0x7F or 0xE0 <= b <= 0xFE)
-
-
-def _text(raw: bytes) -> str:
-    return raw.split(b"\0", 1)[0].decode("cp1252", errors="replace")
-
-
-def parse(data: bytes, file: str | None = None) -> SidFile:
-    """Read and check a header; a clear :class:`FormatError` for truncated or malformed files."""
-    def fail(msg: str) -> FormatError:
-        return FormatError(msg, file=file)
-
-    if len(data) < 4 or data[:4] not in (b"PSID", b"RSID"):
-        raise fail(f"not a PSID/RSID file: it starts with {data[:4]!r}, expected b'PSID' or b'RSID'")
-    if len(data) < V1_SIZE:
-        raise fail(f"truncated header: {len(data)} bytes, a PSID header needs at least {V1_SIZE}")
-    magic, version, offset, load, init, play_, songs, start, speed, name, author, released = \
-        _FIXED.unpack_from(data)
-    s = SidFile(magic.decode(), version, load, init, play_, songs, start, speed,
-                _text(name), _text(author), _text(released))
-    if not 1 <= version <= 4 or (s.rsid and version == 1):
-        raise fail(f"{s.magic} version must be {'2' if s.rsid else '1'}–4, got {version}")
-    want = V1_SIZE if version == 1 else V2_SIZE
-    if offset != want:
-        raise fail(f"data offset must be 0x{want:02x} for version {version}, got 0x{offset:02x}")
-    if len(data) < offset:
-        raise fail(f"truncated header: {len(data)} bytes, version {version} needs {offset}")
-    if version >= 2:
-        s.flags, s.start_page, s.page_length, s.second_sid, s.third_sid = _V2.unpack_from(data, V1_SIZE)
-    body = data[offset:]
-    s.load_in_data = load == 0
-    if load == 0:
-        if len(body) < 2:
-            raise fail("truncated: the load address (first two data bytes) is missing")
-        s.load, body = body[0] | body[1] << 8, body[2:]
-    if not body:
-        raise fail("no C64 data after the header")
-    if s.load + len(body) > 0x10000:
-        raise fail(f"C64 data of {len(body)} bytes from ${s.load:04x} runs past $ffff")
-    s.data = bytes(body)
-    if not 1 <= songs <= 256:
-        raise fail(f"number of songs must be 1–256, got {songs}")
-    if s.init == 0 and not s.rsid:
-        s.init = s.load  # the format's rule: init 0 means the load address
-    if s.rsid:
-        if play_ != 0:
-            raise fail(f"an RSID's play address must be 0, got ${play_:04x}")
-        if s.load < 0x07E8:
-            raise fail(f"an RSID must load at $07e8 or above, got ${s.load:04x}")
-    end = s.load + len(s.data)
-    if not (s.load <= s.init < end) and not s.basic:
-        raise fail(f"init address ${s.init:04x} is outside the loaded data ${s.load:04x}–${end - 1:04x}")
-    return s
 
 
 def _model(bits: int) -> int:
@@ -180,7 +61,7 @@ def read_sid(data: bytes, file: str | None = None, *, subtune: int | None = None
     if mirrors:
         meta["sid"]["mirrors"] = "writes to " + ", ".join(f"${a:04x}" for a in mirrors) + \
             " (mirrors of $d400 on a C64; the header names no SID there)"
-    if s.version == 3 and _valid_sid_byte(s.third_sid) and _valid_sid_byte(s.second_sid):
+    if s.version == 3 and valid_sid_byte(s.third_sid) and valid_sid_byte(s.second_sid):
         meta["sid"]["header fault"] = (f"a v3 header names a third SID (${sids[2]:04x}), which only v4 "
                                        "defines; used here, ignored by strict players")
     frame, start, irq, timing = _grid(run, clock_hz)
@@ -244,34 +125,13 @@ def _meta(s: SidFile, song: int, run) -> dict:
     return info
 
 
-def build(s: SidFile) -> bytes:
-    """The bytes of a .sid file for ``s`` (the inverse of :func:`parse`)."""
-    def text(value: str, field: str) -> bytes:
-        try:
-            raw = value.encode("cp1252")
-        except UnicodeEncodeError as e:
-            raise FormatError(f"{field} {value!r} has a character Windows-1252 cannot hold: "
-                              f"{value[e.start]!r}") from None
-        if len(raw) > 32:
-            raise FormatError(f"{field} is {len(raw)} bytes; a .sid holds at most 32")
-        return raw.ljust(32, b"\0")
-
-    offset = V1_SIZE if s.version == 1 else V2_SIZE
-    load_field = 0 if s.load_in_data else s.load
-    head = _FIXED.pack(s.magic.encode(), s.version, offset, load_field, s.init, s.play, s.songs,
-                       s.start_song, s.speed, text(s.name, "title"), text(s.author, "author"),
-                       text(s.released, "released"))
-    if s.version >= 2:
-        head += _V2.pack(s.flags, s.start_page, s.page_length, s.second_sid, s.third_sid)
-    body = s.data if not s.load_in_data else s.load.to_bytes(2, "little") + s.data
-    return head + body
-
-
 def write_sid(tune: Tune, **options) -> bytes:
     from .sidwrite import encode_sid
 
     return encode_sid(tune, **options)
 
+
+__all__ = ["FORMATS", "SidFile", "V1_SIZE", "V2_SIZE", "build", "parse", "read_sid", "write_sid"]
 
 FORMATS = [
     Format("sid", "PSID/RSID file: read by 6502 emulation, written as a PSID with a replay routine",

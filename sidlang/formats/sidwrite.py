@@ -36,7 +36,7 @@ from sidlang.errors import FormatError
 from sidlang.pitch import NTSC_FRAME, NTSC_HZ, PAL_FRAME, PAL_HZ
 from sidlang.tune import Tune
 
-from .sid import SidFile, build
+from .psidheader import SidFile, build, valid_sid_byte
 
 ORIGIN = 0x0800
 LOW_END = 0xD000  #: first byte the stream may not use below the I/O area
@@ -280,7 +280,7 @@ def _sid_bytes(sids: tuple[int, ...]) -> list[int]:
     out = []
     for a in sids[1:]:
         b = (a - 0xD000) >> 4
-        if a & 0x0F or not (b % 2 == 0 and (0x42 <= b <= 0x7F or 0xE0 <= b <= 0xFE)):
+        if a & 0x0F or not valid_sid_byte(b):
             raise FormatError(f"SID address ${a:04x} cannot be named in a .sid header "
                               "($d420–$d7e0 or $de00–$dfe0, in steps of $20)")
         out.append(b)
