@@ -49,6 +49,9 @@ SILENCE_DB = -30.0
 MAX_SECONDS = 600.0
 #: Follow a pulse note's width frame by frame from its harmonics (a PWM sweep), not one width a note.
 PULSE_TRACK = True
+#: Choose the chip's filter for the whole transcription by rendering a few settings
+#: (:mod:`sidlang.fit.tunefilter`).
+FILTER_CHOICE = True
 CONTRAST = 0.0  #: a pitch need not stand over the frame's median salience (swept: 0.0 beat 1.6 on five tunes)
 RELEASE = 0  #: release of every note (the gate closes where the pitch fades, so the tail is short)
 RETRIGGER_GAP = 120  #: cycles between the gate-off and gate-on writes of a retrigger
@@ -432,6 +435,11 @@ def transcribe(samples: np.ndarray, rate: int, opts: TranscribeOptions | None = 
     w = write_notes(notes, drums, frames, opts, clock_hz, frame_cycles)
     info.update(notes=len(notes), drums=len(drums))
     tune = w.tune(header, info)
+    if opts.timbre and FILTER_CHOICE:
+        from .tunefilter import choose_filter
+
+        tune, said = choose_filter(tune, x, opts.voices, opts.chip)
+        tune.meta["filter"] = said
     if progress:
         progress(4, 4)
     return tune

@@ -157,3 +157,16 @@ def test_the_cli_writes_a_fitted_patch_as_pattern_text(tmp_path):
     text = out.read_text()
     assert text.startswith("# sidp 1") and "instr 1" in text
     assert main(["convert", str(out), str(tmp_path / "back.sidl")]) == 0  # and it plays
+
+
+def test_the_filter_is_chosen_by_ear():
+    """A duet played through a dark low-pass is transcribed with the low-pass on; played dry,
+    with it off (the chooser renders each setting and keeps the one that sounds closest)."""
+    from sidlang.fit.tunefilter import with_filter
+
+    dry = sidlang.parse(DUET)
+    dark = with_filter(dry, 0x180, 3)
+    for tune, on in ((dark, True), (dry, False)):
+        x = render(tune, RenderOptions(rate=44100)).astype(np.float64).ravel() / 32768
+        got = transcribe(x, 44100, TranscribeOptions(voices=2))
+        assert got.meta["filter"].startswith("low-pass") == on, got.meta["filter"]
