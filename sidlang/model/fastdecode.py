@@ -26,6 +26,8 @@ import math
 import numpy as np
 import torch
 
+from sidlang.model.rope import rope_table
+
 
 class FastDecoder:
     """The weights of one ``SidModel``, rearranged for single-token steps (see the module doc)."""
@@ -171,9 +173,7 @@ class FastDecoder:
     def _rope_rows(self, pos: int) -> tuple[np.ndarray, np.ndarray]:
         """cos and signed sin (D,) of position ``pos``, from the model's own table."""
         if pos >= len(self._rope[0]):
-            from sidlang.model.network import _rope_table
-
-            cos, sin = _rope_table(self.D, pos + 1, "cpu")
+            cos, sin = rope_table(self.D, pos + 1, "cpu")
             self._rope = cos.numpy().astype(np.float32), sin.numpy().astype(np.float32)
         return self._rope[0][pos], self._rope[1][pos]
 

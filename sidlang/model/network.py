@@ -30,6 +30,7 @@ from sidlang.errors import SidlangError
 from sidlang.frames import N_WRITABLE as N_REGS_STATE
 from sidlang.model.cache import WEIGHT as CACHE_WEIGHT
 from sidlang.model.cache import for_prompt, mix
+from sidlang.model.rope import rope_table, rotate
 from sidlang.model.tokenizer import (
     AGAIN,
     BOS,
@@ -41,6 +42,7 @@ from sidlang.model.tokenizer import (
     TokenizerConfig,
     TokenState,
 )
+from sidlang.registers import VOICE_STRIDE, VOICES
 from sidlang.tune import Tune
 
 BUNDLED = Path(__file__).resolve().parent / "weights" / "sidlang-small.safetensors"
@@ -69,38 +71,6 @@ class ModelConfig:
     def tiny(cls) -> ModelConfig:
         """A model that trains for a few steps in seconds: for tests and smoke runs."""
         return cls(block_size=64, n_layer=2, n_head=2, n_embd=32)
-
-
-_ROPE: dict[tuple, tuple[torch.Tensor, torch.Tensor]] = {}
-
-
-def _rope_table(d: int, n: int, device) -> tuple[torch.Tensor, torch.Tensor]:
-    """cos and signed sin (N, D) for positions 0…N-1, grown by doubling and kept between calls."""
-    key = (d, str(device))
-    if key not in _ROPE or len(_ROPE[key][0]) < n:
-        size = max(n, 2 * len(_ROPE[key][0]) if key in _ROPE else 1024)
-        # Built as ordinary tensors even during generation, so training may use them later.
-        with torch.inference_mode(False), torch.no_grad():
-            _ROPE[key] = _angles(d, size, device)
-    return _ROPE[key]
-
-
-def _angles(d: int, size: int, device) -> tuple[torch.Tensor, torch.Tensor]:
-    freq = 10000.0 ** (-torch.arange(0, d, 2, device=device, dtype=torch.float32) / d)  # (D/2,)
-    ang = torch.arange(size, device=device, dtype=torch.float32)[:, None] * freq[None, :]  # (N, D/2)
-    cos, sin = ang.cos(), ang.sin()
-    # Each angle twice, once per channel of its pair; sin negated for the pair's first channel.
-    return cos.repeat_interleave(2, dim=-1), torch.stack((-sin, sin), dim=-1).flatten(-2)  # (N, D)
-
-
-def _rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    """Rotate pairs of channels of ``x`` (…, D) by the angles of ``_rope_table`` rows (broadcast to x).
-
-    ``(x1, x2)`` becomes ``(x1 cos - x2 sin, x2 cos + x1 sin)``: ``x`` times cos plus ``x`` with
-    each pair swapped times the signed sin, four element-wise ops and no gather.
-    """
-    swapped = x.unflatten(-1, (-1, 2)).flip(-1).flatten(-2)  # (x2, x1) per pair
-    return x * cos + swapped * sin
 
 
 def _extend(cache: dict, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -160,7 +130,7 @@ class Attention(nn.Module):
         B, T, C = x.shape
         H = self.n_head
         qkv = self.qkv(x).view(B, T, 3, H, C // H)
-        qk = _rope(qkv[:, :, :2], *rope)  # q and k rotated together: (B, T, 2, H, D)
+        qk = rotate(qkv[:, :, :2], *rope)  # q and k rotated together: (B, T, 2, H, D)
         q, k, v = qk[:, :, 0].transpose(1, 2), qk[:, :, 1].transpose(1, 2), qkv[:, :, 2].transpose(1, 2)
         causal, mask, fresh = True, None, cache is None or "kv" not in cache
         if cache is not None:
@@ -244,7 +214,7 @@ class SidModel(nn.Module):
         final LayerNorm with ``final_norm`` False)."""
         B, T = idx.shape
         x = self.drop(self.wte(idx))  # (B, T, C)
-        cos, sin = _rope_table(self.cfg.n_embd // self.cfg.n_head, start + T, idx.device)
+        cos, sin = rope_table(self.cfg.n_embd // self.cfg.n_head, start + T, idx.device)
         # (T, 1, 1, D): broadcast over batch, q/k and heads
         rope = (cos[start : start + T, None, None].to(x.dtype), sin[start : start + T, None, None].to(x.dtype))
         for i, block in enumerate(self.blocks):
@@ -547,7 +517,7 @@ def continue_tune(tune: Tune, frames: int, *, start: int | None = None, temperat
         for i in range(start, start + frames):
             a, b = (int(fr.bounds[i]), int(fr.bounds[i + 1])) if i < n else (0, 0)
             forced.append([(int(c), int(r), int(x)) for c, r, x in zip(w["chip"][a:b], w["reg"][a:b], w["val"][a:b])
-                           if r < 21 and r // 7 in groups])
+                           if r < VOICES * VOICE_STRIDE and r // VOICE_STRIDE in groups])
     first = len(st.writes)
     generate(net, tok, st, context, frames, Sampling(temperature, top_k, top_p, seed, cache=cache), forced)
     new = writes_to_tune(st.writes[first:], frames, h)
