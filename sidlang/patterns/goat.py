@@ -261,8 +261,13 @@ class _Converter:
     def pattern(self, p, instrument: int | None = None) -> Pattern:
         """The rows of a pattern. GoatTracker stops a running slide or vibrato on a row with no
         command and plays the instrument's vibrato there; ours goes on until a new note, so such
-        rows get the stop (``up:0``, ``vib:1,0``) or the instrument's vibrato as their effect."""
+        rows get the stop (``up:0``, ``vib:1,0``) or the instrument's vibrato as their effect.
+
+        An instrument on a row without a note only tells GoatTracker's player what the next note
+        plays (the running tables go on); ours would switch tables mid-note, so the number moves
+        to the pattern's next note (and is dropped if none follows)."""
         rows: list[Row] = []
+        pending = None  # an instrument named on a row without a note waits for the next note
         active = self.pattern_start
         vib_at, inst_vib = -1, None
         for i, r in enumerate(p.rows[:MAX_ROWS]):
@@ -290,7 +295,12 @@ class _Converter:
                 active = "slide"
             elif cmd == 4:
                 active = "vib"
-            rows.append(Row(row.note, row.instrument, effect))
+            number = row.instrument
+            if row.note is None or row.note == GATE_OFF:
+                pending, number = number or pending, None
+            else:
+                number, pending = number or pending, None
+            rows.append(Row(row.note, number, effect))
         return Pattern(rows or [Row()])
 
     def instrument_vibrato(self, number: int | None, note: int) -> tuple[Effect, int] | None:

@@ -74,6 +74,15 @@ def test_the_mapping_of_a_small_song():
     assert parse(dump(s)) == s
 
 
+def test_an_instrument_without_a_note_moves_to_the_next_note():
+    import pygoattracker as gt
+
+    song = _tiny_song()
+    song.patterns = [gt.Pattern([gt.Row(instrument=1), gt.Row(), gt.Row(note=0x60 + 24), gt.Row(instrument=1)])]
+    rows = song_from_goat(song).patterns[0].rows
+    assert [r.instrument for r in rows] == [None, None, 1, None]
+
+
 @needs_examples
 def test_convert_sng_to_sidp_and_to_sidl(tmp_path):
     src = EXAMPLES / "consultant.sng"
