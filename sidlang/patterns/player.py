@@ -261,6 +261,8 @@ class _Player:
         if frame == voice.hr_at:
             voice.gate, voice.ad, voice.sr = False, voice.hr_inst.hr_ad, voice.hr_inst.hr_sr
         if inst.wave and voice.note is not None:
+            if voice.wpos >= len(inst.wave):  # a row changed to an instrument with a shorter table
+                voice.wpos = len(inst.wave) - 1
             step = inst.wave[voice.wpos]
             if step.wave is not None:
                 voice.wave = step.wave

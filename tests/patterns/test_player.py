@@ -230,3 +230,33 @@ def test_hard_restart_takes_the_next_notes_instrument():
     per = frames(play(song("pattern 0\n  C-4 01\n  D-4 02\n", instruments=other)))
     assert per[3] == [(5, 0x0F), (6, 0x0E), (4, 0x40)]
     assert per[6][-3:] == [(5, 0x11), (6, 0x22), (4, 0x21)]
+
+
+def test_an_instrument_change_without_a_note_keeps_the_wave_table_in_range():
+    """A row that switches to an instrument with a shorter wave table, with no new note, once
+    read past that table's end (IndexError): the table holds at its last step instead."""
+    from sidlang.patterns import play
+    from sidlang.patterns.parse import parse
+
+    song = parse("""# sidp 1
+instr 1
+  wave noise +0
+  wave pulse +0
+  wave saw +0
+  wave tri +0
+instr 2
+  wave pulse +0
+
+pattern 0
+  C-4 01
+  ---
+  ---
+  --- 02
+  ---
+
+subtune 1
+  tempo 1
+  v1 0
+""")
+    tune = play(song)
+    assert len(tune.frames) > 5
