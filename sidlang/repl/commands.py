@@ -22,8 +22,8 @@ from sidlang.cli.continue_ import MAX_NEW_FRAMES
 from sidlang.errors import UsageError, needs_model_extra
 from sidlang.tune import MAX_FRAMES, Tune
 
-from . import listen, views
-from .args import Arg, ArgError, parse_args, split_words
+from . import listen, patternview, views
+from .args import Arg, ArgError, parse_args, parse_pitch, split_words
 from .session import Session
 
 
@@ -59,7 +59,16 @@ class Command:
         return " ".join(parts + [f"[{f}]" for f in self.flags])
 
     def parse(self, words: list[str]) -> dict:
-        return parse_args(self.name, self.args, self.flags, self.usage, words, {"command": _command_name})
+        args, rest = self.args, None
+        if args and args[-1].kind == "text":  # the rest of the line, whole: a pattern row
+            args, rest = args[:-1], args[-1]
+            words, tail = words[:len(args)], words[len(args):]
+        out = parse_args(self.name, args, self.flags, self.usage, words, _CHOICES)
+        if rest is not None:
+            if not tail and not rest.optional:
+                raise ArgError(f"{self.name} needs {rest.name}", len(words) + 1, f"usage: {self.usage}")
+            out[rest.name] = _row_text(" ".join(tail), len(words) + 1) if tail else rest.default
+        return out
 
 
 #: The most writes a tune may have after an edit that copies frames (``loop``): 16 M writes
@@ -105,6 +114,16 @@ def _command_name(word: str) -> str:
     if word not in BY_NAME:
         raise ValueError(f"no command {word!r}")
     return BY_NAME[word].name
+
+
+def _row_text(text: str, first: int) -> str:
+    """A pattern row's syntax checked at the prompt (the cursor goes to the bad word)."""
+    try:
+        patternview.parse_row(text)
+    except patternview.PatternError as e:
+        word = first + text[:e.column - 1].count(" ")
+        raise ArgError(e.message, word, e.hint) from None
+    return text
 
 
 def _exists(path: str, force: bool, own: str | None = None) -> None:
@@ -186,6 +205,35 @@ def cmd_state(ctx: Context, a: dict) -> None:
     if chip >= ctx.tune.header.chips:
         raise UsageError(f"the tune has {ctx.tune.header.chips} SID(s)")
     ctx.console.print(views.state_table(ctx.tune, a["N"], chip))
+
+
+def cmd_patterns(ctx: Context, a: dict) -> None:
+    song = patternview.song_of(ctx.tune, ctx.session.path)
+    ctx.console.print(patternview.patterns_view(song, patternview.subtune(ctx.tune), a["P"]))
+
+
+def _replay(ctx: Context, song, label: str) -> None:
+    with ctx.console.status("playing the song …"):
+        new = patternview.replayed(ctx.tune, song)
+    if new == ctx.tune:  # undo records frames: a song edit that plays the same is not kept
+        ctx.console.print(f"{label}: the frames are the same (no orderlist plays it here), so nothing was kept",
+                          style="dim", markup=False)
+        return
+    do(ctx, new, label)
+
+
+def cmd_row(ctx: Context, a: dict) -> None:
+    song = patternview.song_of(ctx.tune, ctx.session.path)
+    try:
+        row = patternview.parse_row(a["TEXT"], song)
+    except patternview.PatternError as e:
+        raise UsageError(f"row {a['P']} {a['R']}: {e.message}" + (f" — {e.hint}" if e.hint else "")) from None
+    _replay(ctx, patternview.with_row(song, a["P"], a["R"], row), f"row {a['P']} {a['R']} {a['TEXT']}")
+
+
+def cmd_ptranspose(ctx: Context, a: dict) -> None:
+    song = patternview.song_of(ctx.tune, ctx.session.path)
+    _replay(ctx, patternview.transposed(song, a["P"], a["N"]), f"ptranspose pattern {a['P']} {a['N']:+d}")
 
 
 # -- transforms ------------------------------------------------------------------------------
@@ -338,6 +386,7 @@ def cmd_quit(ctx: Context, a: dict) -> None:
 
 
 R = Arg("RANGE", "range", True)
+P = Arg("P", "pattern")
 COMMANDS: tuple[Command, ...] = (
     Command("load", (Arg("FILE", "file"),), "read a tune in any format (undo brings the old one back)",
             ("load song.sidl", "load dump.vice", 'load "my song.sid"'), cmd_load),
@@ -352,6 +401,21 @@ COMMANDS: tuple[Command, ...] = (
     Command("info", (), "header, length, writes and voices", ("info", "info sid"), cmd_info, ("sid",)),
     Command("state", (Arg("N", "frame"), Arg("SID", "chip", True)), "every register after frame N, by field",
             ("state 0", "state 120 s2"), cmd_state),
+    Command("patterns", (Arg("P", "pattern", True),),
+            "a pattern song as a tracker: orderlists and the rows of pattern P (default: each voice's first)",
+            ("patterns", "patterns 3"), cmd_patterns,
+            detail="For a tune read from a .sidp or .sng. Without P the first pattern of each voice's "
+            "orderlist stands side by side: row number, then per voice note, instrument and effect."),
+    Command("row", (P, Arg("R", "row"), Arg("TEXT", "text")),
+            "replace row R of pattern P with a row of pattern text, then re-play the song",
+            ("row 0 4 E-5 01 vib:2,24", "row 0 1 ---", "row 1 7 === --"), cmd_row,
+            detail="The row is NOTE [INSTR] [EFFECT] as in a .sidp (docs/patterns.md); row R one past "
+            "the last adds a row. The song is played again into the frames (undo takes it back); "
+            "frame edits made since the song was read are replaced by what it plays."),
+    Command("ptranspose", (P, Arg("N", "semitones")),
+            "move every note of pattern P by N semitones, then re-play the song",
+            ("ptranspose 0 12", "ptranspose 3 -5"), cmd_ptranspose,
+            detail="Every note must stay within C-0–B-7; other voices playing the pattern change too."),
     Command("transpose", (Arg("N|Nc", "pitch"), Arg("VOICES", "voices", True)),
             "shift pitch by semitones or cents (50c), all voices or those named",
             ("transpose 12", "transpose -3 v2", "transpose 25c v1 v3"), cmd_transpose,
@@ -414,6 +478,18 @@ COMMANDS: tuple[Command, ...] = (
     Command("quit", (), "leave (asks first when there are unsaved changes); Ctrl-D too", ("quit",), cmd_quit),
 )
 BY_NAME: dict[str, Command] = {c.name: c for c in COMMANDS}
+
+
+def _semitones(word: str) -> int:
+    n, cents = parse_pitch(word)
+    if cents:
+        raise ValueError(f"whole semitones (12, -3) expected, got {word!r}")
+    return n
+
+
+#: Argument kinds only the REPL's commands take (the rest are :data:`~sidlang.repl.args.PARSERS`).
+_CHOICES = {"command": _command_name, "pattern": patternview.pattern_number, "row": patternview.row_number,
+            "semitones": _semitones}
 BY_NAME["exit"] = BY_NAME["quit"]
 
 
