@@ -402,7 +402,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("state", (Arg("N", "frame"), Arg("SID", "chip", True)), "every register after frame N, by field",
             ("state 0", "state 120 s2"), cmd_state),
     Command("patterns", (Arg("P", "pattern", True),),
-            "a pattern song as a tracker: orderlists and the rows of pattern P (default: each voice's first)",
+            "a .sidp/.sng song as a tracker: orderlists, rows of pattern P (or each voice's first)",
             ("patterns", "patterns 3"), cmd_patterns,
             detail="For a tune read from a .sidp or .sng. Without P the first pattern of each voice's "
             "orderlist stands side by side: row number, then per voice note, instrument and effect."),

@@ -27,7 +27,7 @@ from sidlang.tune import Tune
 
 NO_PATTERNS = "this tune has no patterns: open a .sidp or .sng file"
 VOICE_COLOURS = ("red", "green", "blue")
-_cache: dict[tuple[str, float, int], Song | None] = {}  # (path, mtime, id(writes)) -> the song read
+_cache: dict[str, object] = {}  #: the .sidp last read: its (path, mtime), the writes it matched, its song
 
 
 def subtune(tune: Tune) -> int:
@@ -42,11 +42,11 @@ def song_of(tune: Tune, path: str | None) -> Song:
         return song
     if path is None or not path.endswith(".sidp") or not Path(path).is_file():
         raise UsageError(NO_PATTERNS)
-    key = (path, Path(path).stat().st_mtime, id(tune.writes))
-    if key not in _cache:
-        _cache.clear()  # one entry: the session's file as it is now
-        _cache[key] = _read_matching(tune, path)
-    song = _cache[key]
+    key = (path, Path(path).stat().st_mtime)
+    if _cache.get("key") != key or _cache.get("writes") is not tune.writes:
+        # One entry, holding the writes it was checked against (an id could be reused).
+        _cache.update(key=key, writes=tune.writes, song=_read_matching(tune, path))
+    song = _cache["song"]
     if song is None:
         raise UsageError(f"the frames are no longer what {path} plays (edited since it was read): "
                          f"'load {path}' to edit its patterns")
@@ -211,4 +211,7 @@ def patterns_view(song: Song, sub: int, number: int | None = None) -> Group:
             first = order.entries[0].pattern if order and order.entries else None
             title = f"v{v + 1}: pattern {first}" if first is not None else f"v{v + 1}: (silent)"
             columns.append((title, VOICE_COLOURS[v % 3], song.patterns.get(first)))
-    return Group(head, orderlists(song, sub), Text(""), _rows_table(columns))
+    names = Text("instruments: ", style="dim")
+    names.append(", ".join(f"{n:02d} {i.name}".rstrip() for n, i in sorted(song.instruments.items())) or "none",
+                 style="cyan")
+    return Group(head, orderlists(song, sub), names, Text(""), _rows_table(columns))
