@@ -118,3 +118,20 @@ def test_a_sng_song_is_shown_and_edited(typist):
     assert "v1: pattern" in typist.printed
     assert "✓ ptranspose pattern 0 +1" in typist.printed
     assert repl.session.tune.meta["patterns"] is not None
+
+
+def test_row_syntax_is_checked_at_the_prompt_on_the_word_that_is_wrong():
+    from sidlang.repl.commands import ArgError, check
+
+    assert check("row 0 4 --- --")[1] == {"P": 0, "R": 4, "TEXT": "--- --"}  # not taken for options
+    for line, word in [("row 0 4 X-5", 3), ("row 0 4 C-5 01 upp:3", 5), ("row 0 4 C-5 1x", 4),
+                       ("row 0 4 C-5 01 up:3 x", 6), ("row 0 4", 3), ("row 256 0 C-4", 1), ("ptranspose 0 5c", 2)]:
+        with pytest.raises(ArgError) as e:
+            check(line)
+        assert e.value.word == word, line
+
+
+def test_an_edit_that_plays_the_same_frames_is_not_kept(typist):
+    repl = typist.run("row 0 0 C-5 01", "quit", path=SONG)
+    assert "the frames are the same" in typist.printed
+    assert len(repl.session.undo_stack) == 1
