@@ -51,8 +51,10 @@ def pieces(limit: int, max_bytes: int = 40_000) -> list[Path]:
     # music21's MIDI translation takes minutes for a whole string quartet; the size cap keeps
     # the mix to songs, madrigals and movements of a few pages
     other = sorted(
-        p for p in root.rglob("*")
-        if p.suffix in (".mxl", ".xml", ".krn", ".musicxml") and "bach" not in p.parts
+        p
+        for p in root.rglob("*")
+        if p.suffix in (".mxl", ".xml", ".krn", ".musicxml")
+        and "bach" not in p.parts
         and p.stat().st_size <= max_bytes
     )
     mixed = [p for trio in itertools.zip_longest(chorales, folk, other) for p in trio if p is not None]
@@ -82,7 +84,9 @@ def measure(path: Path, style_name: str) -> dict:
     return {
         "collection": collection(path),
         "kept": melody_kept(ref, tune, plan.roles.get("melody", style.melody.voice), style.melody.transpose),
-        "kept_base": melody_kept(ref, base, naive.roles.get("melody", style.melody.voice), style.melody.transpose),
+        "kept_base": melody_kept(
+            ref, base, naive.roles.get("melody", style.melody.voice), style.melody.transpose
+        ),
         "pcs": cosine(source, tune_pitch_classes(tune)),
         "pcs_base": cosine(source, tune_pitch_classes(base)),
         "parts": len(parts),
@@ -108,8 +112,10 @@ def main() -> None:
             continue
         rows.append(row)
         if args.verbose:
-            print(f"{path.name:40s} parts={row['parts']:2d} kept={row['kept']:.3f} "
-                  f"pcs={row['pcs']:.3f} ({row['seconds_all']:.2f} s)")
+            print(
+                f"{path.name:40s} parts={row['parts']:2d} kept={row['kept']:.3f} "
+                f"pcs={row['pcs']:.3f} ({row['seconds_all']:.2f} s)"
+            )
     if not rows:
         raise SystemExit("no piece could be measured")
 
@@ -117,20 +123,28 @@ def main() -> None:
         return float(np.mean([r[key] for r in sel]))
 
     print(f"pieces: {len(rows)} measured, {len(failed)} failed; style {args.style}")
-    print(f"{'collection':16s} {'n':>4s} {'melody kept':>12s} {'(baseline)':>11s} {'pc cosine':>10s} {'(baseline)':>11s}")
+    print(
+        f"{'collection':16s} {'n':>4s} {'melody kept':>12s} {'(baseline)':>11s} {'pc cosine':>10s} {'(baseline)':>11s}"
+    )
     groups = sorted({r["collection"] for r in rows})
     for g in [*groups, "all"]:
         sel = rows if g == "all" else [r for r in rows if r["collection"] == g]
-        print(f"{g:16s} {len(sel):4d} {mean('kept', sel):12.3f} {mean('kept_base', sel):11.3f} "
-              f"{mean('pcs', sel):10.3f} {mean('pcs_base', sel):11.3f}")
+        print(
+            f"{g:16s} {len(sel):4d} {mean('kept', sel):12.3f} {mean('kept_base', sel):11.3f} "
+            f"{mean('pcs', sel):10.3f} {mean('pcs_base', sel):11.3f}"
+        )
     good = sum(r["kept"] >= 0.95 for r in rows) / len(rows)
     print(f"melody kept: mean {mean('kept'):.3f} (goal >= 0.95), pieces at >= 95%: {good:.1%}")
-    print(f"pitch-class similarity: mean {mean('pcs'):.3f}, first-three-parts baseline {mean('pcs_base'):.3f} "
-          f"(ratio {mean('pcs') / mean('pcs_base'):.3f})")
+    print(
+        f"pitch-class similarity: mean {mean('pcs'):.3f}, first-three-parts baseline {mean('pcs_base'):.3f} "
+        f"(ratio {mean('pcs') / mean('pcs_base'):.3f})"
+    )
     total_all = sum(r["seconds_all"] for r in rows)
     total_own = sum(r["seconds_own"] for r in rows)
-    print(f"speed: {len(rows) / total_all:.2f} pieces/s with music21's MIDI translation, "
-          f"{len(rows) / total_own:.2f} pieces/s for the arranger itself")
+    print(
+        f"speed: {len(rows) / total_all:.2f} pieces/s with music21's MIDI translation, "
+        f"{len(rows) / total_own:.2f} pieces/s for the arranger itself"
+    )
     for name, why in failed[:10]:
         print(f"failed: {name}: {why}")
 

@@ -41,7 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("files", nargs="*", help="tunes to score (default: the held-out tunes under --real)")
     ap.add_argument("--real", default="data/real", help="folder made by 'sidlang corpus gather'")
-    ap.add_argument("--model", action="append", default=[], metavar="NAME=PATH", help="weights to score; may repeat")
+    ap.add_argument(
+        "--model", action="append", default=[], metavar="NAME=PATH", help="weights to score; may repeat"
+    )
     ap.add_argument("--seconds", type=float, default=60.0, help="length played from .sid files")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     args = ap.parse_args(argv)
@@ -54,25 +56,41 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for name, path in models:
         t0 = time.perf_counter()
-        r = evaluate(load_model(path), None, tunes, names=[f.stem for f in files], samples=0,
-                     log=lambda line: print("  " + line, file=sys.stderr))
+        r = evaluate(
+            load_model(path),
+            None,
+            tunes,
+            names=[f.stem for f in files],
+            samples=0,
+            log=lambda line: print("  " + line, file=sys.stderr),
+        )
         rows.append({**r, "model": name, "weights": path, "seconds": round(time.perf_counter() - t0, 1)})
         print(f"{name}: ppl {r['model_ppl']:.3f}, accuracy {r['accuracy']:.3f}", file=sys.stderr)
     if args.json:
         print(json.dumps(rows))
         return 0
     base = rows[0]
-    print(f"{len(files)} held-out real tunes, {base['tokens']} tokens scored (second halves, first halves as context)")
+    print(
+        f"{len(files)} held-out real tunes, {base['tokens']} tokens scored (second halves, first halves as context)"
+    )
     print(f"{'model':32} {'perplexity':>11} {'accuracy':>9} {'/ best baseline':>16}")
     for r in rows:
-        print(f"{r['model']:32} {r['model_ppl']:11.3f} {r['accuracy']:9.3f} {r['ratio_to_best_baseline']:16.3f}")
-        print(f"{'  with the tune memory':32} {r['model_cache_ppl']:11.3f} {'':9} "
-              f"{r['cache_ratio_to_best_baseline']:16.3f}")
-    print(f"{'baseline: first-half n-gram':32} {base['context_ngram_ppl']:11.3f}   (order {base['context_ngram_order']})")
+        print(
+            f"{r['model']:32} {r['model_ppl']:11.3f} {r['accuracy']:9.3f} {r['ratio_to_best_baseline']:16.3f}"
+        )
+        print(
+            f"{'  with the tune memory':32} {r['model_cache_ppl']:11.3f} {'':9} "
+            f"{r['cache_ratio_to_best_baseline']:16.3f}"
+        )
+    print(
+        f"{'baseline: first-half n-gram':32} {base['context_ngram_ppl']:11.3f}   (order {base['context_ngram_order']})"
+    )
     print(f"{'baseline: repeat the last bar':32} {base['repeat_ppl']:11.3f}")
     print(f"{'baseline: first-half unigram':32} {base['unigram_ppl']:11.3f}")
     best = min(r["ratio_to_best_baseline"] for r in rows)
-    print(f"goal: perplexity <= 0.7x the best baseline: {'met' if best <= 0.7 else 'NOT met'} (best {best:.3f}x)")
+    print(
+        f"goal: perplexity <= 0.7x the best baseline: {'met' if best <= 0.7 else 'NOT met'} (best {best:.3f}x)"
+    )
     print("per tune (perplexity):")
     names = [p["name"] for p in base["per_tune"]]
     print(f"  {'tune':26}" + "".join(f"{r['model'][:14]:>15}" for r in rows) + f"{'n-gram':>9}{'repeat':>9}")

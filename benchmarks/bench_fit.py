@@ -50,12 +50,28 @@ EXPORTS = Path(__file__).resolve().parents[1] / ".." / "shared" / "testdata" / "
 RATE = 44100
 
 NOTES = {
-    "pulse pluck": Patch(wave="pulse", pw=0x400, a=0, d=9, s=0, r=0, gate=40, freq=note_to_reg(60, 0, PAL_HZ)),
+    "pulse pluck": Patch(
+        wave="pulse", pw=0x400, a=0, d=9, s=0, r=0, gate=40, freq=note_to_reg(60, 0, PAL_HZ)
+    ),
     "saw lead": Patch(wave="saw", a=1, d=8, s=6, r=5, gate=30, freq=note_to_reg(65, 0, PAL_HZ)),
-    "filtered pulse": Patch(wave="pulse", pw=0x300, pw_sweep=20, a=0, d=6, s=10, r=8, gate=40,
-                            freq=note_to_reg(50, 0, PAL_HZ), mode="lp", cut=0x300, res=8, cut_sweep=6),
-    "triangle vibrato": Patch(wave="tri", a=2, d=4, s=12, r=6, gate=35, freq=note_to_reg(72, 0, PAL_HZ),
-                              vib_depth=60, vib_period=8),
+    "filtered pulse": Patch(
+        wave="pulse",
+        pw=0x300,
+        pw_sweep=20,
+        a=0,
+        d=6,
+        s=10,
+        r=8,
+        gate=40,
+        freq=note_to_reg(50, 0, PAL_HZ),
+        mode="lp",
+        cut=0x300,
+        res=8,
+        cut_sweep=6,
+    ),
+    "triangle vibrato": Patch(
+        wave="tri", a=2, d=4, s=12, r=6, gate=35, freq=note_to_reg(72, 0, PAL_HZ), vib_depth=60, vib_period=8
+    ),
     "noise hit": Patch(wave="noise", a=0, d=7, s=0, r=0, gate=5, freq=0x3000),
 }
 
@@ -66,9 +82,13 @@ def mono(x: np.ndarray) -> np.ndarray:
 
 
 def bench_tunes(paths: list[Path], seconds: float) -> None:
-    print(f"transcription round trip, {seconds:.0f} s each: band correlation at lag 0 "
-          "(baseline: pitch tracking alone, fixed pulse patch)")
-    print(f"{'tune':24s} {'sidlang':>8s} {'baseline':>9s} {'ratio':>6s} {'s/s':>6s} {'notes':>6s} {'+-1 scale':>10s}")
+    print(
+        f"transcription round trip, {seconds:.0f} s each: band correlation at lag 0 "
+        "(baseline: pitch tracking alone, fixed pulse patch)"
+    )
+    print(
+        f"{'tune':24s} {'sidlang':>8s} {'baseline':>9s} {'ratio':>6s} {'s/s':>6s} {'notes':>6s} {'+-1 scale':>10s}"
+    )
     ours, base, speed, unit = [], [], [], []
     for path in paths:
         tune = sidlang.load(path, seconds=seconds)
@@ -83,23 +103,34 @@ def bench_tunes(paths: list[Path], seconds: float) -> None:
             # Scored on the renderer's own 16-bit scale, as bench_sid and the reference tests score
             # (band power has a floor of 1e-3: on a +-1 scale it hides the quiet bands; that
             # figure is printed beside, as earlier runs reported it)
-            row[timbre] = (score_at(y * 32768, x * 32768, RATE), took, got.meta.get("notes", 0),
-                           score_at(y, x, RATE))
+            row[timbre] = (
+                score_at(y * 32768, x * 32768, RATE),
+                took,
+                got.meta.get("notes", 0),
+                score_at(y, x, RATE),
+            )
         ours.append(row[True][0])
         base.append(row[False][0])
         speed.append(row[True][1] / seconds)
         unit.append(row[True][3])
-        print(f"{path.stem[:24]:24s} {row[True][0]:8.3f} {row[False][0]:9.3f} {row[True][0] / row[False][0]:6.2f} "
-              f"{row[True][1] / seconds:6.3f} {row[True][2]:6d} {row[True][3]:10.3f}", flush=True)
+        print(
+            f"{path.stem[:24]:24s} {row[True][0]:8.3f} {row[False][0]:9.3f} {row[True][0] / row[False][0]:6.2f} "
+            f"{row[True][1] / seconds:6.3f} {row[True][2]:6d} {row[True][3]:10.3f}",
+            flush=True,
+        )
     if ours:
-        print(f"{'median':24s} {statistics.median(ours):8.3f} {statistics.median(base):9.3f} "
-              f"{statistics.median(ours) / statistics.median(base):6.2f} {statistics.median(speed):6.3f}"
-              f"        {statistics.median(unit):10.3f}   goal: median >= 0.9; s/s < 2")
+        print(
+            f"{'median':24s} {statistics.median(ours):8.3f} {statistics.median(base):9.3f} "
+            f"{statistics.median(ours) / statistics.median(base):6.2f} {statistics.median(speed):6.3f}"
+            f"        {statistics.median(unit):10.3f}   goal: median >= 0.9; s/s < 2"
+        )
 
 
 def bench_notes() -> None:
     print("\nsingle notes fitted back: band correlation of the fitted render (baseline: the first guess)")
-    print(f"{'note':18s} {'sidlang':>8s} {'baseline':>9s} {'loss':>6s} {'renders':>8s} {'seconds':>8s} {'+-1 scale':>10s}")
+    print(
+        f"{'note':18s} {'sidlang':>8s} {'baseline':>9s} {'loss':>6s} {'renders':>8s} {'seconds':>8s} {'+-1 scale':>10s}"
+    )
     scores = []
     for name, patch in NOTES.items():
         n = 60
@@ -110,8 +141,11 @@ def bench_notes() -> None:
         g = render_frames(first.frames(n), rate=RATE)
         s, b = score_at(y * 32768, x * 32768, RATE), score_at(g * 32768, x * 32768, RATE)  # 16-bit scale
         scores.append(s)
-        print(f"{name:18s} {s:8.3f} {b:9.3f} {result.loss:6.3f} {result.renders:8d} {result.seconds:8.1f} "
-              f"{score_at(y, x, RATE):10.3f}", flush=True)
+        print(
+            f"{name:18s} {s:8.3f} {b:9.3f} {result.loss:6.3f} {result.renders:8d} {result.seconds:8.1f} "
+            f"{score_at(y, x, RATE):10.3f}",
+            flush=True,
+        )
     print(f"{'median':18s} {statistics.median(scores):8.3f}   goal: >= 0.95, under 10 s each")
 
 
@@ -121,11 +155,17 @@ def bench_audio(seconds: float) -> None:
         cases = []
         if shutil.which("espeak-ng"):
             wav = Path(tmp) / "speech.wav"
-            subprocess.run(["espeak-ng", "-w", str(wav), "Commodore sixty four sound interface device"], check=True)
+            subprocess.run(
+                ["espeak-ng", "-w", str(wav), "Commodore sixty four sound interface device"], check=True
+            )
             cases.append(("espeak-ng speech", wav))
         else:
             print("  espeak-ng not installed: speech skipped (apt-get install espeak-ng)")
-        font = next(iter(Path("/usr/share/sounds/sf2").glob("*.sf2")), None) if Path("/usr/share/sounds/sf2").is_dir() else None
+        font = (
+            next(iter(Path("/usr/share/sounds/sf2").glob("*.sf2")), None)
+            if Path("/usr/share/sounds/sf2").is_dir()
+            else None
+        )
         if shutil.which("fluidsynth") and font:
             mid = Path(tmp) / "scale.mid"
             import mido
@@ -138,18 +178,25 @@ def bench_audio(seconds: float) -> None:
                 track.append(mido.Message("note_off", note=note, velocity=0, time=240))
             song.save(mid)
             wav = Path(tmp) / "scale.wav"
-            subprocess.run(["fluidsynth", "-ni", "-F", str(wav), "-r", str(RATE), str(font), str(mid)],
-                           check=True, capture_output=True)
+            subprocess.run(
+                ["fluidsynth", "-ni", "-F", str(wav), "-r", str(RATE), str(font), str(mid)],
+                check=True,
+                capture_output=True,
+            )
             cases.append(("fluidsynth GM scale", wav))
         else:
-            print("  fluidsynth or a GM soundfont not installed: MIDI skipped (apt-get install fluidsynth fluid-soundfont-gm)")
+            print(
+                "  fluidsynth or a GM soundfont not installed: MIDI skipped (apt-get install fluidsynth fluid-soundfont-gm)"
+            )
         for name, wav in cases:
             audio = read_audio(wav.read_bytes())
             got = transcribe(audio.samples, audio.rate, TranscribeOptions(seconds=seconds))
             y = mono(render(got, RenderOptions(rate=audio.rate)))
             ref = audio.samples[: len(y)]
-            print(f"  {name:22s} {score_at(y * 32768, ref * 32768, audio.rate):.3f} "
-                  f"(+-1 scale {score_at(y, ref, audio.rate):.3f}; {got.meta.get('notes', 0)} notes)")
+            print(
+                f"  {name:22s} {score_at(y * 32768, ref * 32768, audio.rate):.3f} "
+                f"(+-1 scale {score_at(y, ref, audio.rate):.3f}; {got.meta.get('notes', 0)} notes)"
+            )
 
 
 def main() -> None:
@@ -162,7 +209,9 @@ def main() -> None:
     args = ap.parse_args()
     if not args.notes_only:
         # a bare name is an export's: congabeat for ../shared/testdata/sid-wizard/sid-exports/congabeat.sid
-        paths = [t if t.exists() else EXPORTS / f"{t}.sid" for t in args.tunes] or sorted(EXPORTS.glob("*.sid"))
+        paths = [t if t.exists() else EXPORTS / f"{t}.sid" for t in args.tunes] or sorted(
+            EXPORTS.glob("*.sid")
+        )
         bench_tunes(paths, args.seconds)
     if not args.tunes_only:
         bench_notes()

@@ -38,7 +38,9 @@ from sidlang.testing import player_log
 from sidlang.text import dumps, parse
 from sidlang.transforms import slice_frames
 
-SHARED = __import__("pathlib").Path(__file__).resolve().parents[1] / ".." / "shared" / "testdata" / "sid-wizard"
+SHARED = (
+    __import__("pathlib").Path(__file__).resolve().parents[1] / ".." / "shared" / "testdata" / "sid-wizard"
+)
 DENSE = SHARED / "sid-exports" / "congabeat.sid"
 
 
@@ -49,13 +51,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--samples", type=int, default=100, help="continuations checked for validity")
     ap.add_argument("--sample-frames", type=int, default=16, help="frames per validity sample")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--runs", type=int, default=3, help="timed 500-frame continuations per decoder (seeds 0…)")
-    ap.add_argument("--prompt", help="tune to continue for the speed figure (default: congabeat.sid, its "
-                    "first 1000 frames)")
-    ap.add_argument("--context", nargs="*", metavar="FILE", help="real tunes whose visible context is measured "
-                    "(default: the SID-Wizard exports)")
-    ap.add_argument("--speed-only", action="store_true",
-                    help="skip perplexity, baselines and validity (the slow parts); time continuation only")
+    ap.add_argument(
+        "--runs", type=int, default=3, help="timed 500-frame continuations per decoder (seeds 0…)"
+    )
+    ap.add_argument(
+        "--prompt",
+        help="tune to continue for the speed figure (default: congabeat.sid, its first 1000 frames)",
+    )
+    ap.add_argument(
+        "--context",
+        nargs="*",
+        metavar="FILE",
+        help="real tunes whose visible context is measured (default: the SID-Wizard exports)",
+    )
+    ap.add_argument(
+        "--speed-only",
+        action="store_true",
+        help="skip perplexity, baselines and validity (the slow parts); time continuation only",
+    )
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     bundle = load_model(args.weights)
@@ -63,18 +76,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.corpus and not args.speed_only:
         r = evaluate(bundle, args.corpus, samples=0, max_tokens=100_000)
         print(f"held-out tokens {r['tokens']}: model ppl {r['model_ppl']:.3f}, accuracy {r['accuracy']:.3f}")
-        print(f"  unigram ppl {r['unigram_ppl']:.3f}, repeat-last-bar ppl {r['repeat_ppl']:.3f} "
-              f"(bar {r['repeat_bar_frames']} frames), best n-gram ppl {r['ngram_ppl']:.3f} "
-              f"(order {r['ngram_order']})")
-        print(f"  ratio model/n-gram {r['ratio_to_ngram']:.3f}  (goal <= 0.7: "
-              f"{'met' if r['ratio_to_ngram'] <= 0.7 else 'NOT met'})")
+        print(
+            f"  unigram ppl {r['unigram_ppl']:.3f}, repeat-last-bar ppl {r['repeat_ppl']:.3f} "
+            f"(bar {r['repeat_bar_frames']} frames), best n-gram ppl {r['ngram_ppl']:.3f} "
+            f"(order {r['ngram_order']})"
+        )
+        print(
+            f"  ratio model/n-gram {r['ratio_to_ngram']:.3f}  (goal <= 0.7: "
+            f"{'met' if r['ratio_to_ngram'] <= 0.7 else 'NOT met'})"
+        )
     if args.prompt or DENSE.exists():
         from sidlang.io import load
 
         path = args.prompt or str(DENSE)
         tune = load(path, seconds=25) if path.endswith(".sid") else load(path)
         prompt = slice_frames(tune, 0, min(1000, len(tune.frames)))
-        print(f"prompt: {path}, {len(prompt.frames)} frames, {len(prompt.writes) / len(prompt.frames):.1f} writes a frame")
+        print(
+            f"prompt: {path}, {len(prompt.frames)} frames, {len(prompt.writes) / len(prompt.frames):.1f} writes a frame"
+        )
     prompt = prompt or player_log(200, seed=1)  # without real tunes: a dense synthetic player log
     if not args.speed_only:
         context(bundle, args.context)
@@ -108,11 +127,15 @@ def context(bundle, files: list[str] | None) -> None:
         rows.append((f.rsplit("/", 1)[-1], len(toks) / len(tune.frames), seen, int(T / (every + 1)), every))
     seen = [r[2] for r in rows]
     for name, per, frames, base, writes in rows:
-        print(f"  {name:24} {writes:5.1f} writes/frame  {per:5.2f} tokens/frame  {frames:5d} frames in context "
-              f"(every write kept: {base})")
-    print(f"context: median {statistics.median(seen):.0f} frames of a real tune in the model's {T} tokens, "
-          f"least {min(seen)} (goal >= 400: {'met' if statistics.median(seen) >= 400 else 'NOT met'} at the median, "
-          f"{sum(x >= 400 for x in seen)}/{len(seen)} tunes)")
+        print(
+            f"  {name:24} {writes:5.1f} writes/frame  {per:5.2f} tokens/frame  {frames:5d} frames in context "
+            f"(every write kept: {base})"
+        )
+    print(
+        f"context: median {statistics.median(seen):.0f} frames of a real tune in the model's {T} tokens, "
+        f"least {min(seen)} (goal >= 400: {'met' if statistics.median(seen) >= 400 else 'NOT met'} at the median, "
+        f"{sum(x >= 400 for x in seen)}/{len(seen)} tunes)"
+    )
 
 
 def sounding_pitches(tune, voices: int = 3) -> np.ndarray:
@@ -164,10 +187,12 @@ def drift(bundle, corpus: str, pieces: int = 8, prompt: int = 200, frames: int =
         print("pitch drift: no test piece is long enough")
         return
     m, r = float(np.mean(model_share)), float(np.mean(real_share))
-    print(f"pitch drift: {100 * m:.1f}% of sounding voice-frames more than an octave outside the prompt's "
-          f"range ({len(model_share)} continuations of {frames} frames after {prompt}, temperature 0.9); "
-          f"the pieces' own next {frames} frames: {100 * r:.1f}%; continuations going over two octaves "
-          f"out: {far_out}/{len(model_share)}")
+    print(
+        f"pitch drift: {100 * m:.1f}% of sounding voice-frames more than an octave outside the prompt's "
+        f"range ({len(model_share)} continuations of {frames} frames after {prompt}, temperature 0.9); "
+        f"the pieces' own next {frames} frames: {100 * r:.1f}%; continuations going over two octaves "
+        f"out: {far_out}/{len(model_share)}"
+    )
 
 
 def validity(bundle, prompt, samples: int, frames: int) -> None:
@@ -177,8 +202,10 @@ def validity(bundle, prompt, samples: int, frames: int) -> None:
         start = 1 + (37 * i) % max(1, len(prompt.frames) - 1)
         out = continue_tune(prompt, frames, start=start, seed=i, model=bundle)
         valid += parse(dumps(out)) == out and len(out.frames) == start + frames
-    print(f"validity: {valid}/{samples} continuations of {frames} frames valid "
-          f"({time.perf_counter() - t0:.1f} s) (goal 100%: {'met' if valid == samples else 'NOT met'})")
+    print(
+        f"validity: {valid}/{samples} continuations of {frames} frames valid "
+        f"({time.perf_counter() - t0:.1f} s) (goal 100%: {'met' if valid == samples else 'NOT met'})"
+    )
 
 
 def speed(bundle, prompt, runs: int) -> None:
@@ -206,13 +233,17 @@ def speed(bundle, prompt, runs: int) -> None:
     for fast, name in ((False, "PyTorch forward (baseline)"), (True, "fast decoder")):
         t = times[fast]
         best = min(t)
-        print(f"continue 500 frames, {name}: best {best:.2f} s, median {statistics.median(t):.2f} s of {runs}, "
-              f"{tokens[t.index(best)]} tokens, {best / max(tokens[t.index(best)], 1) * 1000:.2f} ms/token")
+        print(
+            f"continue 500 frames, {name}: best {best:.2f} s, median {statistics.median(t):.2f} s of {runs}, "
+            f"{tokens[t.index(best)]} tokens, {best / max(tokens[t.index(best)], 1) * 1000:.2f} ms/token"
+        )
     best = min(times[True])
-    print(f"  speed-up {min(times[False]) / best:.2f}x (best), {statistics.median(times[False]) / statistics.median(times[True]):.2f}x "
-          f"(median); same tunes for {same}/{runs} seeds; once per process: decoder "
-          f"build {build * 1000:.0f} ms, first step {load:.2f} s "
-          f"({'the compiled step loaded' if dec.jit else 'NumPy step: no numba'})")
+    print(
+        f"  speed-up {min(times[False]) / best:.2f}x (best), {statistics.median(times[False]) / statistics.median(times[True]):.2f}x "
+        f"(median); same tunes for {same}/{runs} seeds; once per process: decoder "
+        f"build {build * 1000:.0f} ms, first step {load:.2f} s "
+        f"({'the compiled step loaded' if dec.jit else 'NumPy step: no numba'})"
+    )
     print(f"  goal <= 2 s: {'met' if best <= 2 else 'NOT met'}, ratio {best / 2:.2f}x")
 
 

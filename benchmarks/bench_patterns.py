@@ -64,8 +64,10 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     refs, ours = zip(*(renders(p, args.seconds) for p in paths))
     silence = np.zeros_like(refs[0]) + 1e-9 * np.random.default_rng(0).standard_normal(len(refs[0]))
-    print(f"GoatTracker examples through .sidp, {args.seconds:g} s each: band correlation "
-          f"with pygoattracker's playback (baselines: itself, silence, the next song)")
+    print(
+        f"GoatTracker examples through .sidp, {args.seconds:g} s each: band correlation "
+        f"with pygoattracker's playback (baselines: itself, silence, the next song)"
+    )
     print(f"{'song':16s} {'sidp@0':>7s} {'sidp':>6s} {'lag s':>6s} {'self':>5s} {'silent':>7s} {'other':>6s}")
     rows = []
     for i, p in enumerate(paths):
@@ -74,11 +76,15 @@ def main(argv: list[str] | None = None) -> int:
         best, lag = score(got, ref, RATE)
         other = score_at(refs[(i + 1) % len(refs)], ref, RATE)
         rows.append((at0, best, other))
-        print(f"{p.stem:16s} {at0:7.3f} {best:6.3f} {lag:6.2f} {score_at(ref, ref, RATE):5.2f} "
-              f"{score_at(silence, ref, RATE):7.3f} {other:6.3f}")
+        print(
+            f"{p.stem:16s} {at0:7.3f} {best:6.3f} {lag:6.2f} {score_at(ref, ref, RATE):5.2f} "
+            f"{score_at(silence, ref, RATE):7.3f} {other:6.3f}"
+        )
     a = np.array(rows)
-    print(f"{'mean':16s} {a[:, 0].mean():7.3f} {a[:, 1].mean():6.3f} {'':6s} {'1.00':>5s} {'':7s} "
-          f"{a[:, 2].mean():6.3f}")
+    print(
+        f"{'mean':16s} {a[:, 0].mean():7.3f} {a[:, 1].mean():6.3f} {'':6s} {'1.00':>5s} {'':7s} "
+        f"{a[:, 2].mean():6.3f}"
+    )
     print(f"({len(paths)} songs, {time.perf_counter() - t0:.1f} s)")
     return 0
 

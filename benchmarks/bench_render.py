@@ -52,8 +52,12 @@ def player_like(seconds: float, seed: int = 1) -> Tune:
         burst = [(24, 0x1F), (23, 0xF1), (22, int(rng.integers(0, 256)))]
         for v in range(3):
             base = 7 * v
-            burst += [(base, int(rng.integers(0, 256))), (base + 1, int(rng.integers(4, 80))),
-                      (base + 2, int(rng.integers(0, 256))), (base + 3, int(rng.integers(0, 16)))]
+            burst += [
+                (base, int(rng.integers(0, 256))),
+                (base + 1, int(rng.integers(4, 80))),
+                (base + 2, int(rng.integers(0, 256))),
+                (base + 3, int(rng.integers(0, 16))),
+            ]
             if (n + 2 * v) % 6 == 0:
                 wave = (0x10, 0x20, 0x40)[v]
                 burst += [(base + 5, 0x09), (base + 6, 0xA8), (base + 4, wave), (base + 4, wave | 1)]
@@ -106,12 +110,16 @@ def bench_render(tune: Tune, repeat: int) -> None:
             w, c = timed(fn)
             wall[name], cpu[name] = min(wall[name], w), min(cpu[name], c)
     writes = len(tune.writes)
-    print(f"render: {seconds:.1f} s of audio, {writes} writes, {writes / len(tune.frames):.1f} per frame, "
-          f"best of {repeat}")
+    print(
+        f"render: {seconds:.1f} s of audio, {writes} writes, {writes / len(tune.frames):.1f} per frame, "
+        f"best of {repeat}"
+    )
     for name in runs:
-        print(f"  {name:<7} wall {wall[name]:7.3f} s ({seconds / wall[name]:5.1f}x real time, "
-              f"speed vs bare {wall['bare'] / wall[name]:5.3f})   "
-              f"cpu {cpu[name]:7.3f} s (speed vs bare {cpu['bare'] / cpu[name]:5.3f})")
+        print(
+            f"  {name:<7} wall {wall[name]:7.3f} s ({seconds / wall[name]:5.1f}x real time, "
+            f"speed vs bare {wall['bare'] / wall[name]:5.3f})   "
+            f"cpu {cpu[name]:7.3f} s (speed vs bare {cpu['bare'] / cpu[name]:5.3f})"
+        )
 
 
 class StampingPort:
@@ -137,21 +145,29 @@ def bench_pacer(seconds: float) -> None:
     port = StampingPort()
     worst_own = asid_midi.play_live(tune, port)
     step = PAL_FRAME / PAL_HZ
-    updates = np.array([t for t, c in zip(port.times, port.commands) if c == 0x4E])[: frames]
+    updates = np.array([t for t, c in zip(port.times, port.commands) if c == 0x4E])[:frames]
     deadlines = port.times[0] + asid_midi.LEAD + np.arange(len(updates)) * step
     late = (updates - deadlines) * 1000
     k = max(1, len(late) // 10)
     print(f"pacer: {len(updates)} frames at {1 / step:.2f} Hz over {seconds:.0f} s, fake port timestamps")
-    print(f"  lateness ms: worst {late.max():.3f}  p99 {np.percentile(late, 99):.3f}  mean {late.mean():.3f}  "
-          f"(pacer's own worst {worst_own * 1000:.3f})")
+    print(
+        f"  lateness ms: worst {late.max():.3f}  p99 {np.percentile(late, 99):.3f}  mean {late.mean():.3f}  "
+        f"(pacer's own worst {worst_own * 1000:.3f})"
+    )
     print(f"  drift: last tenth minus first tenth {late[-k:].mean() - late[:k].mean():+.3f} ms")
 
 
 def main_() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("input", nargs="?", help="a tune in any format (default: a synthetic player-like tune)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "input", nargs="?", help="a tune in any format (default: a synthetic player-like tune)"
+    )
     parser.add_argument("--seconds", type=float, default=30.0, help="length of the synthetic tune (30)")
-    parser.add_argument("--pace-seconds", type=float, default=None, help="pacer run length (default --seconds)")
+    parser.add_argument(
+        "--pace-seconds", type=float, default=None, help="pacer run length (default --seconds)"
+    )
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     tune = sidlang.load(args.input) if args.input else player_like(args.seconds)

@@ -38,13 +38,46 @@ PASTE = "v1 freq=C-4 wave=pulse,gate\nv1 freq+=24\nwait 2\nv1 wave=pulse"
 def lines(folder: Path, n: int) -> list[str]:
     mid = n // 2
     return [
-        "v1 freq=C-4 wave=pulse,gate", f"{mid} v2 freq+=16 | vol=9", PASTE, '@title "benchmark"',
-        f"load {folder / 'big.sidl'}", f"save {folder / 'out.sidl'} --force", f"save {folder / 'out.vice'} --force",
-        "new", "show", f"show {mid}-{mid + 15}", "roll", f"roll {mid}-{mid + 199}", "info", f"state {mid}",
-        "transpose 3", "transpose 25c v1", "swap v1 v3", "rotate", "mute v2", "solo v1", f"slice 0-{mid - 1}",
-        "cut 100-199", "copy 0-99", "paste 500", "loop 0-99 4", "stretch 2", "squeeze 2", "reverse",
-        "reverse 100-199", "model 8580", "clock ntsc", "simplify", "undo", "redo", "history", "help",
-        "help transpose", f"asid {folder / 'out.syx'} --force", "asid", "quit",
+        "v1 freq=C-4 wave=pulse,gate",
+        f"{mid} v2 freq+=16 | vol=9",
+        PASTE,
+        '@title "benchmark"',
+        f"load {folder / 'big.sidl'}",
+        f"save {folder / 'out.sidl'} --force",
+        f"save {folder / 'out.vice'} --force",
+        "new",
+        "show",
+        f"show {mid}-{mid + 15}",
+        "roll",
+        f"roll {mid}-{mid + 199}",
+        "info",
+        f"state {mid}",
+        "transpose 3",
+        "transpose 25c v1",
+        "swap v1 v3",
+        "rotate",
+        "mute v2",
+        "solo v1",
+        f"slice 0-{mid - 1}",
+        "cut 100-199",
+        "copy 0-99",
+        "paste 500",
+        "loop 0-99 4",
+        "stretch 2",
+        "squeeze 2",
+        "reverse",
+        "reverse 100-199",
+        "model 8580",
+        "clock ntsc",
+        "simplify",
+        "undo",
+        "redo",
+        "history",
+        "help",
+        "help transpose",
+        f"asid {folder / 'out.syx'} --force",
+        "asid",
+        "quit",
     ]
 
 
@@ -89,18 +122,22 @@ def main() -> None:
     errors: list[str] = []
     for line in lines(folder, args.frames):
         if line == "redo":  # something to redo: a transform, then undo (untimed)
+
             def prepared() -> float:
                 repl.handle(ctx, "transpose 1")
                 repl.session.undo()
                 return run("redo")
+
             results.append(("redo", best(prepared)))
             continue
         if line == "undo":
+
             def prepared_undo() -> float:
                 repl.handle(ctx, "transpose 1")
                 t0 = time.perf_counter()
                 repl.handle(ctx, "undo")
                 return time.perf_counter() - t0
+
             results.append(("undo", best(prepared_undo)))
             continue
         mark = out.tell()
@@ -108,7 +145,7 @@ def main() -> None:
         said = out.getvalue()[mark:]
         name = line.split("\n")[0] + (" …(4 lines)" if "\n" in line else "")
         if "error" in said:
-            errors.append(f"{name}: " + said[said.index("error"):].splitlines()[0][:90])
+            errors.append(f"{name}: " + said[said.index("error") :].splitlines()[0][:90])
         results.append((name, ms))
     print(f"tune: {len(base.frames)} frames, {len(base.writes)} writes; best of {args.repeat}")
     print(f"baseline no-op (empty line):      {t_noop:8.2f} ms")
@@ -123,8 +160,11 @@ def main() -> None:
     print(f"slowest: {name} {ms:.1f} ms against the {GOAL_MS:.0f} ms goal ({ms / t_dumps:.2f} x dumps)")
     print(f"slowest that does not read or write a whole file: {name2} {ms2:.1f} ms")
     if errors:
-        print("answered with an error (expected only where this machine lacks a MIDI system):",
-              *errors, sep="\n  ")
+        print(
+            "answered with an error (expected only where this machine lacks a MIDI system):",
+            *errors,
+            sep="\n  ",
+        )
     repl.session.close()
     stack.close()
 

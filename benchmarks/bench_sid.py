@@ -130,15 +130,25 @@ _PLAY = """
 """
 #: RSID sources (at $1000); each plays its own code and the RAM after it as 4-bit samples.
 PROBES = {
-    "nmi-samples": "sei\nlda #$35\nsta $01\nlda #<nmi\nsta $fffa\nlda #>nmi\nsta $fffb\n" + _SAMPLES
-                   + "lda #122\nsta $dd04\nlda #0\nsta $dd05\nlda #$81\nsta $dd0d\nlda #$11\nsta $dd0e\n"
-                   + _BUSY + "nmi: pha\ntxa\npha\n" + _PLAY + "lda $dd0d\npla\ntax\npla\nrti\n",
-    "mainloop-samples": "sei\nlda #$7f\nsta $dc0d\nlda $dc0d\n" + _SAMPLES
-                        + "ldx #0\nloop: lda $1000,x\nand #$0f\nsta $d418\ninx\nldy #12\n"
-                        + "wait: dey\nbne wait\njmp loop\n",
+    "nmi-samples": "sei\nlda #$35\nsta $01\nlda #<nmi\nsta $fffa\nlda #>nmi\nsta $fffb\n"
+    + _SAMPLES
+    + "lda #122\nsta $dd04\nlda #0\nsta $dd05\nlda #$81\nsta $dd0d\nlda #$11\nsta $dd0e\n"
+    + _BUSY
+    + "nmi: pha\ntxa\npha\n"
+    + _PLAY
+    + "lda $dd0d\npla\ntax\npla\nrti\n",
+    "mainloop-samples": "sei\nlda #$7f\nsta $dc0d\nlda $dc0d\n"
+    + _SAMPLES
+    + "ldx #0\nloop: lda $1000,x\nand #$0f\nsta $d418\ninx\nldy #12\n"
+    + "wait: dey\nbne wait\njmp loop\n",
     "kernal-irq-samples": "sei\nlda #<irq\nsta $0314\nlda #>irq\nsta $0315\nlda #125\nsta $dc04\n"
-                          + "lda #0\nsta $dc05\nlda #$11\nsta $dc0e\n" + _SAMPLES + "cli\n" + _BUSY
-                          + "irq:\n" + _PLAY + "lda $dc0d\njmp $ea81\n",
+    + "lda #0\nsta $dc05\nlda #$11\nsta $dc0e\n"
+    + _SAMPLES
+    + "cli\n"
+    + _BUSY
+    + "irq:\n"
+    + _PLAY
+    + "lda $dc0d\njmp $ea81\n",
 }
 
 
@@ -151,8 +161,20 @@ def probes(tmp: Path) -> list[Path]:
     for name, src in PROBES.items():
         code, _ = assemble(src, 0x1000)
         path = tmp / f"{name}.sid"
-        path.write_bytes(build(SidFile(magic="RSID", version=2, load=0x1000, init=0x1000, play=0,
-                                       data=code, flags=0x14, name=name)))
+        path.write_bytes(
+            build(
+                SidFile(
+                    magic="RSID",
+                    version=2,
+                    load=0x1000,
+                    init=0x1000,
+                    play=0,
+                    data=code,
+                    flags=0x14,
+                    name=name,
+                )
+            )
+        )
         out.append(path)
     return out
 
@@ -163,8 +185,12 @@ def sidlog(tmp: Path) -> Path | None:
     if exe.exists():
         return exe
     src.write_text(SIDLOG_CPP)
-    if shutil.which("g++") is None or subprocess.run(
-            ["g++", "-O2", "-o", str(exe), str(src), "-lsidplayfp"], capture_output=True).returncode:
+    if (
+        shutil.which("g++") is None
+        or subprocess.run(
+            ["g++", "-O2", "-o", str(exe), str(src), "-lsidplayfp"], capture_output=True
+        ).returncode
+    ):
         return None
     return exe
 
@@ -198,9 +224,11 @@ def compare_writes(tune, theirs: np.ndarray) -> str:
             if len(o) < 2 or len(t) < 2:
                 continue
             ov, tv = o["val"].astype(np.int64), t[:, 3]
-            k = max(sorted(range(-256, 257), key=abs), key=lambda k: _agreement(ov[max(k, 0):], tv[max(-k, 0):]))
-            oc, tc = o["cycle"].astype(np.int64)[max(k, 0):], t[max(-k, 0):, 0]
-            ov, tv = ov[max(k, 0):], tv[max(-k, 0):]
+            k = max(
+                sorted(range(-256, 257), key=abs), key=lambda k: _agreement(ov[max(k, 0) :], tv[max(-k, 0) :])
+            )
+            oc, tc = o["cycle"].astype(np.int64)[max(k, 0) :], t[max(-k, 0) :, 0]
+            ov, tv = ov[max(k, 0) :], tv[max(-k, 0) :]
             n = min(len(ov), len(tv))
             offsets.append(tc[:n] - oc[:n])
             times.append(oc[:n])
@@ -235,10 +263,13 @@ def main(argv: list[str] | None = None) -> int:
         print("sidplayfp not found: apt-get install -y sidplayfp", file=sys.stderr)
         return 2
     tunes = args.tunes or ([] if args.probes else sorted(EXPORTS.glob("*.sid")))
-    print(f"{'tune':22} {'corr':>6} {'lag s':>6} {'emu x':>7} {'sidplayfp s':>11}"
-          + (f" {'self':>6}" if args.ceiling else "")
-          + (f" {'rt corr':>7}" if args.roundtrip else "") + (f" {'v4 corr':>7}" if args.v4 else "")
-          + (f" {'equal':>6} {'offset p5/50/95':>16} {'drift':>6}" if args.writes else ""))
+    print(
+        f"{'tune':22} {'corr':>6} {'lag s':>6} {'emu x':>7} {'sidplayfp s':>11}"
+        + (f" {'self':>6}" if args.ceiling else "")
+        + (f" {'rt corr':>7}" if args.roundtrip else "")
+        + (f" {'v4 corr':>7}" if args.v4 else "")
+        + (f" {'equal':>6} {'offset p5/50/95':>16} {'drift':>6}" if args.writes else "")
+    )
     scores = []
     with tempfile.TemporaryDirectory() as tmp:
         if args.probes:
@@ -273,7 +304,9 @@ def main(argv: list[str] | None = None) -> int:
                 theirs = sidplayfp_writes(logger, path, args.seconds, Path(tmp))
                 line += " " + (compare_writes(tune, theirs) if theirs is not None else "n/a")
             print(line, flush=True)
-    print(f"mean {np.mean(scores):.3f}, min {np.min(scores):.3f}, {sum(s >= 0.97 for s in scores)}/{len(scores)} ≥ 0.97")
+    print(
+        f"mean {np.mean(scores):.3f}, min {np.min(scores):.3f}, {sum(s >= 0.97 for s in scores)}/{len(scores)} ≥ 0.97"
+    )
     return 0
 
 

@@ -63,7 +63,8 @@ def startup(repeat: int, folder: Path) -> None:
         "python -c pass (baseline)": [sys.executable, "-c", "pass"],
         "python -c 'import numpy'": [sys.executable, "-c", "import numpy"],
         "sidlang --version": CLI + ["--version"],
-        "sidlang convert tiny.sidl out.vice": CLI + ["convert", str(tiny), str(folder / "out.vice"), "--force"],
+        "sidlang convert tiny.sidl out.vice": CLI
+        + ["convert", str(tiny), str(folder / "out.vice"), "--force"],
     }
     best = dict.fromkeys(cases, float("inf"))
     for _ in range(repeat):
@@ -72,8 +73,10 @@ def startup(repeat: int, folder: Path) -> None:
     base = best["python -c pass (baseline)"]
     print(f"start-up, best of {repeat} (the goal: at most 150 ms beyond the baseline)")
     for name, t in best.items():
-        print(f"  {name:38s} {t * 1000:6.0f} ms   beyond baseline {(t - base) * 1000:5.0f} ms   "
-              f"x{t / base:5.2f}")
+        print(
+            f"  {name:38s} {t * 1000:6.0f} ms   beyond baseline {(t - base) * 1000:5.0f} ms   "
+            f"x{t / base:5.2f}"
+        )
 
 
 def _wait_for_background(cache: Path, limit: float = 600) -> None:
@@ -92,8 +95,9 @@ def first_run(tune: Path, seconds: float, repeat: int, before: bool, folder: Pat
     results = {}
     if before:
         cache = Path(tempfile.mkdtemp(dir=folder))
-        results["before (compile first)"] = run(cmd, {**base_env, "NUMBA_CACHE_DIR": str(cache),
-                                                      "SIDLANG_JIT": "wait"})
+        results["before (compile first)"] = run(
+            cmd, {**base_env, "NUMBA_CACHE_DIR": str(cache), "SIDLANG_JIT": "wait"}
+        )
     cache = Path(tempfile.mkdtemp(dir=folder))
     env = {**base_env, "NUMBA_CACHE_DIR": str(cache)}
     results["first"] = run(cmd, env)
@@ -131,14 +135,18 @@ def render_process(tune: Path, seconds: float, repeat: int, folder: Path) -> Non
     run(CLI + ["convert", str(tune), str(dump), "--seconds", str(seconds), "--force"], env)
     script = folder / "bare.py"
     script.write_text(BARE)
-    cases = {"bare script (baseline)": [sys.executable, str(script), str(dump), str(folder / "bare.wav")],
-             "sidlang render": CLI + ["render", str(dump), str(folder / "out.wav"), "--force"]}
+    cases = {
+        "bare script (baseline)": [sys.executable, str(script), str(dump), str(folder / "bare.wav")],
+        "sidlang render": CLI + ["render", str(dump), str(folder / "out.wav"), "--force"],
+    }
     best = dict.fromkeys(cases, float("inf"))
     for _ in range(repeat):
         for name, cmd in cases.items():
             best[name] = min(best[name], run(cmd, env))
     base = best["bare script (baseline)"]
-    print(f"\nrender, whole process: {tune.name} {seconds:g} s as a VICE dump, best of {repeat} (goal: at least 0.95)")
+    print(
+        f"\nrender, whole process: {tune.name} {seconds:g} s as a VICE dump, best of {repeat} (goal: at least 0.95)"
+    )
     for name, t in best.items():
         print(f"  {name:24s} {t:6.2f} s   speed vs bare {base / t:5.3f}")
 

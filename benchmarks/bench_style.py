@@ -46,8 +46,14 @@ EXPORTS = Path(__file__).resolve().parents[1] / ".." / "shared" / "testdata" / "
 EXPORT_STEMS = ("congabeat", "glacialblues", "kicksamule", "oakyardmemo", "versenyvagym", "cloudlessr")
 REAL = Path("/work/data/real")
 #: CheeseCutter songs, then GoatTracker songs, looked for by file stem under REAL.
-REAL_STEMS = ("scarzix-visualbrothers", "abaddon-swingcat", "wisdom-Adrift", "tempest-soyoudied",
-              "consultant", "dojo")
+REAL_STEMS = (
+    "scarzix-visualbrothers",
+    "abaddon-swingcat",
+    "wisdom-Adrift",
+    "tempest-soyoudied",
+    "consultant",
+    "dojo",
+)
 PROMPT, FRAMES, LOOP = 1000, 500, 64
 SECONDS = 35  #: how long a .sid is played: 1750 frames at 50 Hz
 GOAL_KEPT, GOAL_NEW = 0.8, 0.3
@@ -105,8 +111,12 @@ def loop_of_prompt(tune):
     inside = (fr.index >= first) & (fr.index < PROMPT)
     block, offsets = w[inside], fr.offset[inside]
     regs = np.arange(N_WRITABLE)
-    restore = np.concatenate([make_writes(np.zeros(N_WRITABLE, np.int64), np.full(N_WRITABLE, c), regs,
-                                          fr.state(c)[first - 1]) for c in range(h.chips)])
+    restore = np.concatenate(
+        [
+            make_writes(np.zeros(N_WRITABLE, np.int64), np.full(N_WRITABLE, c), regs, fr.state(c)[first - 1])
+            for c in range(h.chips)
+        ]
+    )
     parts = [w[fr.index < PROMPT]]
     passes = math.ceil(FRAMES / LOOP)
     for k in range(passes):
@@ -124,12 +134,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("files", nargs="*", type=Path, help="tunes (.sid, .sidl, any sidlang-readable file)")
     ap.add_argument("--weights", help="weights file (default: the bundled model)")
     ap.add_argument("--temperature", type=float, default=1.0)
-    ap.add_argument("--cache", type=float, default=None,
-                    help="weight of the tune's own memory in each draw (default: continue_tune's)")
-    ap.add_argument("--pointer", type=float, default=None,
-                    help="share of the cache's vote given to the bar pointer (default: sidlang.model.cache.POINTER)")
-    ap.add_argument("--span", type=int, default=None,
-                    help="frames the bar pointer reaches back at least (default: sidlang.model.cache.SPAN)")
+    ap.add_argument(
+        "--cache",
+        type=float,
+        default=None,
+        help="weight of the tune's own memory in each draw (default: continue_tune's)",
+    )
+    ap.add_argument(
+        "--pointer",
+        type=float,
+        default=None,
+        help="share of the cache's vote given to the bar pointer (default: sidlang.model.cache.POINTER)",
+    )
+    ap.add_argument(
+        "--span",
+        type=int,
+        default=None,
+        help="frames the bar pointer reaches back at least (default: sidlang.model.cache.SPAN)",
+    )
     ap.add_argument("--seeds", type=int, default=1, help="continuations per tune (seeds 0…N-1)")
     ap.add_argument("--keep-voices", default="", help="voices of the truth to keep, e.g. 1 or 1,2")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
@@ -190,32 +212,57 @@ def main(argv: list[str] | None = None) -> int:
         for seed in range(args.seeds):
             say(f"continuing {p.stem} ({i + 1}/{len(tunes)}), seed {seed}")
             t = time.perf_counter()
-            out = continue_tune(tune, FRAMES, start=PROMPT, temperature=args.temperature, seed=seed,
-                                keep_voices=keep, model=bundle, **cache)
+            out = continue_tune(
+                tune,
+                FRAMES,
+                start=PROMPT,
+                temperature=args.temperature,
+                seed=seed,
+                keep_voices=keep,
+                model=bundle,
+                **cache,
+            )
             secs.append(time.perf_counter() - t)
             f = features(out, PROMPT, PROMPT + FRAMES, voices=voices)
             model_kept.append(kept(prompt, f, truth, others))
             model_new.append(new_frames(prompt, f))
         loop = features(loop_of_prompt(tune), PROMPT, PROMPT + FRAMES, voices=voices)
-        rows.append({
-            "tune": p.stem, "file": str(p), "chips": tune.header.chips,
-            "d_truth": distance(prompt, truth),
-            "d_others": float(np.mean([distance(prompt, o) for o in others])) if others else float("nan"),
-            "kept": _mean(model_kept), "new": _mean(model_new), "kept_seeds": model_kept,
-            "new_seeds": model_new, "loop_kept": kept(prompt, loop, truth, others),
-            "loop_new": new_frames(prompt, loop), "truth_new": new_frames(prompt, truth),
-            "seconds": statistics.mean(secs),
-        })
+        rows.append(
+            {
+                "tune": p.stem,
+                "file": str(p),
+                "chips": tune.header.chips,
+                "d_truth": distance(prompt, truth),
+                "d_others": float(np.mean([distance(prompt, o) for o in others])) if others else float("nan"),
+                "kept": _mean(model_kept),
+                "new": _mean(model_new),
+                "kept_seeds": model_kept,
+                "new_seeds": model_new,
+                "loop_kept": kept(prompt, loop, truth, others),
+                "loop_new": new_frames(prompt, loop),
+                "truth_new": new_frames(prompt, truth),
+                "seconds": statistics.mean(secs),
+            }
+        )
     summary = {
-        "median_kept": _median(r["kept"] for r in rows), "median_new": _median(r["new"] for r in rows),
+        "median_kept": _median(r["kept"] for r in rows),
+        "median_new": _median(r["new"] for r in rows),
         "loop_median_kept": _median(r["loop_kept"] for r in rows),
         "loop_median_new": _median(r["loop_new"] for r in rows),
         "truth_median_new": _median(r["truth_new"] for r in rows),
     }
     summary["goal_met"] = bool(summary["median_kept"] >= GOAL_KEPT and summary["median_new"] >= GOAL_NEW)
-    settings = {"weights": args.weights or "bundled", "temperature": args.temperature, "seeds": args.seeds,
-                "keep_voices": list(keep), "measured_voices": list(voices), "prompt_frames": PROMPT,
-                "frames": FRAMES, "loop_frames": LOOP, "measure_ms_per_stretch": measure_ms}
+    settings = {
+        "weights": args.weights or "bundled",
+        "temperature": args.temperature,
+        "seeds": args.seeds,
+        "keep_voices": list(keep),
+        "measured_voices": list(voices),
+        "prompt_frames": PROMPT,
+        "frames": FRAMES,
+        "loop_frames": LOOP,
+        "measure_ms_per_stretch": measure_ms,
+    }
     if args.json:
         print(json.dumps(_clean({"settings": settings, "tunes": rows, **summary})))
     else:
@@ -225,24 +272,42 @@ def main(argv: list[str] | None = None) -> int:
 
 def report(rows: list[dict], s: dict, settings: dict) -> None:
     kv = settings["keep_voices"]
-    print(f"style kept: {len(rows)} tunes, prompt frames 0-{PROMPT - 1}, {FRAMES} frames continued "
-          f"(temperature {settings['temperature']}, {settings['seeds']} seed(s), weights {settings['weights']})"
-          + (f"; voice(s) {kv} kept from the truth, measured on voices {settings['measured_voices']} "
-             "and the global registers" if kv else ""))
-    print(f"{'tune':24} {'D truth':>7} {'D other':>7} | {'kept':>6} {'new':>5} | {'loop kept':>9} "
-          f"{'loop new':>8} | {'truth new':>9} | {'s':>5}")
+    print(
+        f"style kept: {len(rows)} tunes, prompt frames 0-{PROMPT - 1}, {FRAMES} frames continued "
+        f"(temperature {settings['temperature']}, {settings['seeds']} seed(s), weights {settings['weights']})"
+        + (
+            f"; voice(s) {kv} kept from the truth, measured on voices {settings['measured_voices']} "
+            "and the global registers"
+            if kv
+            else ""
+        )
+    )
+    print(
+        f"{'tune':24} {'D truth':>7} {'D other':>7} | {'kept':>6} {'new':>5} | {'loop kept':>9} "
+        f"{'loop new':>8} | {'truth new':>9} | {'s':>5}"
+    )
     for r in rows:
-        print(f"{r['tune'][:24]:24} {r['d_truth']:7.2f} {r['d_others']:7.2f} | {r['kept']:6.2f} {r['new']:5.2f} | "
-              f"{r['loop_kept']:9.2f} {r['loop_new']:8.2f} | {r['truth_new']:9.2f} | {r['seconds']:5.1f}")
-    print(f"{'median':24} {'':7} {'':7} | {s['median_kept']:6.2f} {s['median_new']:5.2f} | "
-          f"{s['loop_median_kept']:9.2f} {s['loop_median_new']:8.2f} | {s['truth_median_new']:9.2f} |")
+        print(
+            f"{r['tune'][:24]:24} {r['d_truth']:7.2f} {r['d_others']:7.2f} | {r['kept']:6.2f} {r['new']:5.2f} | "
+            f"{r['loop_kept']:9.2f} {r['loop_new']:8.2f} | {r['truth_new']:9.2f} | {r['seconds']:5.1f}"
+        )
+    print(
+        f"{'median':24} {'':7} {'':7} | {s['median_kept']:6.2f} {s['median_new']:5.2f} | "
+        f"{s['loop_median_kept']:9.2f} {s['loop_median_new']:8.2f} | {s['truth_median_new']:9.2f} |"
+    )
     ratio = s["median_kept"] / s["loop_median_kept"] if s["loop_median_kept"] else float("nan")
-    print(f"median kept: model {s['median_kept']:.2f}, baseline loop-the-last-{LOOP}-frames "
-          f"{s['loop_median_kept']:.2f} (ratio model/loop {ratio:.2f}x); another tune 0 by construction")
-    print(f"median new frames: model {s['median_new']:.2f}, loop {s['loop_median_new']:.2f}, "
-          f"the tunes' own frames 1000-1499 {s['truth_median_new']:.2f}")
-    print(f"goal median kept >= {GOAL_KEPT} with median new >= {GOAL_NEW}: "
-          f"{'met' if s['goal_met'] else 'NOT met'}")
+    print(
+        f"median kept: model {s['median_kept']:.2f}, baseline loop-the-last-{LOOP}-frames "
+        f"{s['loop_median_kept']:.2f} (ratio model/loop {ratio:.2f}x); another tune 0 by construction"
+    )
+    print(
+        f"median new frames: model {s['median_new']:.2f}, loop {s['loop_median_new']:.2f}, "
+        f"the tunes' own frames 1000-1499 {s['truth_median_new']:.2f}"
+    )
+    print(
+        f"goal median kept >= {GOAL_KEPT} with median new >= {GOAL_NEW}: "
+        f"{'met' if s['goal_met'] else 'NOT met'}"
+    )
     print(f"measure: {settings['measure_ms_per_stretch']:.1f} ms per stretch of frames")
 
 

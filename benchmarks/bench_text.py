@@ -56,8 +56,10 @@ def main() -> None:
     for name, t in (("print (dumps)", t_print), ("parse", t_parse)):
         rate = n / t
         verdict = "meets" if rate >= GOAL else "MISSES"
-        print(f"{name:<14} {rate:12,.0f} writes/s = {rate / csv_rate:.3f} x pandas  "
-              f"({verdict} the {GOAL:,} writes/s goal)")
+        print(
+            f"{name:<14} {rate:12,.0f} writes/s = {rate / csv_rate:.3f} x pandas  "
+            f"({verdict} the {GOAL:,} writes/s goal)"
+        )
 
 
 if __name__ == "__main__":

@@ -19,15 +19,33 @@ from sidlang.errors import FormatError, SidlangError, SidlangSyntaxError, TuneEr
 __version__ = "0.1.0"
 
 __all__ = [
-    "FormatError", "Header", "SidlangError", "SidlangSyntaxError", "Tune", "TuneError",
-    "UsageError", "WRITE_DTYPE", "dumps", "load", "make_writes", "parse", "save",
+    "FormatError",
+    "Header",
+    "SidlangError",
+    "SidlangSyntaxError",
+    "Tune",
+    "TuneError",
+    "UsageError",
+    "WRITE_DTYPE",
+    "dumps",
+    "load",
+    "make_writes",
+    "parse",
+    "save",
 ]
 
 # The rest is imported on first use (PEP 562), so that ``sidlang --version`` and a command's
 # argument errors do not wait for NumPy and the text language.
-_LAZY = {"load": "sidlang.io", "save": "sidlang.io", "dumps": "sidlang.text", "parse": "sidlang.text",
-         "WRITE_DTYPE": "sidlang.tune", "Header": "sidlang.tune", "Tune": "sidlang.tune",
-         "make_writes": "sidlang.tune"}
+_LAZY = {
+    "load": "sidlang.io",
+    "save": "sidlang.io",
+    "dumps": "sidlang.text",
+    "parse": "sidlang.text",
+    "WRITE_DTYPE": "sidlang.tune",
+    "Header": "sidlang.tune",
+    "Tune": "sidlang.tune",
+    "make_writes": "sidlang.tune",
+}
 
 if TYPE_CHECKING:
     from sidlang.io import load, save

@@ -92,4 +92,6 @@ def needs_model_extra(what: str) -> Iterator[None]:
     try:
         yield
     except ImportError as e:
-        raise SidlangError(f"{what} needs PyTorch and safetensors (pip install 'sidlang[model]'): {e}") from None
+        raise SidlangError(
+            f"{what} needs PyTorch and safetensors (pip install 'sidlang[model]'): {e}"
+        ) from None

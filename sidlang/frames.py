@@ -182,5 +182,5 @@ def default_gap(writes: np.ndarray, start: int, length: int, limit: int = 512) -
     counts = np.bincount(d[same], minlength=limit)
     reg = writes["reg"]
     pair = same & _WIDE_LO[reg[:-1]] & (reg[1:] == reg[:-1] + 1) & (writes["chip"][1:] == writes["chip"][:-1])
-    counts[: limit] += np.bincount(d[pair], minlength=limit)[:limit]
+    counts[:limit] += np.bincount(d[pair], minlength=limit)[:limit]
     return int(np.argmax(counts))

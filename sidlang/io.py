@@ -38,11 +38,15 @@ def _read_bounded(fh, name: str) -> bytes:
     except (OSError, AttributeError, ValueError):
         size = 0
     if size > MAX_INPUT_BYTES:  # a regular file: refused before it is read
-        raise SidlangError(f"is {size / 2**20:.0f} MB; inputs may be at most {MAX_INPUT_BYTES >> 20} MB", file=name)
+        raise SidlangError(
+            f"is {size / 2**20:.0f} MB; inputs may be at most {MAX_INPUT_BYTES >> 20} MB", file=name
+        )
     data = fh.read(MAX_INPUT_BYTES + 1)
     if len(data) > MAX_INPUT_BYTES:  # a device or a pipe that goes on
-        raise SidlangError(f"goes on past {MAX_INPUT_BYTES >> 20} MB; inputs may be at most "
-                           f"{MAX_INPUT_BYTES >> 20} MB", file=name)
+        raise SidlangError(
+            f"goes on past {MAX_INPUT_BYTES >> 20} MB; inputs may be at most {MAX_INPUT_BYTES >> 20} MB",
+            file=name,
+        )
     return data
 
 
@@ -123,8 +127,14 @@ _TEMP = re.compile(r"\.(?P<pid>\d+)-[a-z0-9_]{8}\.tmp")
 #: Temporary files of the older pattern (``.NAME.RANDOM.tmp``, no process id) count as stale
 #: when nothing has written to them for this long.
 OLD_TEMP_AGE = 3600
-_NO_LINKS = {errno.EPERM, errno.EXDEV, errno.EMLINK, errno.ENOSYS, errno.EOPNOTSUPP,
-             getattr(errno, "ENOTSUP", errno.EOPNOTSUPP)}
+_NO_LINKS = {
+    errno.EPERM,
+    errno.EXDEV,
+    errno.EMLINK,
+    errno.ENOSYS,
+    errno.EOPNOTSUPP,
+    getattr(errno, "ENOTSUP", errno.EOPNOTSUPP),
+}
 
 
 def _alive(pid: int) -> bool:
@@ -187,8 +197,9 @@ def check_output(path: PathLike, *, force: bool = False) -> None:
     if path.is_dir():
         raise SidlangError("is a folder, not a file", file=name)
     if path.exists() and not path.is_file():  # --force would put a file in a device's or fifo's place
-        raise SidlangError("is not a plain file (a device, pipe or socket); use - for standard output",
-                           file=name)
+        raise SidlangError(
+            "is not a plain file (a device, pipe or socket); use - for standard output", file=name
+        )
     if os.path.lexists(path) and not force:
         raise SidlangError("already exists; add --force to replace it", file=name)
     folder = path.parent if str(path.parent) else Path(".")
@@ -345,8 +356,10 @@ def refuse_terminal(fmt_name: str, binary: bool) -> None:
     """A usage error for binary output to standard output when that is a terminal."""
     isatty = getattr(sys.stdout, "isatty", None)
     if binary and isatty is not None and isatty():
-        raise UsageError(f"{fmt_name} is binary and standard output is a terminal: "
-                         "redirect it to a file or a pipe, or give a file name")
+        raise UsageError(
+            f"{fmt_name} is binary and standard output is a terminal: "
+            "redirect it to a file or a pipe, or give a file name"
+        )
 
 
 def _new_temp(folder: Path, name: str) -> tuple[int, str]:
@@ -409,5 +422,16 @@ def save(tune: Tune, path: PathLike, format: str | None = None, *, force: bool =
         write_to(tune, out.open(path), name, format, **options)
 
 
-__all__ = ["FormatError", "load", "save", "encode", "write_to", "write_atomic", "read_bytes", "Outputs",
-           "check_output", "check_not_input", "clean_stale_temps"]
+__all__ = [
+    "FormatError",
+    "load",
+    "save",
+    "encode",
+    "write_to",
+    "write_atomic",
+    "read_bytes",
+    "Outputs",
+    "check_output",
+    "check_not_input",
+    "clean_stale_temps",
+]

@@ -95,9 +95,14 @@ def compile_in_background(module: str) -> subprocess.Popen | None:
 
         try:
             env = {**os.environ, "SIDLANG_JIT": "wait", "SIDLANG_PREWARM": "0"}
-            proc = subprocess.Popen([sys.executable, "-m", "sidlang.jitcache", module], env=env,
-                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL, start_new_session=True)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "sidlang.jitcache", module],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         except OSError:  # pragma: no cover - no way to start it: compile here after all
             return None
         _started[module] = proc

@@ -25,8 +25,14 @@ SID_STRIDE = 0x20  #: address step between the default SIDs ($d400, $d420, …):
 
 # Bit names of the control register ($04, $0B, $12), low bit first.
 WAVE_BITS: dict[str, int] = {
-    "gate": 0x01, "sync": 0x02, "ring": 0x04, "test": 0x08,
-    "tri": 0x10, "saw": 0x20, "pulse": 0x40, "noise": 0x80,
+    "gate": 0x01,
+    "sync": 0x02,
+    "ring": 0x04,
+    "test": 0x08,
+    "tri": 0x10,
+    "saw": 0x20,
+    "pulse": 0x40,
+    "noise": 0x80,
 }
 # The filter routing nibble of $17 and the mode nibble of $18 (shifted down by 4).
 ROUTE_BITS: dict[str, int] = {"v1": 0x1, "v2": 0x2, "v3": 0x4, "ext": 0x8}
@@ -136,9 +142,7 @@ def _voice_registers(v: int) -> list[Register]:
         ("ad", "attack (high nibble) and decay (low nibble)"),
         ("sr", "sustain (high nibble) and release (low nibble)"),
     ]
-    return [
-        Register(base + i, n, v, True, f"voice {v + 1} {d}") for i, (n, d) in enumerate(names)
-    ]
+    return [Register(base + i, n, v, True, f"voice {v + 1} {d}") for i, (n, d) in enumerate(names)]
 
 
 REGISTERS: tuple[Register, ...] = tuple(
@@ -162,15 +166,29 @@ assert [r.offset for r in REGISTERS] == list(range(N_REGS))
 FIELDS: dict[str, Field] = {
     f.name: f
     for f in [
-        Field("freq", "wide", True, (0, 1), bits=16, notes=True,
-              doc="oscillator frequency, 16 bits; a note name like C#4 or A-4+12c"),
+        Field(
+            "freq",
+            "wide",
+            True,
+            (0, 1),
+            bits=16,
+            notes=True,
+            doc="oscillator frequency, 16 bits; a note name like C#4 or A-4+12c",
+        ),
         Field("pw", "wide", True, (2, 3), bits=12, doc="pulse width, 12 bits"),
         Field("freq_lo", "byte", True, (0,), doc="frequency, low byte"),
         Field("freq_hi", "byte", True, (1,), doc="frequency, high byte"),
         Field("pw_lo", "byte", True, (2,), doc="pulse width, low byte"),
         Field("pw_hi", "byte", True, (3,), doc="pulse width, high nibble (whole byte kept)"),
-        Field("wave", "byte", True, (4,), flags=WAVE_BITS, order=WAVE_PRINT_ORDER,
-              doc="control register: tri saw pulse noise ring sync test gate"),
+        Field(
+            "wave",
+            "byte",
+            True,
+            (4,),
+            flags=WAVE_BITS,
+            order=WAVE_PRINT_ORDER,
+            doc="control register: tri saw pulse noise ring sync test gate",
+        ),
         Field("ad", "byte", True, (5,), doc="attack/decay"),
         Field("sr", "byte", True, (6,), doc="sustain/release"),
         Field("a", "sub", True, (5,), bits=4, shift=4, doc="attack, 0–15"),
@@ -181,10 +199,26 @@ FIELDS: dict[str, Field] = {
         Field("cut_lo", "byte", False, (21,), doc="filter cutoff, low 3 bits (whole byte kept)"),
         Field("cut_hi", "byte", False, (22,), doc="filter cutoff, high 8 bits"),
         Field("res", "sub", False, (23,), bits=4, shift=4, doc="filter resonance, 0–15"),
-        Field("route", "sub", False, (23,), bits=4, shift=0, flags=ROUTE_BITS,
-              doc="voices through the filter: v1 v2 v3 ext"),
-        Field("mode", "sub", False, (24,), bits=4, shift=4, flags=MODE_BITS,
-              doc="filter mode: lp bp hp, and 3off (voice 3 silent)"),
+        Field(
+            "route",
+            "sub",
+            False,
+            (23,),
+            bits=4,
+            shift=0,
+            flags=ROUTE_BITS,
+            doc="voices through the filter: v1 v2 v3 ext",
+        ),
+        Field(
+            "mode",
+            "sub",
+            False,
+            (24,),
+            bits=4,
+            shift=4,
+            flags=MODE_BITS,
+            doc="filter mode: lp bp hp, and 3off (voice 3 silent)",
+        ),
         Field("vol", "sub", False, (24,), bits=4, shift=0, doc="master volume, 0–15"),
     ]
 }
@@ -196,8 +230,17 @@ ALIASES: dict[str, str] = {"ctrl": "wave", "cutoff": "cut", "volume": "vol", "fi
 #: order. Two-byte fields (``freq=A-4``) are printed in place of a low and high byte where
 #: that parses back the same.
 PRINT_FIELDS: dict[int, tuple[str, ...]] = {
-    0: ("freq_lo",), 1: ("freq_hi",), 2: ("pw_lo",), 3: ("pw_hi",), 4: ("wave",), 5: ("ad",), 6: ("sr",),
-    21: ("cut_lo",), 22: ("cut_hi",), 23: ("res", "route"), 24: ("mode", "vol"),
+    0: ("freq_lo",),
+    1: ("freq_hi",),
+    2: ("pw_lo",),
+    3: ("pw_hi",),
+    4: ("wave",),
+    5: ("ad",),
+    6: ("sr",),
+    21: ("cut_lo",),
+    22: ("cut_hi",),
+    23: ("res", "route"),
+    24: ("mode", "vol"),
 }
 
 CONTEXT_WORDS = ("v1", "v2", "v3")  #: voice context tokens
@@ -207,7 +250,7 @@ def _wide_low() -> dict[int, Field]:
     out: dict[int, Field] = {}
     for f in FIELDS.values():
         if f.kind == "wide":
-            for base in ([v * VOICE_STRIDE for v in range(VOICES)] if f.voiced else [0]):
+            for base in [v * VOICE_STRIDE for v in range(VOICES)] if f.voiced else [0]:
                 out[base + f.regs[0]] = f
     return out
 

@@ -66,7 +66,11 @@ def player_log(
                 reg_l.append(r)
                 val_l.append(val)
     header = Header(
-        title="synthetic", frame_cycles=L, start_cycle=start, gap=8,
-        sids=sid_addresses(chips), timing="irq" if irq else "grid",
+        title="synthetic",
+        frame_cycles=L,
+        start_cycle=start,
+        gap=8,
+        sids=sid_addresses(chips),
+        timing="irq" if irq else "grid",
     )
     return Tune(header, make_writes(cyc, chip_l, reg_l, val_l), irq=np.array(irqs) if irq else None)

@@ -34,9 +34,24 @@ _ROUTE_REG = 23  #: resonance / filter routing
 _GATE = WAVE_BITS["gate"]
 
 __all__ = [
-    "transpose", "scale_pitch", "set_clock", "set_model", "permute_voices", "swap_voices",
-    "rotate_voices", "mute", "solo", "melody_voice", "simplify", "slice_frames", "cut",
-    "paste", "repeat", "stretch", "squeeze", "reverse",
+    "transpose",
+    "scale_pitch",
+    "set_clock",
+    "set_model",
+    "permute_voices",
+    "swap_voices",
+    "rotate_voices",
+    "mute",
+    "solo",
+    "melody_voice",
+    "simplify",
+    "slice_frames",
+    "cut",
+    "paste",
+    "repeat",
+    "stretch",
+    "squeeze",
+    "reverse",
 ]
 
 
@@ -80,8 +95,9 @@ def _events(tune: Tune, keep) -> tuple[np.ndarray, np.ndarray]:
     return out[0], out[1]
 
 
-def _build(tune: Tune, writes: np.ndarray, irq: np.ndarray, nmi: np.ndarray,
-           length: int, header=None) -> Tune:
+def _build(
+    tune: Tune, writes: np.ndarray, irq: np.ndarray, nmi: np.ndarray, length: int, header=None
+) -> Tune:
     """A Tune of the given parts; ``@frames`` is set only where ``length`` outlasts the writes."""
     h = header or tune.header
     last = -1
@@ -108,9 +124,15 @@ def _moved(tune: Tune, frame_map) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 # -- pitch -----------------------------------------------------------------------------------
 
 
-def transpose(tune: Tune, semitones: int = 0, *, cents: int = 0,
-              voices: Iterable[int] | None = None, chips: Iterable[int] | None = None,
-              snap: bool = True) -> Tune:
+def transpose(
+    tune: Tune,
+    semitones: int = 0,
+    *,
+    cents: int = 0,
+    voices: Iterable[int] | None = None,
+    chips: Iterable[int] | None = None,
+    snap: bool = True,
+) -> Tune:
     """Shift the pitch of ``voices`` (0–2, default all) by semitones and cents.
 
     The frequency registers are scaled by ``2 ** (cents_total / 1200)`` and rounded; see the
@@ -126,13 +148,21 @@ def transpose(tune: Tune, semitones: int = 0, *, cents: int = 0,
     if snap:
         clock = tune.header.clock_hz
         shift, rest = divmod(total + 50, 100)
-        table = {note_to_reg(m, 0, clock): note_to_reg(m + shift, rest - 50, clock)
-                 for m in range(LOWEST_MIDI, HIGHEST_MIDI + 1)}
+        table = {
+            note_to_reg(m, 0, clock): note_to_reg(m + shift, rest - 50, clock)
+            for m in range(LOWEST_MIDI, HIGHEST_MIDI + 1)
+        }
     return scale_pitch(tune, 2.0 ** (total / 1200), voices=voices, chips=chips, exact=table)
 
 
-def scale_pitch(tune: Tune, ratio: float, *, voices: Iterable[int] | None = None,
-                chips: Iterable[int] | None = None, exact: dict[int, int] | None = None) -> Tune:
+def scale_pitch(
+    tune: Tune,
+    ratio: float,
+    *,
+    voices: Iterable[int] | None = None,
+    chips: Iterable[int] | None = None,
+    exact: dict[int, int] | None = None,
+) -> Tune:
     """Multiply the frequency register values of ``voices`` by ``ratio`` (the pitch domain).
 
     Frequency writes are taken in *units*: a low and a high byte written one after the other in
@@ -162,8 +192,9 @@ def scale_pitch(tune: Tune, ratio: float, *, voices: Iterable[int] | None = None
             v = w["val"][sel].astype(np.int64)
             last_lo = np.maximum.accumulate(np.where(is_lo, k, -1))
             last_hi = np.maximum.accumulate(np.where(is_lo, -1, k))
-            value = (np.where(last_hi >= 0, v[np.maximum(last_hi, 0)], 0) << 8
-                     | np.where(last_lo >= 0, v[np.maximum(last_lo, 0)], 0))
+            value = np.where(last_hi >= 0, v[np.maximum(last_hi, 0)], 0) << 8 | np.where(
+                last_lo >= 0, v[np.maximum(last_lo, 0)], 0
+            )
             frame = index[sel]
             # Greedy pairing, left to right: write k pairs with k+1 when they are the two
             # different bytes in one frame; in a run of such candidates every other one starts.
@@ -191,7 +222,10 @@ def scale_pitch(tune: Tune, ratio: float, *, voices: Iterable[int] | None = None
             before = np.r_[0, target[:-1]][uid]  # what the chip holds before the unit
             need_hi = lone & is_lo & ((each >> 8) != (before >> 8))
             need_lo = lone & ~is_lo & ((each & 0xFF) != (before & 0xFF))
-            for need, reg, byte, after in ((need_hi, lo_reg + 1, each >> 8, 1), (need_lo, lo_reg, each & 0xFF, 0)):
+            for need, reg, byte, after in (
+                (need_hi, lo_reg + 1, each >> 8, 1),
+                (need_lo, lo_reg, each & 0xFF, 0),
+            ):
                 at = np.flatnonzero(need)
                 if len(at):
                     extra = np.zeros(len(at), WRITE_DTYPE)
@@ -331,7 +365,9 @@ def melody_voice(tune: Tune, chip: int = 0) -> int:
     for v in range(VOICES):
         base = v * VOICE_STRIDE
         ctrl = state[:, base + _CTRL]
-        sounding = (ctrl & _GATE).astype(bool) & ((ctrl & 0x70) != 0) & ~(ctrl & WAVE_BITS["test"]).astype(bool)
+        sounding = (
+            (ctrl & _GATE).astype(bool) & ((ctrl & 0x70) != 0) & ~(ctrl & WAVE_BITS["test"]).astype(bool)
+        )
         pitch[:, v] = np.where(sounding, state[:, base] | state[:, base + 1] << 8, -1)
     top = np.argmax(pitch, axis=1)
     heard = pitch.max(axis=1) >= 0
@@ -389,7 +425,9 @@ def paste(tune: Tune, clip: Tune, at: int | None = None, *, replace: bool = Fals
     if not 0 <= at <= n:
         raise UsageError(f"paste position {at} is outside the tune (frames 0–{n})")
     if clip.header.frame_cycles != h.frame_cycles:
-        raise UsageError(f"the clip's frames are {clip.header.frame_cycles} cycles, the tune's {h.frame_cycles}")
+        raise UsageError(
+            f"the clip's frames are {clip.header.frame_cycles} cycles, the tune's {h.frame_cycles}"
+        )
     if clip.header.chips > h.chips:
         raise UsageError(f"the clip uses {clip.header.chips} SIDs, the tune has {h.chips}")
     if replace:
@@ -506,9 +544,18 @@ def reverse(tune: Tune, start: int = 0, stop: int | None = None) -> Tune:
         changed = seq[1:] != seq[:-1]  # (frames, 25)
         for rank, reg in enumerate(order):
             frames = np.flatnonzero(changed[:, reg])
-            rows.append(np.stack([frames + start, np.full_like(frames, chip * 32 + rank),
-                                  np.full_like(frames, chip), np.full_like(frames, reg),
-                                  seq[frames + 1, reg].astype(np.int64)], axis=1))
+            rows.append(
+                np.stack(
+                    [
+                        frames + start,
+                        np.full_like(frames, chip * 32 + rank),
+                        np.full_like(frames, chip),
+                        np.full_like(frames, reg),
+                        seq[frames + 1, reg].astype(np.int64),
+                    ],
+                    axis=1,
+                )
+            )
     rows_a = np.concatenate(rows) if rows else np.zeros((0, 5), np.int64)
     rows_a = rows_a[np.lexsort((rows_a[:, 1], rows_a[:, 0]))]
     frames = rows_a[:, 0]
@@ -521,6 +568,8 @@ def reverse(tune: Tune, start: int = 0, stop: int | None = None) -> Tune:
     w = tune.writes
     index = fr.index
     parts = [w[index < start], new[frames < stop], new[frames == stop], w[index >= stop]]
-    mirror = np.where((np.arange(n) >= start) & (np.arange(n) < stop), start + stop - 1 - np.arange(n), np.arange(n))
+    mirror = np.where(
+        (np.arange(n) >= start) & (np.arange(n) < stop), start + stop - 1 - np.arange(n), np.arange(n)
+    )
     irq, nmi = _events(tune, lambda f, o: (np.ones(len(f), bool), mirror[np.minimum(f, n - 1)]))
     return _build(tune, np.concatenate(parts), irq, nmi, n)

@@ -75,8 +75,14 @@ class Header:
             (1 <= len(self.sids) <= 8, f"1 to 8 SIDs allowed, got {len(self.sids)}"),
             (all(m in MODELS for m in self.models), f"chip model must be 6581 or 8580, got {self.models}"),
             (self.timing in ("grid", "irq"), f"timing must be grid or irq, got {self.timing!r}"),
-            (self.irq_diff is None or self.irq_diff >= 0, f"IRQ column must be 0 or more, got {self.irq_diff}"),
-            (self.nmi_diff is None or self.nmi_diff >= 0, f"NMI column must be 0 or more, got {self.nmi_diff}"),
+            (
+                self.irq_diff is None or self.irq_diff >= 0,
+                f"IRQ column must be 0 or more, got {self.irq_diff}",
+            ),
+            (
+                self.nmi_diff is None or self.nmi_diff >= 0,
+                f"NMI column must be 0 or more, got {self.nmi_diff}",
+            ),
         ]
         for ok, message in check:
             if not ok:

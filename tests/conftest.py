@@ -9,11 +9,10 @@ from hypothesis import HealthCheck, settings
 os.environ.setdefault("SIDLANG_JIT", "wait")
 os.environ.setdefault("SIDLANG_PREWARM", "0")
 
+settings.register_profile("ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile(
-    "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "dev", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
-settings.register_profile("dev", max_examples=150, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "testdata"

@@ -18,9 +18,18 @@ play:   inc $d401
 def psid(src: str, *, load: int = 0x1000, magic: str = "PSID", play: str | None = "play", **fields) -> bytes:
     """A .sid whose code is ``src`` assembled at ``load``; init is the first byte."""
     code, names = assemble(src, load)
-    s = SidFile(magic=magic, version=fields.pop("version", 2), load=load, init=load,
-                play=names[play] if play else 0, data=code, name="Test", author="Me",
-                released="2026 Ünïcödé €", **fields)
+    s = SidFile(
+        magic=magic,
+        version=fields.pop("version", 2),
+        load=load,
+        init=load,
+        play=names[play] if play else 0,
+        data=code,
+        name="Test",
+        author="Me",
+        released="2026 Ünïcödé €",
+        **fields,
+    )
     return build(s)
 
 

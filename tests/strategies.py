@@ -17,8 +17,12 @@ def headers(draw, chips: int | None = None, timing: str | None = None) -> Header
     clock = draw(st.sampled_from([PAL_HZ, NTSC_HZ, 1_000_000]))
     frame = draw(st.sampled_from([default_frame_cycles(clock), 19656 // 4, 5000, 20000]))
     return Header(
-        title=draw(text_st), author=draw(text_st), released=draw(st.sampled_from(["", "1987 Rob"])),
-        clock_hz=clock, frame_cycles=frame, start_cycle=draw(st.integers(0, 10**7)),
+        title=draw(text_st),
+        author=draw(text_st),
+        released=draw(st.sampled_from(["", "1987 Rob"])),
+        clock_hz=clock,
+        frame_cycles=frame,
+        start_cycle=draw(st.integers(0, 10**7)),
         gap=draw(st.sampled_from([0, 0, 4, 8, 13])),
         models=tuple(draw(st.sampled_from([6581, 8580])) for _ in range(chips)),
         sids=tuple(0xD400 + 0x20 * i for i in range(chips)),
@@ -28,8 +32,14 @@ def headers(draw, chips: int | None = None, timing: str | None = None) -> Header
 
 
 @st.composite
-def tunes(draw, max_frames: int = 25, max_writes: int = 10, chips: int | None = None,
-          events: bool = True, regs: int = 32) -> Tune:
+def tunes(
+    draw,
+    max_frames: int = 25,
+    max_writes: int = 10,
+    chips: int | None = None,
+    events: bool = True,
+    regs: int = 32,
+) -> Tune:
     """Random tunes: several chips, repeated writes to one register in a frame, default and
     exact timing, empty frames, long waits, interrupt events, an explicit length."""
     h = draw(headers(chips=chips, timing=None if events else "grid"))
@@ -89,8 +99,9 @@ def swept_tunes(draw) -> Tune:
         lo_bits = 3 if lo == 21 else 8
         kind = draw(st.sampled_from(["repeat", "flip", "random"]))
         step = draw(st.integers(1, 40))
-        sweeps.append((chip, lo, f_max, lo_bits, kind, step, draw(st.integers(0, 300)),
-                       draw(st.integers(0, f_max))))
+        sweeps.append(
+            (chip, lo, f_max, lo_bits, kind, step, draw(st.integers(0, 300)), draw(st.integers(0, f_max)))
+        )
     cyc, chips, regs, vals = [], [], [], []
     n_frames = draw(st.integers(3, 14))
     for fi in range(n_frames):
@@ -110,8 +121,19 @@ def swept_tunes(draw) -> Tune:
             items.append((o, k, [(chip, lo, v & ((1 << lo_bits) - 1)), (chip, lo + 1, v >> lo_bits)]))
         for k in range(draw(st.integers(0, 4))):
             o = draw(st.integers(0, 320))
-            items.append((o, 10 + k, [(draw(st.integers(0, h.chips - 1)), draw(st.sampled_from([4, 5, 24, 1, 3])),
-                                        draw(st.integers(0, 255)))]))
+            items.append(
+                (
+                    o,
+                    10 + k,
+                    [
+                        (
+                            draw(st.integers(0, h.chips - 1)),
+                            draw(st.sampled_from([4, 5, 24, 1, 3])),
+                            draw(st.integers(0, 255)),
+                        )
+                    ],
+                )
+            )
         items.sort(key=lambda t: (t[0], t[1]))
         t = 0
         for o, _, ws in items:
@@ -160,14 +182,31 @@ def asid_dumps(draw, nmi: str | None = None, where: str | None = None, sweeps: i
     rows: list[tuple[int, int, int, int, int]] = []  # (cycle, irq time, chip, reg, val)
     t = first
     for _ in range(draw(st.integers(0, 6))):  # init: writes before the first IRQ
-        rows.append((t, irq_before, draw(st.integers(0, chips - 1)), draw(st.integers(0, 24)),
-                     draw(st.integers(0, 255))))
+        rows.append(
+            (
+                t,
+                irq_before,
+                draw(st.integers(0, chips - 1)),
+                draw(st.integers(0, 24)),
+                draw(st.integers(0, 255)),
+            )
+        )
         t += draw(st.sampled_from([0, 4, 6, 8, 8, 300]))
     # Sweeps: (chip, low register, step, kind, value); kind repeat/flip/random.
-    sweeps = draw(st.lists(st.tuples(st.integers(0, chips - 1), st.sampled_from([0, 2, 7, 9, 14, 16, 21]),
-                                     st.integers(1, 200), st.sampled_from(["repeat", "repeat", "flip", "random"]),
-                                     st.integers(0, 0x7FF)), min_size=sweeps, max_size=max(3, sweeps),
-                           unique_by=lambda s: s[:2]))
+    sweeps = draw(
+        st.lists(
+            st.tuples(
+                st.integers(0, chips - 1),
+                st.sampled_from([0, 2, 7, 9, 14, 16, 21]),
+                st.integers(1, 200),
+                st.sampled_from(["repeat", "repeat", "flip", "random"]),
+                st.integers(0, 0x7FF),
+            ),
+            min_size=sweeps,
+            max_size=max(3, sweeps),
+            unique_by=lambda s: s[:2],
+        )
+    )
     # Where the IRQ lands: always at one offset (a CIA timer), jittered by a few cycles (a raster
     # IRQ), anywhere; "raster": anywhere, but the player waits for a raster line to write.
     where = where or draw(st.sampled_from(["fixed", "jitter", "varied", "raster"]))
@@ -182,8 +221,12 @@ def asid_dumps(draw, nmi: str | None = None, where: str | None = None, sweeps: i
         irqs = []
         kind = draw(st.integers(0, 19))
         if kind:  # 0: no IRQ this frame
-            shift = {"fixed": 0, "jitter": draw(st.integers(0, 7)), "varied": draw(st.integers(0, 400)),
-                     "raster": draw(st.integers(0, 400))}[where]
+            shift = {
+                "fixed": 0,
+                "jitter": draw(st.integers(0, 7)),
+                "varied": draw(st.integers(0, 400)),
+                "raster": draw(st.integers(0, 400)),
+            }[where]
             irqs.append(base + fixed + shift)
             if kind == 19:  # a second call in the frame (multispeed)
                 irqs.append(base + L // 2 + draw(st.integers(0, 50)))
@@ -195,15 +238,20 @@ def asid_dumps(draw, nmi: str | None = None, where: str | None = None, sweeps: i
             for chip, lo, step, how, value in sweeps:
                 wide_max = 0x7FF if lo == 21 else (0xFFF if lo in (2, 9, 16) else 0xFFFF)
                 lo_bits = 3 if lo == 21 else 8
-                v = {"repeat": value + step * f, "flip": value + step * (f % 2),
-                     "random": draw(st.integers(0, wide_max))}[how] % (wide_max + 1)
+                v = {
+                    "repeat": value + step * f,
+                    "flip": value + step * (f % 2),
+                    "random": draw(st.integers(0, wide_max)),
+                }[how] % (wide_max + 1)
                 rows.append((t, irq, chip, lo, v & ((1 << lo_bits) - 1)))
                 t += lo_hi
                 rows.append((t, irq, chip, lo + 1, v >> lo_bits))
                 t += step_after
             if not only_runs or not sweeps:
                 for _ in range(draw(st.integers(1, 12))):
-                    rows.append((t, irq, draw(st.integers(0, chips - 1)), draw(others), draw(st.integers(0, 255))))
+                    rows.append(
+                        (t, irq, draw(st.integers(0, chips - 1)), draw(others), draw(st.integers(0, 255)))
+                    )
                     t += draw(st.sampled_from([lo_hi] * 4 + [0, 9, 12, 40]))
         t = max(t, base + L - 1)  # keep every write of a frame inside its frame
     if not rows:
@@ -217,8 +265,15 @@ def asid_dumps(draw, nmi: str | None = None, where: str | None = None, sweeps: i
         origin = first - draw(st.integers(0, 10**6))
         nmi_d = [c - origin for c in cycles]
     else:
-        times = sorted(set(draw(st.lists(st.integers(first - 100, cycles[-1] if cycles else first),
-                                         min_size=1, max_size=8))))
+        times = sorted(
+            set(
+                draw(
+                    st.lists(
+                        st.integers(first - 100, cycles[-1] if cycles else first), min_size=1, max_size=8
+                    )
+                )
+            )
+        )
         nmi_d = []
         for c in cycles:
             before = [x for x in times if x <= c]

@@ -19,7 +19,7 @@ def test_state_matches_a_plain_loop(tune):
         expect = np.zeros((len(fr), N_WRITABLE), np.uint8)
         regs = np.zeros(N_WRITABLE, np.uint8)
         for n in range(len(fr)):
-            for (_, c, r, v) in fr[n].writes.tolist():
+            for _, c, r, v in fr[n].writes.tolist():
                 if c == chip and r < N_WRITABLE:
                     regs[r] = v
             expect[n] = regs
@@ -48,9 +48,16 @@ def test_frame_access_and_length():
         fr[8]
 
 
-@pytest.mark.parametrize("length, jitter", [
-    (PAL_FRAME, 0), (PAL_FRAME, 7), (NTSC_FRAME, 0), (PAL_FRAME // 4, 0), (PAL_FRAME // 2, 5),
-])
+@pytest.mark.parametrize(
+    "length, jitter",
+    [
+        (PAL_FRAME, 0),
+        (PAL_FRAME, 7),
+        (NTSC_FRAME, 0),
+        (PAL_FRAME // 4, 0),
+        (PAL_FRAME // 2, 5),
+    ],
+)
 def test_inference_finds_the_tick_and_puts_bursts_at_frame_starts(length, jitter):
     t = player_log(150, jitter=jitter)
     w = t.writes.copy()
@@ -70,7 +77,6 @@ def test_inference_falls_back_on_too_little_or_implausible_data():
 
 
 def test_default_gap_prefers_folding_two_byte_fields():
-    t = parse("@gap 11\n" + "\n".join(
-        f"{n} v1 freq=$1234@0 ad=1@30 sr=2@39 wave=gate@60" for n in range(20)))
+    t = parse("@gap 11\n" + "\n".join(f"{n} v1 freq=$1234@0 ad=1@30 sr=2@39 wave=gate@60" for n in range(20)))
     # gaps per frame: 11 (the freq pair), 19, 9, 21: 11 and 9 are as common, but the pair folds
     assert default_gap(t.writes, 0, PAL_FRAME) == 11

@@ -49,7 +49,10 @@ def _midi(events, marker: str | None = None, ticks_per_beat: int = 240, name="SI
 
 
 def _note(at: int, length: int = 10) -> list:
-    return [mido.Message("note_on", note=60, velocity=90, time=at), mido.Message("note_off", note=60, time=length)]
+    return [
+        mido.Message("note_on", note=60, velocity=90, time=at),
+        mido.Message("note_off", note=60, time=length),
+    ]
 
 
 MARK = "sidlang clock=985248 frame=19656 tpf={tpf} models=6581"
@@ -93,7 +96,12 @@ CLI_CASES = [
     ("bigword", ["convert", "{in}/bigword.sidl", "out.vice"], 1, "(10000000 characters)"),
     ("header-error-line", ["info", "{in}/header-at-end.sidl"], 1, "header-at-end.sidl:1:"),
     ("render-past-wav-size", ["render", "{in}/huge-frame.sidl", "out.wav"], 1, "at most 4 GB"),
-    ("render-seconds-too-long", ["render", "{in}/good.sidl", "out.wav", "--seconds", "1e9"], 2, "at most a day"),
+    (
+        "render-seconds-too-long",
+        ["render", "{in}/good.sidl", "out.wav", "--seconds", "1e9"],
+        2,
+        "at most a day",
+    ),
     ("mid-event-past-limit", ["convert", "{in}/late.mid", "out.sidl"], 1, "past the last allowed frame"),
     ("mid-tpf-zero", ["info", "{in}/tpf0.mid"], 1, "tpf=0"),
     ("mid-plain-too-long", ["convert", "{in}/late-plain.mid", "out.sidl"], 1, "hours"),
@@ -105,14 +113,36 @@ CLI_CASES = [
     ("subtune-on-sidl", ["convert", "{in}/good.sidl", "out.vice", "--subtune", "2"], 2, "--subtune"),
     ("clock-on-sidl", ["convert", "{in}/good.sidl", "out.vice", "--clock", "ntsc"], 2, "--clock"),
     ("continue-frames", ["continue", "{in}/good.sidl", "out.sidl", "--frames", "5000000"], 2, "--frames"),
-    ("continue-seed", ["continue", "{in}/good.sidl", "out.sidl", "--frames", "9", "--seed", "-1"], 2, "--seed"),
-    ("continue-nan", ["continue", "{in}/good.sidl", "out.sidl", "--frames", "9", "--temperature", "nan"], 2,
-     "--temperature"),
-    ("continue-weights", ["continue", "{in}/good.sidl", "out.sidl", "--frames", "9", "--weights",
-                          "{in}/garbage.weights"], 1, "not a sidlang weights file"),
-    ("pianoroll-in-no-folder", ["render", "{in}/good.sidl", "out.wav", "--seconds", "0.5", "--pianoroll",
-                                "nodir/p.png"], 1, "no such folder"),
-    ("stem-is-a-folder", ["render", "{in}/good.sidl", "out.wav", "--seconds", "0.5", "--stems"], 1, "is a folder"),
+    (
+        "continue-seed",
+        ["continue", "{in}/good.sidl", "out.sidl", "--frames", "9", "--seed", "-1"],
+        2,
+        "--seed",
+    ),
+    (
+        "continue-nan",
+        ["continue", "{in}/good.sidl", "out.sidl", "--frames", "9", "--temperature", "nan"],
+        2,
+        "--temperature",
+    ),
+    (
+        "continue-weights",
+        ["continue", "{in}/good.sidl", "out.sidl", "--frames", "9", "--weights", "{in}/garbage.weights"],
+        1,
+        "not a sidlang weights file",
+    ),
+    (
+        "pianoroll-in-no-folder",
+        ["render", "{in}/good.sidl", "out.wav", "--seconds", "0.5", "--pianoroll", "nodir/p.png"],
+        1,
+        "no such folder",
+    ),
+    (
+        "stem-is-a-folder",
+        ["render", "{in}/good.sidl", "out.wav", "--seconds", "0.5", "--stems"],
+        1,
+        "is a folder",
+    ),
 ]
 #: Cases that work (exit 0) and must stay so.
 OK_CASES = [
@@ -169,11 +199,23 @@ def worker(tmp_path_factory):
         folder = tmp_path_factory.mktemp(case_id)
         if case_id == "stem-is-a-folder":
             (folder / "out-v2.wav").mkdir()
-        cases.append({"id": case_id, "dir": str(folder), "alarm": 30,
-                      "argv": [a.replace("{in}", str(inputs)) for a in argv]})
+        cases.append(
+            {
+                "id": case_id,
+                "dir": str(folder),
+                "alarm": 30,
+                "argv": [a.replace("{in}", str(inputs)) for a in argv],
+            }
+        )
     env = dict(os.environ, PYTHONWARNINGS="ignore")
-    done = subprocess.run([sys.executable, "-c", WORKER, json.dumps(cases)], capture_output=True, text=True,
-                          preexec_fn=_cap_memory, timeout=600, env=env)
+    done = subprocess.run(
+        [sys.executable, "-c", WORKER, json.dumps(cases)],
+        capture_output=True,
+        text=True,
+        preexec_fn=_cap_memory,
+        timeout=600,
+        env=env,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -235,9 +277,16 @@ def test_racing_converts_one_wins_the_other_is_refused(tmp_path):
     rounds = 12
     (tmp_path / "in.sidl").write_text(GOOD)
     env = dict(os.environ, PYTHONWARNINGS="ignore")
-    racers = [subprocess.Popen([sys.executable, "-c", RACER, str(tmp_path), me, str(rounds), to],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-              for me, to in (("a", "vice"), ("b", "vice6"))]
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACER, str(tmp_path), me, str(rounds), to],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for me, to in (("a", "vice"), ("b", "vice6"))
+    ]
     for r in range(rounds):
         deadline = time.monotonic() + 60
         while not all((tmp_path / f"ready-{me}-{r}").exists() for me in "ab"):
@@ -281,8 +330,17 @@ def test_every_output_is_checked_before_any_is_written(tmp_path, capsys):
     song = tmp_path / "song.sidl"
     song.write_text(GOOD)
     (tmp_path / "p.png").write_bytes(b"keep")
-    code = main(["render", str(song), str(tmp_path / "out.wav"), "--seconds", "0.2", "--pianoroll",
-                 str(tmp_path / "p.png")])
+    code = main(
+        [
+            "render",
+            str(song),
+            str(tmp_path / "out.wav"),
+            "--seconds",
+            "0.2",
+            "--pianoroll",
+            str(tmp_path / "p.png"),
+        ]
+    )
     assert code == 1 and "already exists" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.png", "song.sidl"]
 
@@ -293,20 +351,34 @@ def test_a_killed_writer_leaves_a_temp_file_that_the_next_run_removes(tmp_path):
     song = tmp_path / "long.sidl"
     song.write_text("@frame 2147483648\n0 vol=15 v1 freq=A-4 sr=$f0 wave=tri,gate\n1 vol=0\n")
     out = tmp_path / "out.wav"
-    proc = subprocess.Popen([sys.executable, "-c", "import sys; from sidlang.cli import main; "
-                             "sys.exit(main(sys.argv[1:]))", "render", str(song), str(out)],
-                            preexec_fn=_cap_memory, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from sidlang.cli import main; sys.exit(main(sys.argv[1:]))",
+            "render",
+            str(song),
+            str(out),
+        ],
+        preexec_fn=_cap_memory,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 30
     temps: list[Path] = []
     while time.monotonic() < deadline:
-        temps = [p for p in tmp_path.iterdir() if p.name.startswith(".out.wav.") and p.stat().st_size > 1 << 20]
+        temps = [
+            p for p in tmp_path.iterdir() if p.name.startswith(".out.wav.") and p.stat().st_size > 1 << 20
+        ]
         if temps:
             break
         assert proc.poll() is None, proc.stderr.read()
         time.sleep(0.05)
     assert temps, "the render wrote nothing in 30 s"
-    rss_kb = int(Path(f"/proc/{proc.pid}/status").read_text().split("VmRSS:")[1].split()[0]) \
-        if Path(f"/proc/{proc.pid}/status").exists() else 0
+    rss_kb = (
+        int(Path(f"/proc/{proc.pid}/status").read_text().split("VmRSS:")[1].split()[0])
+        if Path(f"/proc/{proc.pid}/status").exists()
+        else 0
+    )
     proc.kill()
     proc.wait()
     assert not out.exists() and temps[0].exists()

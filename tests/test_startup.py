@@ -16,11 +16,18 @@ HEAVY = ("numba", "torch", "music21", "prompt_toolkit", "matplotlib")
 
 def imported_by(code: str, env: dict | None = None) -> set[str]:
     """The top-level packages (and sidlang.c64) a fresh interpreter has after ``code``."""
-    probe = (f"import sys, json\n{code}\n"
-             "mods = {m.split('.')[0] for m in sys.modules} | {m for m in sys.modules if m.startswith('sidlang.c64')}\n"
-             "print(json.dumps(sorted(mods)), file=sys.__stderr__)")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "SIDLANG_PREWARM": "0", **(env or {})})
+    probe = (
+        f"import sys, json\n{code}\n"
+        "mods = {m.split('.')[0] for m in sys.modules} | {m for m in sys.modules if m.startswith('sidlang.c64')}\n"
+        "print(json.dumps(sorted(mods)), file=sys.__stderr__)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "SIDLANG_PREWARM": "0", **(env or {})},
+    )
     return set(json.loads(done.stderr.strip().splitlines()[-1]))
 
 
@@ -32,7 +39,9 @@ def test_version_imports_no_heavy_module():
 def test_converting_text_imports_neither_numba_nor_the_emulation(tmp_path):
     src = tmp_path / "t.sidl"
     src.write_text("0 v1 freq=C-4 wave=pulse,gate | vol=15\n")
-    mods = imported_by(f"from sidlang.cli import main\nassert main(['convert', {str(src)!r}, {str(tmp_path / 'o.vice')!r}]) == 0")
+    mods = imported_by(
+        f"from sidlang.cli import main\nassert main(['convert', {str(src)!r}, {str(tmp_path / 'o.vice')!r}]) == 0"
+    )
     assert not mods & set(HEAVY) and "sidlang.c64" not in mods, mods & {*HEAVY, "sidlang.c64"}
 
 
@@ -47,7 +56,8 @@ def test_format_tables_are_what_the_modules_say():
 
     reg = formats.registry()
     assert {n: f.__module__ for n, f in ((n, f.read or f.write) for n, f in reg.items())} == {
-        n: f"sidlang.formats.{m}" for n, m in formats.MODULE_OF.items()}
+        n: f"sidlang.formats.{m}" for n, m in formats.MODULE_OF.items()
+    }
     assert formats.FORMAT_OF == {e: n for n, f in reg.items() for e in f.extensions}
 
 
@@ -76,8 +86,13 @@ def warm_core():
     if not jit.JIT:
         pytest.skip("SIDLANG_NO_JIT is set")
     env = {**os.environ, "SIDLANG_JIT": "wait"}
-    done = subprocess.run([sys.executable, "-m", "sidlang.jitcache", "--block", "sidlang.c64.jit"],
-                          capture_output=True, text=True, timeout=600, env=env)
+    done = subprocess.run(
+        [sys.executable, "-m", "sidlang.jitcache", "--block", "sidlang.c64.jit"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert jitcache.is_warm("sidlang.c64.jit")
 
@@ -88,8 +103,12 @@ def test_every_core_function_is_in_the_cache_after_the_warm_up(warm_core):
 
     from sidlang.c64 import bus, cpu, voice3
 
-    kernels = [(m.__name__, k) for m in (bus, cpu, voice3) for k, v in vars(m).items()
-               if isinstance(v, CPUDispatcher) and v.targetoptions.get("inline") != "always"]
+    kernels = [
+        (m.__name__, k)
+        for m in (bus, cpu, voice3)
+        for k, v in vars(m).items()
+        if isinstance(v, CPUDispatcher) and v.targetoptions.get("inline") != "always"
+    ]
     assert len(kernels) > 10
     missing = [f"{m}.{k}" for m, k in kernels if not jitcache.on_disk(getattr(sys.modules[m], k))]
     assert not missing, f"compiled by nothing the warm-up plays: {missing}"
@@ -129,12 +148,18 @@ def test_a_first_sid_runs_interpreted_then_switches_to_the_compiled_core(warm_co
     env = {**os.environ, "SIDLANG_PREWARM": "0"}
     env.pop("SIDLANG_JIT", None)
     env.pop("SIDLANG_NO_JIT", None)
-    done = subprocess.run([sys.executable, "-c", COLD_RUN], capture_output=True, text=True, timeout=300, env=env)
+    done = subprocess.run(
+        [sys.executable, "-c", COLD_RUN], capture_output=True, text=True, timeout=300, env=env
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     (compiled_first, asked, compiled_then), same, writes = json.loads(done.stdout.strip().splitlines()[-1])
     assert compiled_first is False and asked == ["sidlang.c64.jit"]
     assert compiled_then is True and same
-    here = load(jit._psid(bytes([0xA9, 0x0F, 0x8D, 0x18, 0xD4, 0xEE, 0x00, 0xD4, 0x60]), 0, 0), format="sid", seconds=2)
+    here = load(
+        jit._psid(bytes([0xA9, 0x0F, 0x8D, 0x18, 0xD4, 0xEE, 0x00, 0xD4, 0x60]), 0, 0),
+        format="sid",
+        seconds=2,
+    )
     assert writes == [here.writes["cycle"].tolist(), here.writes["val"].tolist()]
     assert np.all(np.diff(here.writes["cycle"]) >= 0)
 

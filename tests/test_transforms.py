@@ -43,7 +43,7 @@ def test_transpose_octave_keeps_note_names(tune):
     assert int(up.frames.state(0)[1, 0]) | int(up.frames.state(0)[1, 1]) << 8 == note_to_reg(81, 0, PAL_HZ)
     assert "freq=A-5" in __import__("sidlang").dumps(up)
     assert len(up.writes) >= len(tune.writes)
-    assert np.array_equal(up.writes["cycle"][: 10], tune.writes["cycle"][: 10])
+    assert np.array_equal(up.writes["cycle"][:10], tune.writes["cycle"][:10])
 
 
 def test_transpose_only_named_voices(tune):
@@ -207,9 +207,13 @@ def test_reverse_range_keeps_the_rest(tune):
 
 
 def test_ranges_checked(tune):
-    for bad in (lambda: T.cut(tune, 5, 2), lambda: T.slice_frames(tune, 0, 99),
-                lambda: T.stretch(tune, 0), lambda: T.swap_voices(tune, 0, 3),
-                lambda: T.paste(tune, tune, 99)):
+    for bad in (
+        lambda: T.cut(tune, 5, 2),
+        lambda: T.slice_frames(tune, 0, 99),
+        lambda: T.stretch(tune, 0),
+        lambda: T.swap_voices(tune, 0, 3),
+        lambda: T.paste(tune, tune, 99),
+    ):
         with pytest.raises(UsageError):
             bad()
 

@@ -128,8 +128,9 @@ def assemble_segments(source: str, origin: int = 0) -> tuple[list[tuple[int, byt
     return pieces, names
 
 
-def _statement(line: str, pc: int, names: dict[str, int], out: bytearray, strict: bool,
-               number: int, forward: set[int]) -> int:
+def _statement(
+    line: str, pc: int, names: dict[str, int], out: bytearray, strict: bool, number: int, forward: set[int]
+) -> int:
     if not line:
         return pc
     m = re.match(r"([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.+)$", line)

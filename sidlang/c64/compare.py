@@ -80,8 +80,12 @@ def sidplayfp(path: Path, seconds: float, out: Path) -> tuple[np.ndarray, float]
 
     secs = max(1, int(seconds))
     t = time.perf_counter()
-    subprocess.run(["sidplayfp", "-q", "-m", f"-t{secs // 60}:{secs % 60:02d}", f"-w{out}", str(path)],
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        ["sidplayfp", "-q", "-m", f"-t{secs // 60}:{secs % 60:02d}", f"-w{out}", str(path)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     wall = time.perf_counter() - t
     samples, rate = read_wav(out.read_bytes())
     if rate != RATE:

@@ -52,8 +52,19 @@ ST_EVFULL = 8  #: driver mode: the call log (irqlog) is full; grow it and call a
 ST_TOOMANY = 9  #: free mode: more interrupts than dev[EV_PER_FRAME] a video frame
 
 # drv[] layout (driver mode)
-D_PLAY, D_IOMAP, D_CIA, D_PERIOD, D_BUDGET, D_NCALLS, D_REGULAR, D_START, D_PENDING, D_MINPERIOD, \
-    D_MAXCALLS = range(11)
+(
+    D_PLAY,
+    D_IOMAP,
+    D_CIA,
+    D_PERIOD,
+    D_BUDGET,
+    D_NCALLS,
+    D_REGULAR,
+    D_START,
+    D_PENDING,
+    D_MINPERIOD,
+    D_MAXCALLS,
+) = range(11)
 DRV_SIZE = 11
 
 _OP = OP
@@ -66,16 +77,109 @@ M_IMPL, M_ACC, M_IMM, M_ZP, M_ZPX, M_ZPY, M_ABS, M_ABSX, M_ABSY, M_IND, M_INDX, 
     MODES.index(m) for m in MODES
 )
 # Operation codes the loop dispatches on.
-(ADC, AND, ASL, BCC, BCS, BEQ, BIT, BMI, BNE, BPL, BRK, BVC, BVS, CLC, CLD, CLI, CLV, CMP, CPX,
- CPY, DEC, DEX, DEY, EOR, INC, INX, INY, JMP, JSR, LDA, LDX, LDY, LSR, NOP, ORA, PHA, PHP, PLA,
- PLP, ROL, ROR, RTI, RTS, SBC, SEC, SED, SEI, STA, STX, STY, TAX, TAY, TSX, TXA, TXS, TYA,
- ALR, ANC, ANE, ARR, DCP, ISC, JAM, LAS, LAX, LXA, RLA, RRA, SAX, SBX, SHA, SHX, SHY, SLO, SRE,
- TAS) = range(76)
+(
+    ADC,
+    AND,
+    ASL,
+    BCC,
+    BCS,
+    BEQ,
+    BIT,
+    BMI,
+    BNE,
+    BPL,
+    BRK,
+    BVC,
+    BVS,
+    CLC,
+    CLD,
+    CLI,
+    CLV,
+    CMP,
+    CPX,
+    CPY,
+    DEC,
+    DEX,
+    DEY,
+    EOR,
+    INC,
+    INX,
+    INY,
+    JMP,
+    JSR,
+    LDA,
+    LDX,
+    LDY,
+    LSR,
+    NOP,
+    ORA,
+    PHA,
+    PHP,
+    PLA,
+    PLP,
+    ROL,
+    ROR,
+    RTI,
+    RTS,
+    SBC,
+    SEC,
+    SED,
+    SEI,
+    STA,
+    STX,
+    STY,
+    TAX,
+    TAY,
+    TSX,
+    TXA,
+    TXS,
+    TYA,
+    ALR,
+    ANC,
+    ANE,
+    ARR,
+    DCP,
+    ISC,
+    JAM,
+    LAS,
+    LAX,
+    LXA,
+    RLA,
+    RRA,
+    SAX,
+    SBX,
+    SHA,
+    SHX,
+    SHY,
+    SLO,
+    SRE,
+    TAS,
+) = range(76)
 assert TAS == op_code("TAS")
 #: Operations whose value is read from memory (the others only write, or use no operand).
 _READS = np.zeros(76, dtype=np.int64)
-for _o in (ADC, AND, BIT, CMP, CPX, CPY, EOR, LDA, LDX, LDY, ORA, SBC, LAX, LAS, ANC, ALR, ARR,
-           ANE, LXA, SBX):
+for _o in (
+    ADC,
+    AND,
+    BIT,
+    CMP,
+    CPX,
+    CPY,
+    EOR,
+    LDA,
+    LDX,
+    LDY,
+    ORA,
+    SBC,
+    LAX,
+    LAS,
+    ANC,
+    ALR,
+    ARR,
+    ANE,
+    LXA,
+    SBX,
+):
     _READS[_o] = 1
 _RMW = np.zeros(76, dtype=np.int64)
 for _o in (ASL, LSR, ROL, ROR, INC, DEC, SLO, RLA, SRE, RRA, DCP, ISC):
@@ -211,8 +315,9 @@ def _badline(clk, cyc, io, dev) -> int:
 
 
 @njit
-def execute(cpu, ram, rom, pmap, io, dev, log_clk, log_addr, log_val, irqlog, nmilog,
-            free, stop_sp, until, drv) -> int:
+def execute(
+    cpu, ram, rom, pmap, io, dev, log_clk, log_addr, log_val, irqlog, nmilog, free, stop_sp, until, drv
+) -> int:
     """Run until a ``ST_*`` condition; returns it. State is read from and written to ``cpu``."""
     a = cpu[A]
     x = cpu[X]
@@ -312,30 +417,41 @@ def execute(cpu, ram, rom, pmap, io, dev, log_clk, log_addr, log_val, irqlog, nm
                 ea = _rd(pc, clk, ram, rom, pmap, io, dev)
                 pc = (pc + 1) & 0xFFFF
             elif m == M_ABS:
-                ea = _rd(pc, clk, ram, rom, pmap, io, dev) | (_rd((pc + 1) & 0xFFFF, clk, ram, rom, pmap, io, dev) << 8)
+                ea = _rd(pc, clk, ram, rom, pmap, io, dev) | (
+                    _rd((pc + 1) & 0xFFFF, clk, ram, rom, pmap, io, dev) << 8
+                )
                 pc = (pc + 2) & 0xFFFF
             elif m == M_ZPX or m == M_ZPY:
                 ea = (_rd(pc, clk, ram, rom, pmap, io, dev) + (x if m == M_ZPX else y)) & 0xFF
                 pc = (pc + 1) & 0xFFFF
             elif m == M_ABSX or m == M_ABSY:
-                base = _rd(pc, clk, ram, rom, pmap, io, dev) | (_rd((pc + 1) & 0xFFFF, clk, ram, rom, pmap, io, dev) << 8)
+                base = _rd(pc, clk, ram, rom, pmap, io, dev) | (
+                    _rd((pc + 1) & 0xFFFF, clk, ram, rom, pmap, io, dev) << 8
+                )
                 ea = (base + (x if m == M_ABSX else y)) & 0xFFFF
                 cross = 1 if (base ^ ea) & 0xFF00 else 0
                 pc = (pc + 2) & 0xFFFF
             elif m == M_INDY:
                 z = _rd(pc, clk, ram, rom, pmap, io, dev)
-                base = _rd(z, clk, ram, rom, pmap, io, dev) | (_rd((z + 1) & 0xFF, clk, ram, rom, pmap, io, dev) << 8)
+                base = _rd(z, clk, ram, rom, pmap, io, dev) | (
+                    _rd((z + 1) & 0xFF, clk, ram, rom, pmap, io, dev) << 8
+                )
                 ea = (base + y) & 0xFFFF
                 cross = 1 if (base ^ ea) & 0xFF00 else 0
                 pc = (pc + 1) & 0xFFFF
             elif m == M_INDX:
                 z = (_rd(pc, clk, ram, rom, pmap, io, dev) + x) & 0xFF
-                ea = _rd(z, clk, ram, rom, pmap, io, dev) | (_rd((z + 1) & 0xFF, clk, ram, rom, pmap, io, dev) << 8)
+                ea = _rd(z, clk, ram, rom, pmap, io, dev) | (
+                    _rd((z + 1) & 0xFF, clk, ram, rom, pmap, io, dev) << 8
+                )
                 pc = (pc + 1) & 0xFFFF
             elif m == M_IND:
-                ptr = _rd(pc, clk, ram, rom, pmap, io, dev) | (_rd((pc + 1) & 0xFFFF, clk, ram, rom, pmap, io, dev) << 8)
+                ptr = _rd(pc, clk, ram, rom, pmap, io, dev) | (
+                    _rd((pc + 1) & 0xFFFF, clk, ram, rom, pmap, io, dev) << 8
+                )
                 ea = _rd(ptr, clk, ram, rom, pmap, io, dev) | (
-                    _rd((ptr & 0xFF00) | ((ptr + 1) & 0xFF), clk, ram, rom, pmap, io, dev) << 8)
+                    _rd((ptr & 0xFF00) | ((ptr + 1) & 0xFF), clk, ram, rom, pmap, io, dev) << 8
+                )
                 pc = (pc + 2) & 0xFFFF
             elif m == M_REL:
                 ea = _rd(pc, clk, ram, rom, pmap, io, dev)
@@ -546,7 +662,9 @@ def execute(cpu, ram, rom, pmap, io, dev, log_clk, log_addr, log_val, irqlog, nm
             elif o == TXS:
                 sp = x
             elif o == PHA or o == PHP:
-                ram[0x100 | sp] = a if o == PHA else (fc | fz << 1 | fi << 2 | fd << 3 | 0x30 | fv << 6 | fn << 7)
+                ram[0x100 | sp] = (
+                    a if o == PHA else (fc | fz << 1 | fi << 2 | fd << 3 | 0x30 | fv << 6 | fn << 7)
+                )
                 sp = (sp - 1) & 0xFF
             elif o == PLA:
                 sp = (sp + 1) & 0xFF
@@ -576,7 +694,9 @@ def execute(cpu, ram, rom, pmap, io, dev, log_clk, log_addr, log_val, irqlog, nm
                 ram[0x100 | sp] = fc | fz << 1 | fi << 2 | fd << 3 | 0x30 | fv << 6 | fn << 7
                 sp = (sp - 1) & 0xFF
                 fi = 1
-                pc = _rd(0xFFFE, clk, ram, rom, pmap, io, dev) | (_rd(0xFFFF, clk, ram, rom, pmap, io, dev) << 8)
+                pc = _rd(0xFFFE, clk, ram, rom, pmap, io, dev) | (
+                    _rd(0xFFFF, clk, ram, rom, pmap, io, dev) << 8
+                )
             elif o == JAM:
                 cpu[JAM_PC] = at
                 pc = at
@@ -659,7 +779,9 @@ def execute(cpu, ram, rom, pmap, io, dev, log_clk, log_addr, log_val, irqlog, nm
                 fi = 1
                 if clk + 7 > dev[bus.BL_NEXT]:
                     clk = _badline(clk, 7, io, dev)
-                pc = _rd(vec, clk, ram, rom, pmap, io, dev) | (_rd(vec + 1, clk, ram, rom, pmap, io, dev) << 8)
+                pc = _rd(vec, clk, ram, rom, pmap, io, dev) | (
+                    _rd(vec + 1, clk, ram, rom, pmap, io, dev) << 8
+                )
                 clk += 7
                 at = -1
     cpu[A] = a

@@ -156,8 +156,11 @@ class _Core:
 
     def cached(self) -> bool:
         """numba's cache holds every function that is compiled on its own (not inlined)."""
-        return all(jitcache.on_disk(self.dispatchers[fn]) is not False
-                   for fn, opts, _ in self.kernels if "inline" not in opts)
+        return all(
+            jitcache.on_disk(self.dispatchers[fn]) is not False
+            for fn, opts, _ in self.kernels
+            if "inline" not in opts
+        )
 
     def switch(self) -> None:
         """The dispatchers in place of the plain functions, wherever the core's modules name them."""
@@ -249,9 +252,26 @@ def _psid(code: bytes, init: int, play: int, *, rsid: bool = False, cia: bool = 
     """A minimal v2 PSID/RSID around ``code`` loaded at $1000 (the load address in the data)."""
     import struct
 
-    head = struct.pack(">4sHHHHHHHI32s32s32sHBBBB", b"RSID" if rsid else b"PSID", 2, 0x7C, 0,
-                       0x1000 + init, 0x1000 + play if play >= 0 else 0, 1, 1, int(cia),
-                       b"", b"", b"", 0, 0, 0, 0, 0)
+    head = struct.pack(
+        ">4sHHHHHHHI32s32s32sHBBBB",
+        b"RSID" if rsid else b"PSID",
+        2,
+        0x7C,
+        0,
+        0x1000 + init,
+        0x1000 + play if play >= 0 else 0,
+        1,
+        1,
+        int(cia),
+        b"",
+        b"",
+        b"",
+        0,
+        0,
+        0,
+        0,
+        0,
+    )
     return head + b"\x00\x10" + code
 
 
@@ -260,13 +280,63 @@ def warm() -> None:
     reader: a vertical-blank PSID, a CIA-timed one and an RSID with its own interrupt handler."""
     from sidlang.io import load
 
-    play = bytes([0xA9, 0x0F, 0x8D, 0x18, 0xD4, 0x8D, 0x12, 0xD4,  # LDA #$0F STA $D418 STA $D412
-                  0xAD, 0x1B, 0xD4, 0xAD, 0x1C, 0xD4, 0x60])  # LDA $D41B LDA $D41C RTS
+    play = bytes(
+        [
+            0xA9,
+            0x0F,
+            0x8D,
+            0x18,
+            0xD4,
+            0x8D,
+            0x12,
+            0xD4,  # LDA #$0F STA $D418 STA $D412
+            0xAD,
+            0x1B,
+            0xD4,
+            0xAD,
+            0x1C,
+            0xD4,
+            0x60,
+        ]
+    )  # LDA $D41B LDA $D41C RTS
     cia_init = bytes([0xA9, 0x00, 0x8D, 0x04, 0xDC, 0xA9, 0x40, 0x8D, 0x05, 0xDC, 0x60])
-    rsid = bytes([0x78, 0xA9, 0x35, 0x85, 0x01,  # SEI; LDA #$35 STA $01 (KERNAL out)
-                  0xA9, 0x13, 0x8D, 0xFE, 0xFF, 0xA9, 0x10, 0x8D, 0xFF, 0xFF,  # $FFFE -> $1013
-                  0x58, 0x4C, 0x10, 0x10,  # CLI; JMP * (at $1010)
-                  0x48, 0xAD, 0x0D, 0xDC, 0xA9, 0x0F, 0x8D, 0x18, 0xD4, 0x68, 0x40])  # IRQ: ack, write, RTI
-    for data in (_psid(b"\x60" + play, 0, 1), _psid(cia_init + play, 0, len(cia_init), cia=True),
-                 _psid(rsid, 0, -1, rsid=True)):
+    rsid = bytes(
+        [
+            0x78,
+            0xA9,
+            0x35,
+            0x85,
+            0x01,  # SEI; LDA #$35 STA $01 (KERNAL out)
+            0xA9,
+            0x13,
+            0x8D,
+            0xFE,
+            0xFF,
+            0xA9,
+            0x10,
+            0x8D,
+            0xFF,
+            0xFF,  # $FFFE -> $1013
+            0x58,
+            0x4C,
+            0x10,
+            0x10,  # CLI; JMP * (at $1010)
+            0x48,
+            0xAD,
+            0x0D,
+            0xDC,
+            0xA9,
+            0x0F,
+            0x8D,
+            0x18,
+            0xD4,
+            0x68,
+            0x40,
+        ]
+    )  # IRQ: ack, write, RTI
+    for data in (
+        _psid(b"\x60" + play, 0, 1),
+        _psid(cia_init + play, 0, len(cia_init), cia=True),
+        _psid(rsid, 0, -1, rsid=True),
+    ):
         load(data, format="sid", seconds=0.2)

@@ -37,10 +37,24 @@ BRK_TRAP = 0xFE66  #: the default BRK vector: a BRK reaching it is runaway code
 
 #: ROM routines that are not emulated, by the address a tune would stop at.
 UNEMULATED = {
-    0xFF93: "SECOND", 0xFF96: "TKSA", 0xFFA5: "ACPTR", 0xFFA8: "CIOUT", 0xFFAB: "UNTLK",
-    0xFFAE: "UNLSN", 0xFFB1: "LISTEN", 0xFFB4: "TALK", 0xFFD5: "LOAD", 0xFFD8: "SAVE",
-    0xF34A: "OPEN", 0xF291: "CLOSE", 0xF20E: "CHKIN", 0xF250: "CHKOUT", 0xF157: "CHRIN",
-    0xF4A5: "LOAD", 0xF5ED: "SAVE", 0xFCE2: "RESET",
+    0xFF93: "SECOND",
+    0xFF96: "TKSA",
+    0xFFA5: "ACPTR",
+    0xFFA8: "CIOUT",
+    0xFFAB: "UNTLK",
+    0xFFAE: "UNLSN",
+    0xFFB1: "LISTEN",
+    0xFFB4: "TALK",
+    0xFFD5: "LOAD",
+    0xFFD8: "SAVE",
+    0xF34A: "OPEN",
+    0xF291: "CLOSE",
+    0xF20E: "CHKIN",
+    0xF250: "CHKOUT",
+    0xF157: "CHRIN",
+    0xF4A5: "LOAD",
+    0xF5ED: "SAVE",
+    0xFCE2: "RESET",
 }
 
 SOURCE = """
@@ -517,19 +531,66 @@ timeron: lda #$81        ; $ff6e
 
 #: Addresses the source must put its routines at (checked when the ROM is built).
 ENTRIES = {
-    "iobase": 0xE500, "screen": 0xE505, "plot": 0xE50A, "scrinit": 0xE518, "clrscr": 0xE544,
-    "home": 0xE566, "vicinit": 0xE5A0, "irq": 0xEA31, "irqack": 0xEA7E, "irqret": 0xEA81,
-    "scnkey": 0xEA87, "victab": 0xECB9, "getin": 0xF13E, "chrout": 0xF1CA, "clall": 0xF32F,
-    "clrchn": 0xF333, "udtim": 0xF69B, "rdtim": 0xF6DD, "settim": 0xF6E4, "stop": 0xF6ED,
-    "restor": 0xFD15, "vector": 0xFD1A, "vectab": 0xFD30, "ramtas": 0xFD50, "ioinit": 0xFDA3,
-    "timer60": 0xFDDD, "setnam": 0xFDF9, "setlfs": 0xFE00, "readst": 0xFE07, "setmsg": 0xFE18,
-    "settmo": 0xFE21, "memtop": 0xFE25, "membot": 0xFE34, "nmi": 0xFE43, "nmidef": 0xFE47,
-    "nmiret": 0xFEBC, "irqent": 0xFF48, "cint": 0xFF5B, "timeron": 0xFF6E,
+    "iobase": 0xE500,
+    "screen": 0xE505,
+    "plot": 0xE50A,
+    "scrinit": 0xE518,
+    "clrscr": 0xE544,
+    "home": 0xE566,
+    "vicinit": 0xE5A0,
+    "irq": 0xEA31,
+    "irqack": 0xEA7E,
+    "irqret": 0xEA81,
+    "scnkey": 0xEA87,
+    "victab": 0xECB9,
+    "getin": 0xF13E,
+    "chrout": 0xF1CA,
+    "clall": 0xF32F,
+    "clrchn": 0xF333,
+    "udtim": 0xF69B,
+    "rdtim": 0xF6DD,
+    "settim": 0xF6E4,
+    "stop": 0xF6ED,
+    "restor": 0xFD15,
+    "vector": 0xFD1A,
+    "vectab": 0xFD30,
+    "ramtas": 0xFD50,
+    "ioinit": 0xFDA3,
+    "timer60": 0xFDDD,
+    "setnam": 0xFDF9,
+    "setlfs": 0xFE00,
+    "readst": 0xFE07,
+    "setmsg": 0xFE18,
+    "settmo": 0xFE21,
+    "memtop": 0xFE25,
+    "membot": 0xFE34,
+    "nmi": 0xFE43,
+    "nmidef": 0xFE47,
+    "nmiret": 0xFEBC,
+    "irqent": 0xFF48,
+    "cint": 0xFF5B,
+    "timeron": 0xFF6E,
 }
 
 #: The RAM vectors at $0314-$0333 as the KERNAL sets them (RESTOR's table).
-VECTORS = (0xEA31, 0xFE66, 0xFE47, 0xF34A, 0xF291, 0xF20E, 0xF250, 0xF333,
-           0xF157, 0xF1CA, 0xF6ED, 0xF13E, 0xF32F, 0xFE66, 0xF4A5, 0xF5ED)
+VECTORS = (
+    0xEA31,
+    0xFE66,
+    0xFE47,
+    0xF34A,
+    0xF291,
+    0xF20E,
+    0xF250,
+    0xF333,
+    0xF157,
+    0xF1CA,
+    0xF6ED,
+    0xF13E,
+    0xF32F,
+    0xFE66,
+    0xF4A5,
+    0xF5ED,
+)
 
 
 def kernal_image() -> np.ndarray:
@@ -540,7 +601,7 @@ def kernal_image() -> np.ndarray:
             raise AssertionError(f"KERNAL routine {name} landed at ${names[name]:04x}, not ${addr:04x}")
     rom = np.full(0x2000, JAM, dtype=np.uint8)
     for addr, code in pieces:
-        rom[addr - 0xE000: addr - 0xE000 + len(code)] = np.frombuffer(code, dtype=np.uint8)
+        rom[addr - 0xE000 : addr - 0xE000 + len(code)] = np.frombuffer(code, dtype=np.uint8)
     return rom
 
 

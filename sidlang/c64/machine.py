@@ -77,8 +77,15 @@ class C64:
     KERNAL's CIA timer default; the clock itself only matters to whoever turns cycles into time.
     """
 
-    def __init__(self, ntsc: bool = False, log_capacity: int = 1 << 16, event_capacity: int = 1 << 16,
-                 booted: bool = False, max_writes: int = MAX_WRITES, badlines: bool = True):
+    def __init__(
+        self,
+        ntsc: bool = False,
+        log_capacity: int = 1 << 16,
+        event_capacity: int = 1 << 16,
+        booted: bool = False,
+        max_writes: int = MAX_WRITES,
+        badlines: bool = True,
+    ):
         """``booted``: RAM holds the KERNAL's variables as after a reset and BASIC's ``RUN``
         (RSIDs, which expect a real C64); otherwise only the vectors and the PAL/NTSC flag
         are set in otherwise zeroed pages 0-3, as libsidplayfp's PSID driver leaves them."""
@@ -174,9 +181,23 @@ class C64:
     def _execute(self, free: int, stop_sp: int, until: int, drv: np.ndarray | None = None) -> int:
         drv = _NO_DRIVER if drv is None else drv
         while True:
-            st = cpu.execute(self.regs, self.ram, self.rom, self.pmap, self.io, self.dev,
-                             self.log_clk, self.log_addr, self.log_val, self.irqlog, self.nmilog,
-                             free, stop_sp, until, drv)
+            st = cpu.execute(
+                self.regs,
+                self.ram,
+                self.rom,
+                self.pmap,
+                self.io,
+                self.dev,
+                self.log_clk,
+                self.log_addr,
+                self.log_val,
+                self.irqlog,
+                self.nmilog,
+                free,
+                stop_sp,
+                until,
+                drv,
+            )
             if st == cpu.ST_EVFULL:
                 self.irqlog = _grown(self.irqlog, 2 * len(self.irqlog))
                 self.dev[bus.EVCAP] = len(self.irqlog)
@@ -196,11 +217,13 @@ class C64:
         if n > MAX_WRITE_RATE * max(secs, 1.0):
             raise MachineError(
                 f"the tune writes the SID {n / max(secs, 1e-9):,.0f} times a second ({n:,} writes in "
-                f"its first {secs:.2f} s); sidlang records at most {MAX_WRITE_RATE:,} a second")
+                f"its first {secs:.2f} s); sidlang records at most {MAX_WRITE_RATE:,} a second"
+            )
         if n >= self.max_writes:
             raise MachineError(
                 f"the tune writes the SID {n:,} times in its first {secs:.1f} s, as many as sidlang "
-                f"records in one run; convert less of it (--seconds {max(int(secs) - 1, 1)})")
+                f"records in one run; convert less of it (--seconds {max(int(secs) - 1, 1)})"
+            )
 
     def _push_return(self) -> int:
         """Push a return address so the routine's final RTS ends the call; returns the old SP."""
@@ -226,13 +249,24 @@ class C64:
         if st == cpu.ST_UNTIL:
             raise MachineError(
                 f"{what} at ${addr:04x} did not return within {budget} cycles "
-                f"(stuck near ${int(self.regs[cpu.PC]):04x})")
+                f"(stuck near ${int(self.regs[cpu.PC]):04x})"
+            )
         self._check(st, what)
         self.regs[cpu.SP] = stop_sp
         return self.clock - start
 
-    def play_calls(self, addr: int, iomap: int, cia: bool, period: int, first: int, until: int,
-                   budget: int, min_period: int, max_calls: int) -> tuple[np.ndarray, int, bool]:
+    def play_calls(
+        self,
+        addr: int,
+        iomap: int,
+        cia: bool,
+        period: int,
+        first: int,
+        until: int,
+        budget: int,
+        min_period: int,
+        max_calls: int,
+    ) -> tuple[np.ndarray, int, bool]:
         """Call the play routine at ``addr`` on its tick grid from cycle ``first`` until ``until``.
 
         The calls run in the compiled core one after another (``cpu`` driver mode): every
@@ -255,16 +289,19 @@ class C64:
         if st == cpu.ST_BUDGET:
             raise MachineError(
                 f"play at ${addr:04x} did not return within {budget} cycles "
-                f"(stuck near ${int(self.regs[cpu.PC]):04x})")
+                f"(stuck near ${int(self.regs[cpu.PC]):04x})"
+            )
         if st == cpu.ST_TOOFAST:
             p = int(drv[cpu.D_PERIOD])
             if p < min_period:
                 raise MachineError(
                     f"CIA 1's timer calls play every {p} cycles ({self.clock_hz / p:,.0f} times a "
-                    f"second); sidlang calls it at most every {min_period} cycles")
+                    f"second); sidlang calls it at most every {min_period} cycles"
+                )
             raise MachineError(
                 f"play is called {n:,} times in the first {self.clock / self.clock_hz:.1f} s, the most "
-                f"frames a tune may have; convert less of it")
+                f"frames a tune may have; convert less of it"
+            )
         self._check(st, "play")
         self.regs[cpu.SP] = sp
         return self.irqlog[:n].copy(), int(drv[cpu.D_PERIOD]), bool(drv[cpu.D_REGULAR])
@@ -298,7 +335,8 @@ class C64:
             per = n * int(self.dev[bus.FRAME]) / max(self.clock, 1)
             raise MachineError(
                 f"{what} takes {n:,} interrupts in its first {secs:.2f} s ({per:.0f} a video frame); "
-                f"sidlang takes at most {MAX_INTERRUPTS_PER_FRAME} a frame")
+                f"sidlang takes at most {MAX_INTERRUPTS_PER_FRAME} a frame"
+            )
         if st == cpu.ST_UNSUPPORTED:
             need = bus.FEATURES.get(int(self.dev[bus.UNSUPPORTED]), "an unknown feature")
             raise MachineError(f"{what} needs {need}, which sidlang's C64 does not emulate")
@@ -307,15 +345,20 @@ class C64:
             if self.pmap[at >> 8] == bus.P_ROM:
                 if at == BRK_TRAP:
                     sp = int(self.regs[cpu.SP])
-                    ret = int(self.ram[0x100 | ((sp + 5) & 0xFF)]) | int(self.ram[0x100 | ((sp + 6) & 0xFF)]) << 8
+                    ret = (
+                        int(self.ram[0x100 | ((sp + 5) & 0xFF)])
+                        | int(self.ram[0x100 | ((sp + 6) & 0xFF)]) << 8
+                    )
                     raise MachineError(
-                        f"{what} executed BRK at ${(ret - 2) & 0xFFFF:04x} (a zero byte: runaway code?)")
+                        f"{what} executed BRK at ${(ret - 2) & 0xFFFF:04x} (a zero byte: runaway code?)"
+                    )
                 rom = "BASIC" if at < 0xC000 else "KERNAL"
                 name = kernal.UNEMULATED.get(at)
                 routine = f"the KERNAL's {name} (${at:04x})" if name else f"{rom} ROM code at ${at:04x}"
                 raise MachineError(
                     f"{what} calls {routine}, which sidlang does not emulate "
-                    f"(no BASIC, disk, tape or serial bus; see docs/emulation.md)")
+                    f"(no BASIC, disk, tape or serial bus; see docs/emulation.md)"
+                )
             raise MachineError(f"{what} jammed the CPU: JAM opcode ${self.peek(at):02x} at ${at:04x}")
         raise MachineError(f"{what}: emulation stopped with code {st}")
 

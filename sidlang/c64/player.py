@@ -95,22 +95,33 @@ def play(prog: Program, song: int, cycles: int, budget: int, init_budget: int | 
     if period < min_period:
         raise MachineError(
             f"CIA 1's timer calls play every {period} cycles ({m.clock_hz / period:,.0f} times a "
-            f"second); sidlang calls it at most every {min_period} cycles")
+            f"second); sidlang calls it at most every {min_period} cycles"
+        )
     first = -(-m.clock // period) * period if m.clock else period
     if (cycles - first) // period >= MAX_FRAMES:
         most = MAX_FRAMES * period / m.clock_hz
         raise MachineError(
             f"play is called every {period} cycles, so {cycles / m.clock_hz:g} s would be more than "
             f"the {MAX_FRAMES:,} frames a tune may have; convert at most {int(most)} s "
-            f"(--seconds {int(most)})")
-    calls, period, regular = m.play_calls(prog.play, iomap(prog.play), prog.cia, period, first, cycles,
-                                          budget, min_period, MAX_FRAMES - 1)
+            f"(--seconds {int(most)})"
+        )
+    calls, period, regular = m.play_calls(
+        prog.play, iomap(prog.play), prog.cia, period, first, cycles, budget, min_period, MAX_FRAMES - 1
+    )
     c, a, v = m.writes()
     keep = c < cycles + budget
     if len(calls) and calls[0] % period:
         regular = False
-    return Run(c[keep], a[keep], v[keep], cycles, calls,
-               period=period, regular=regular, mode="cia" if prog.cia else "vbi")
+    return Run(
+        c[keep],
+        a[keep],
+        v[keep],
+        cycles,
+        calls,
+        period=period,
+        regular=regular,
+        mode="cia" if prog.cia else "vbi",
+    )
 
 
 def _free(m: C64, prog: Program, song: int, cycles: int) -> Run:

@@ -15,7 +15,19 @@ from sidlang import __version__
 from sidlang.errors import SidlangError
 
 #: Subcommand modules of this package, in ``--help`` order. Each defines ``add_parser(sub)``.
-COMMANDS = ("convert", "info", "render", "play", "asid", "fit", "repl", "continue_", "corpus", "train", "evaluate")
+COMMANDS = (
+    "convert",
+    "info",
+    "render",
+    "play",
+    "asid",
+    "fit",
+    "repl",
+    "continue_",
+    "corpus",
+    "train",
+    "evaluate",
+)
 #: The command each module adds and its line in ``--help``: only the module of the command
 #: being run is imported (with what it needs: NumPy, the formats, torch), the others are
 #: listed from here. A test holds this table to what the modules' own parsers say.
@@ -109,8 +121,11 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except MemoryError:  # outputs are written whole or not at all, so nothing is left half-made
-        print(f"sidlang: {args.command}: out of memory (the input needs more than this machine can give); "
-              "nothing was written", file=sys.stderr)
+        print(
+            f"sidlang: {args.command}: out of memory (the input needs more than this machine can give); "
+            "nothing was written",
+            file=sys.stderr,
+        )
         return 1
     except OSError as e:  # a disk that fills, a folder that vanishes: the system's words, one line
         where = f"{e.filename}: " if e.filename else ""

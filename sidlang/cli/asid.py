@@ -39,8 +39,11 @@ def add_parser(sub) -> None:
     where.add_argument("--port", metavar="NAME", help="live MIDI output port (exact name or unique part)")
     where.add_argument("--out", metavar="FILE", help="write FILE.syx (raw SysEx) or FILE.mid (MIDI file)")
     where.add_argument("--list-ports", action="store_true", help="list MIDI output ports and exit")
-    p.add_argument("--classic", action="store_true",
-                   help="leave out the write-order, speed and chip-type extensions (one SID only)")
+    p.add_argument(
+        "--classic",
+        action="store_true",
+        help="leave out the write-order, speed and chip-type extensions (one SID only)",
+    )
     p.add_argument("-f", "--force", action="store_true", help="replace FILE if it exists")
     p.set_defaults(run=run)
 
@@ -57,11 +60,17 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         kind = FILE_KINDS.get(Path(args.out).suffix.lower())
         if kind is None:
-            raise UsageError(f"{args.out}: --out writes .syx or .mid, not {Path(args.out).suffix or 'no ending'}")
+            raise UsageError(
+                f"{args.out}: --out writes .syx or .mid, not {Path(args.out).suffix or 'no ending'}"
+            )
         check_not_input(args.input, args.out)
         check_output(args.out, force=args.force)  # refused before the input is read
         tune = load(args.input, args.from_format)
-        data = asid.encode(tune, classic=args.classic) if kind == "syx" else asid_midi.write_mid(tune, args.classic)
+        data = (
+            asid.encode(tune, classic=args.classic)
+            if kind == "syx"
+            else asid_midi.write_mid(tune, args.classic)
+        )
         write_atomic(args.out, data, force=args.force)
         return 0
     tune = load(args.input, args.from_format)
@@ -70,5 +79,8 @@ def run(args: argparse.Namespace) -> int:
         worst = asid_midi.play_live(tune, port, classic=args.classic)
     finally:
         port.close()
-    print(f"sent {len(tune.frames)} frames to {port.name!r}; worst lateness {worst * 1000:.2f} ms", file=sys.stderr)
+    print(
+        f"sent {len(tune.frames)} frames to {port.name!r}; worst lateness {worst * 1000:.2f} ms",
+        file=sys.stderr,
+    )
     return 0

@@ -29,16 +29,22 @@ def add_parser(sub) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("input", metavar="IN", help="a tune in any readable format")
-    p.add_argument("output", metavar="OUT", help="output file (format from its ending), or - for standard output")
+    p.add_argument(
+        "output", metavar="OUT", help="output file (format from its ending), or - for standard output"
+    )
     p.add_argument("--frames", type=int, required=True, metavar="N", help="frames to generate")
     p.add_argument("--start", type=int, metavar="F", help="continue after frame F-1 (default: the end)")
     p.add_argument("--temperature", type=float, default=1.0, metavar="T")
     p.add_argument("--top-k", type=int, default=0, metavar="K")
     p.add_argument("--top-p", type=float, default=0.0, metavar="P")
-    p.add_argument("--cache", type=float, metavar="W",
-                   help="weight (0-1) of the tune's own memory, mixed into each draw: what followed the same "
-                   "tokens earlier in IN, and what each voice wrote a pattern back; 0 is the network alone "
-                   "(default 0.9)")
+    p.add_argument(
+        "--cache",
+        type=float,
+        metavar="W",
+        help="weight (0-1) of the tune's own memory, mixed into each draw: what followed the same "
+        "tokens earlier in IN, and what each voice wrote a pattern back; 0 is the network alone "
+        "(default 0.9)",
+    )
     p.add_argument("--seed", type=int, metavar="S", help="random seed (same seed, same output)")
     p.add_argument("--keep-voices", metavar="V,V", help="voices (1-3) to copy from IN, e.g. 1 or 1,3")
     p.add_argument("--weights", metavar="PATH", help="a weights file (default: the bundled model)")
@@ -64,8 +70,10 @@ def parse_voices(text: str | None) -> tuple[int, ...]:
 def check_sampling(frames: int, temperature: float, top_k: int, top_p: float, seed: int | None) -> None:
     """Usage errors for sampling settings, before any work (the REPL's ``continue`` shares it)."""
     if not 1 <= frames <= MAX_NEW_FRAMES:
-        raise UsageError(f"--frames must be 1–{MAX_NEW_FRAMES} (about {MAX_NEW_FRAMES / 50 / 3600:.1f} hours at "
-                         f"50 Hz), got {frames}")
+        raise UsageError(
+            f"--frames must be 1–{MAX_NEW_FRAMES} (about {MAX_NEW_FRAMES / 50 / 3600:.1f} hours at "
+            f"50 Hz), got {frames}"
+        )
     if not (math.isfinite(temperature) and 0 <= temperature <= MAX_TEMPERATURE):
         raise UsageError(f"--temperature must be 0–{MAX_TEMPERATURE:g}, got {temperature}")
     if top_k < 0:
@@ -98,11 +106,24 @@ def run(args: argparse.Namespace) -> int:
     tune = load(args.input, args.from_format, **read_options(args))
     start = len(tune.frames) if args.start is None else args.start
     if start + args.frames > MAX_FRAMES:
-        raise SidlangError(f"continuing {args.frames} frames from frame {start} goes past the last allowed frame "
-                           f"({MAX_FRAMES - 1})", file=args.input)
+        raise SidlangError(
+            f"continuing {args.frames} frames from frame {start} goes past the last allowed frame "
+            f"({MAX_FRAMES - 1})",
+            file=args.input,
+        )
     model = load_weights(args.weights)
-    out = continue_tune(tune, args.frames, start=args.start, temperature=args.temperature, top_k=args.top_k,
-                        top_p=args.top_p, seed=args.seed, keep_voices=voices, model=model, cache=args.cache)
+    out = continue_tune(
+        tune,
+        args.frames,
+        start=args.start,
+        temperature=args.temperature,
+        top_k=args.top_k,
+        top_p=args.top_p,
+        seed=args.seed,
+        keep_voices=voices,
+        model=model,
+        cache=args.cache,
+    )
     if to_stdout:
         save(out, "-", out_fmt.name)
     else:

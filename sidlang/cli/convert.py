@@ -29,8 +29,12 @@ def add_parser(sub) -> None:
     p.add_argument("--to", dest="to_format", metavar="F", help="output format name")
     p.add_argument("-f", "--force", action="store_true", help="replace OUT if it exists")
     add_read_options(p)
-    p.add_argument("--style", metavar="NAME", help="arranger style for MIDI and score inputs: "
-                   "classic, plain, arcade, soft, or a .yaml file (see docs/midi.md)")
+    p.add_argument(
+        "--style",
+        metavar="NAME",
+        help="arranger style for MIDI and score inputs: "
+        "classic, plain, arcade, soft, or a .yaml file (see docs/midi.md)",
+    )
     p.set_defaults(run=run)
 
 
@@ -42,8 +46,13 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"format {out_fmt.name!r} cannot be written, only read")
     options = read_options(args)
     if args.style:
-        if not args.input.startswith("music21:") and "style" not in for_path(args.input, args.from_format).options:
-            raise UsageError("--style applies to MIDI and score inputs (mid, abc, krn, musicxml, music21:NAME)")
+        if (
+            not args.input.startswith("music21:")
+            and "style" not in for_path(args.input, args.from_format).options
+        ):
+            raise UsageError(
+                "--style applies to MIDI and score inputs (mid, abc, krn, musicxml, music21:NAME)"
+            )
         options["style"] = args.style
     if args.from_format or (args.input != "-" and not args.input.startswith("music21:")):
         check_read_options(for_path(args.input, args.from_format), options)  # before any reading

@@ -66,12 +66,21 @@ def add_parser(sub) -> None:
     p.add_argument("files", nargs="*", metavar="FILE", help="tunes to score (default: the test split)")
     p.add_argument("--corpus", metavar="DIR", help="corpus folder: training split for baselines, test split")
     p.add_argument("--weights", metavar="PATH", help="weights file (default: the bundled model)")
-    p.add_argument("--samples", type=int, metavar="N",
-                   help=f"continuations sampled for validity and copying (default {SAMPLES_FOR_FILES} with "
-                   f"files, {SAMPLES_FOR_CORPUS} on the test split; 0: none)")
+    p.add_argument(
+        "--samples",
+        type=int,
+        metavar="N",
+        help=f"continuations sampled for validity and copying (default {SAMPLES_FOR_FILES} with "
+        f"files, {SAMPLES_FOR_CORPUS} on the test split; 0: none)",
+    )
     p.add_argument("--frames", type=int, default=100, metavar="N", help="frames per sampled continuation")
-    p.add_argument("--max-tokens", type=int, default=200_000, metavar="N",
-                   help="tokens of the test split scored at most (files are scored whole)")
+    p.add_argument(
+        "--max-tokens",
+        type=int,
+        default=200_000,
+        metavar="N",
+        help="tokens of the test split scored at most (files are scored whole)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     add_read_options(p)
@@ -118,9 +127,17 @@ def run(args: argparse.Namespace) -> int:
     if args.samples is None:
         args.samples = SAMPLES_FOR_FILES if args.files else SAMPLES_FOR_CORPUS
     tunes = _load_all(args)
-    result = evaluate(load_weights(args.weights), args.corpus, tunes or None, names=args.files,
-                      samples=args.samples, sample_frames=args.frames, seed=args.seed,
-                      max_tokens=args.max_tokens, log=_log)
+    result = evaluate(
+        load_weights(args.weights),
+        args.corpus,
+        tunes or None,
+        names=args.files,
+        samples=args.samples,
+        sample_frames=args.frames,
+        seed=args.seed,
+        max_tokens=args.max_tokens,
+        log=_log,
+    )
     if args.json:
         print(json.dumps(result))
         return 0
@@ -128,8 +145,14 @@ def run(args: argparse.Namespace) -> int:
         if k == "per_tune":
             print(k)
             for row in v:
-                print(f"  {row['name']}: " + ", ".join(f"{a} {b:.4g}" if isinstance(b, float) else f"{a} {b}"
-                                                      for a, b in row.items() if a != "name"))
+                print(
+                    f"  {row['name']}: "
+                    + ", ".join(
+                        f"{a} {b:.4g}" if isinstance(b, float) else f"{a} {b}"
+                        for a, b in row.items()
+                        if a != "name"
+                    )
+                )
         else:
             print(f"{k:24} {v:.4g}" if isinstance(v, float) else f"{k:24} {v}")
     return 0

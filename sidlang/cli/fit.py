@@ -40,16 +40,25 @@ def add_parser(sub) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("input", metavar="SOUND.wav", help="the recording (WAV: PCM 8-32 bit or float, any rate)")
-    p.add_argument("output", metavar="OUT.sidl",
-                   help="sidlang text to write (any writable tune format; a patch also as .sidp: a tracker instrument)")
+    p.add_argument(
+        "output",
+        metavar="OUT.sidl",
+        help="sidlang text to write (any writable tune format; a patch also as .sidp: a tracker instrument)",
+    )
     p.add_argument("--chip", type=int, choices=(6581, 8580), default=6581, help="chip model (default 6581)")
-    p.add_argument("--voices", type=int, default=None, metavar="N",
-                   help="voices: 1 for a patch (the only choice), 1-3 with --tune (default 3)")
+    p.add_argument(
+        "--voices",
+        type=int,
+        default=None,
+        metavar="N",
+        help="voices: 1 for a patch (the only choice), 1-3 with --tune (default 3)",
+    )
     p.add_argument("--tune", action="store_true", help="transcribe music instead of fitting one patch")
     p.add_argument("--seconds", type=float, metavar="S", help="with --tune: transcribe the first S seconds")
     p.add_argument("--no-drums", dest="drums", action="store_false", help="with --tune: no noise drums")
-    p.add_argument("--budget", type=float, default=9.0, metavar="S",
-                   help="patch: seconds of search (default 9)")
+    p.add_argument(
+        "--budget", type=float, default=9.0, metavar="S", help="patch: seconds of search (default 9)"
+    )
     p.add_argument("--renders", type=int, default=400, metavar="N", help="patch: most renders (default 400)")
     p.add_argument("-f", "--force", action="store_true", help="replace OUT if it exists")
     p.set_defaults(run=run)
@@ -60,8 +69,9 @@ def _progress(what: str):
         return None
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    bar = Progress(f"[bold]{what}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   transient=True, console=None)
+    bar = Progress(
+        f"[bold]{what}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True, console=None
+    )
     task = bar.add_task(what, total=1)
     bar.start()
 
@@ -97,19 +107,31 @@ def run(args: argparse.Namespace) -> int:
 
     progress = _progress("fitting")
     try:
-        result = fit_patch(audio.samples, audio.rate, model=args.chip, budget=args.renders,
-                           seconds=args.budget, progress=progress)
+        result = fit_patch(
+            audio.samples,
+            audio.rate,
+            model=args.chip,
+            budget=args.renders,
+            seconds=args.budget,
+            progress=progress,
+        )
     finally:
         if progress is not None:
             progress.stop()
-    notes = [f"fitted to {args.input}: loss {result.loss:.3f} after {result.renders} renders in "
-             f"{result.seconds:.1f} s", f"{result.lead_frames} frames of leading silence left out"]
+    notes = [
+        f"fitted to {args.input}: loss {result.loss:.3f} after {result.renders} renders in "
+        f"{result.seconds:.1f} s",
+        f"{result.lead_frames} frames of leading silence left out",
+    ]
     fmt = for_path(args.output)
     if fmt.name == "sidl":
         from sidlang.io import write_atomic
 
-        write_atomic(args.output, patch_text(result.patch, result.frames, model=args.chip, notes=notes).encode(),
-                     force=args.force)
+        write_atomic(
+            args.output,
+            patch_text(result.patch, result.frames, model=args.chip, notes=notes).encode(),
+            force=args.force,
+        )
     elif fmt.name == "sidp":  # the patch as a tracker instrument, playing its note once
         from sidlang.fit.patchsong import patch_song
         from sidlang.io import write_atomic
@@ -120,27 +142,42 @@ def run(args: argparse.Namespace) -> int:
     else:
         from sidlang.fit.synth import frames_to_tune
 
-        save(frames_to_tune(result.patch.frames(result.frames), model=args.chip), args.output, force=args.force)
+        save(
+            frames_to_tune(result.patch.frames(result.frames), model=args.chip), args.output, force=args.force
+        )
     print(f"patch: {result.patch.describe()}", file=sys.stderr)
-    print(f"loss {result.loss:.3f} (about {10 * result.loss:.1f} dB average error) after {result.renders} "
-          f"renders in {result.seconds:.1f} s", file=sys.stderr)
+    print(
+        f"loss {result.loss:.3f} (about {10 * result.loss:.1f} dB average error) after {result.renders} "
+        f"renders in {result.seconds:.1f} s",
+        file=sys.stderr,
+    )
     return 0
 
 
 def _transcribe(args: argparse.Namespace, audio) -> int:
     from sidlang.fit.transcribe import TranscribeOptions, transcribe
 
-    opts = TranscribeOptions.from_options({"voices": args.voices, "seconds": args.seconds, "chip": args.chip,
-                                           "drums": args.drums})
+    opts = TranscribeOptions.from_options(
+        {"voices": args.voices, "seconds": args.seconds, "chip": args.chip, "drums": args.drums}
+    )
     progress = _progress("transcribing")
     t0 = time.perf_counter()
     try:
-        tune = transcribe(audio.samples, audio.rate, opts, file=args.input, progress=progress,
-                          meta={"truncated": audio.truncated})
+        tune = transcribe(
+            audio.samples,
+            audio.rate,
+            opts,
+            file=args.input,
+            progress=progress,
+            meta={"truncated": audio.truncated},
+        )
     finally:
         if progress is not None:
             progress.stop()
     save(tune, args.output, force=args.force)
-    print(f"{tune.meta.get('notes', 0)} notes, {tune.meta.get('drums', 0)} drum hits in "
-          f"{tune.header.frames} frames ({time.perf_counter() - t0:.1f} s)", file=sys.stderr)
+    print(
+        f"{tune.meta.get('notes', 0)} notes, {tune.meta.get('drums', 0)} drum hits in "
+        f"{tune.header.frames} frames ({time.perf_counter() - t0:.1f} s)",
+        file=sys.stderr,
+    )
     return 0

@@ -41,7 +41,9 @@ def output_device():
     try:
         import sounddevice
     except ImportError:
-        raise SidlangError("the optional 'sounddevice' package is not installed (pip install 'sidlang[play]')") from None
+        raise SidlangError(
+            "the optional 'sounddevice' package is not installed (pip install 'sidlang[play]')"
+        ) from None
     except OSError as e:  # the package is there but the PortAudio library is not
         raise SidlangError(f"no PortAudio library for sounddevice ({e})") from None
     try:

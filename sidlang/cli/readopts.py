@@ -16,4 +16,6 @@ def add_read_options(p: argparse.ArgumentParser) -> None:
 
 def read_options(args: argparse.Namespace) -> dict:
     """The reading options given on the command line, as keyword arguments for ``load``."""
-    return {k: getattr(args, k) for k in ("subtune", "seconds", "clock") if getattr(args, k, None) is not None}
+    return {
+        k: getattr(args, k) for k in ("subtune", "seconds", "clock") if getattr(args, k, None) is not None
+    }

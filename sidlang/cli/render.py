@@ -44,7 +44,9 @@ def add_parser(sub) -> None:
 
 def add_render_options(p: argparse.ArgumentParser) -> None:
     """The options ``render`` and ``play`` share."""
-    p.add_argument("--chip", type=int, choices=(6581, 8580), help="chip model for every SID (default: header)")
+    p.add_argument(
+        "--chip", type=int, choices=(6581, 8580), help="chip model for every SID (default: header)"
+    )
     p.add_argument("--rate", type=int, default=44100, metavar="HZ", help="sample rate (default 44100)")
     p.add_argument("--stereo", action="store_true", help="SIDs spread left to right (default: mono mix)")
     p.add_argument("--seconds", type=float, metavar="S", help="render exactly S seconds (cut or ring on)")
@@ -53,7 +55,9 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--curve-6581", type=float, metavar="X", help="6581 filter curve, 0 light .. 1 dark (0.5)")
     p.add_argument("--curve-8580", type=float, metavar="X", help="8580 filter curve, 0 .. 1")
     p.add_argument(
-        "--method", choices=("resample", "decimate"), default="resample",
+        "--method",
+        choices=("resample", "decimate"),
+        default="resample",
         help="reSIDfp sampling: resample (sinc, default) or decimate (faster, aliases)",
     )
 
@@ -62,9 +66,15 @@ def render_options(args: argparse.Namespace):
     from sidlang.formats.render import RenderOptions
 
     return RenderOptions(
-        rate=args.rate, chip=args.chip, stereo=args.stereo, seconds=args.seconds,
-        normalize=args.normalize, filter=args.filter, curve_6581=args.curve_6581,
-        curve_8580=args.curve_8580, method=args.method,
+        rate=args.rate,
+        chip=args.chip,
+        stereo=args.stereo,
+        seconds=args.seconds,
+        normalize=args.normalize,
+        filter=args.filter,
+        curve_6581=args.curve_6581,
+        curve_8580=args.curve_8580,
+        method=args.method,
     )
 
 
@@ -96,7 +106,9 @@ def run(args: argparse.Namespace) -> int:
     from sidlang.registers import VOICES
 
     if args.output == "-":
-        raise UsageError("render writes a file; give OUT.wav (use 'sidlang convert IN - --to wav' for a pipe)")
+        raise UsageError(
+            "render writes a file; give OUT.wav (use 'sidlang convert IN - --to wav' for a pipe)"
+        )
     options = render_options(args)
     for path in (args.output, args.spectrogram, args.pianoroll):  # refuse before a long read
         if path:

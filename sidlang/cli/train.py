@@ -27,9 +27,16 @@ def add_parser(sub) -> None:
     p.add_argument("--layers", type=int, metavar="N")
     p.add_argument("--heads", type=int, metavar="N")
     p.add_argument("--embd", type=int, metavar="C", help="model width")
-    p.add_argument("--local-window", type=int, metavar="W", help="layers but the last --global-layers attend "
-                   "to the W tokens before each token only (cheaper long contexts)")
-    p.add_argument("--global-layers", type=int, metavar="N", help="layers that see the whole context (default 1)")
+    p.add_argument(
+        "--local-window",
+        type=int,
+        metavar="W",
+        help="layers but the last --global-layers attend "
+        "to the W tokens before each token only (cheaper long contexts)",
+    )
+    p.add_argument(
+        "--global-layers", type=int, metavar="N", help="layers that see the whole context (default 1)"
+    )
     p.add_argument("--steps", type=int, default=2000)
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--lr", type=float, default=2e-3)
@@ -40,9 +47,13 @@ def add_parser(sub) -> None:
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue OUT/ckpt.safetensors")
-    p.add_argument("--init", metavar="WEIGHTS", help="fine-tune: start from these weights (their layers, "
-                   "heads and width; the context is --block-size or theirs); an older token form's "
-                   "weights are grown to this vocabulary")
+    p.add_argument(
+        "--init",
+        metavar="WEIGHTS",
+        help="fine-tune: start from these weights (their layers, "
+        "heads and width; the context is --block-size or theirs); an older token form's "
+        "weights are grown to this vocabulary",
+    )
     p.add_argument("--export", metavar="PATH", help="afterwards, write the weights alone to PATH")
     p.set_defaults(run=run)
 
@@ -59,13 +70,31 @@ def run(args: argparse.Namespace) -> int:
     model = PRESETS[args.preset]
     if args.init:
         model = _sizes_of(args.init, model)
-    sizes = {"block_size": args.block_size, "n_layer": args.layers, "n_head": args.heads, "n_embd": args.embd,
-             "local_window": args.local_window, "n_global": args.global_layers}
+    sizes = {
+        "block_size": args.block_size,
+        "n_layer": args.layers,
+        "n_head": args.heads,
+        "n_embd": args.embd,
+        "local_window": args.local_window,
+        "n_global": args.global_layers,
+    }
     model = replace(model, **{k: v for k, v in sizes.items() if v})
-    cfg = TrainConfig(corpus=args.corpus, out=args.out, model=model, batch_size=args.batch_size, steps=args.steps,
-                      lr=args.lr, warmup=args.warmup, eval_every=args.eval_every,
-                      eval_windows=args.eval_windows, max_minutes=args.max_minutes,
-                      threads=args.threads, seed=args.seed, resume=args.resume, init=args.init or "")
+    cfg = TrainConfig(
+        corpus=args.corpus,
+        out=args.out,
+        model=model,
+        batch_size=args.batch_size,
+        steps=args.steps,
+        lr=args.lr,
+        warmup=args.warmup,
+        eval_every=args.eval_every,
+        eval_windows=args.eval_windows,
+        max_minutes=args.max_minutes,
+        threads=args.threads,
+        seed=args.seed,
+        resume=args.resume,
+        init=args.init or "",
+    )
     train(cfg)
     if args.export:
         export(f"{args.out}/ckpt.safetensors", args.export)
@@ -82,7 +111,9 @@ def _sizes_of(path: str, model):
     try:
         cfg = json.loads(weights_metadata(path)["model_config"])
     except (ValueError, TypeError):
-        raise SidlangError("not a sidlang weights file (its model settings are not JSON)", file=path) from None
+        raise SidlangError(
+            "not a sidlang weights file (its model settings are not JSON)", file=path
+        ) from None
     if not isinstance(cfg, dict):
         raise SidlangError("not a sidlang weights file (its model settings are not a table)", file=path)
     keys = ("n_layer", "n_head", "n_embd", "block_size")

@@ -23,19 +23,25 @@ def weights_metadata(path: str) -> dict:
             size = int.from_bytes(head, "little") if len(head) == 8 else -1
             total = os.fstat(fh.fileno()).st_size
             if not 2 <= size <= min(total - 8, MAX_WEIGHTS_HEADER):
-                raise SidlangError("not a sidlang weights file (not safetensors: bad header length)", file=path)
+                raise SidlangError(
+                    "not a sidlang weights file (not safetensors: bad header length)", file=path
+                )
             meta = json.loads(fh.read(size)).get("__metadata__") or {}
     except FileNotFoundError:
         raise SidlangError("no such weights file", file=path) from None
     except IsADirectoryError:
         raise SidlangError("is a folder, not a weights file", file=path) from None
     except (ValueError, AttributeError):
-        raise SidlangError("not a sidlang weights file (its safetensors header is not JSON)", file=path) from None
+        raise SidlangError(
+            "not a sidlang weights file (its safetensors header is not JSON)", file=path
+        ) from None
     except OSError as e:
         raise SidlangError(f"cannot read: {e.strerror}", file=path) from None
     if not isinstance(meta, dict) or "model_config" not in meta or "tokenizer_config" not in meta:
-        raise SidlangError("not a sidlang weights file (safetensors without sidlang's model and tokenizer "
-                           "settings)", file=path)
+        raise SidlangError(
+            "not a sidlang weights file (safetensors without sidlang's model and tokenizer settings)",
+            file=path,
+        )
     return meta
 
 
@@ -57,5 +63,6 @@ def load_weights(path: str | None):
         raise
     except Exception as e:  # safetensors' own errors (a damaged tensor part) and torch's shape checks
         first = str(e).splitlines()[0][:120] if str(e) else ""
-        raise SidlangError(f"not usable weights ({type(e).__name__}: {first})",
-                           file=path or "bundled weights") from None
+        raise SidlangError(
+            f"not usable weights ({type(e).__name__}: {first})", file=path or "bundled weights"
+        ) from None

@@ -184,7 +184,11 @@ def chords(pool: Sequence[QNote], busy: Sequence[Sequence[QNote]], style: Style)
         restruck = f < n and bool(struck[f] & set(tones))
         if tones != current or restruck:
             if current:
-                out.append(VoiceNote(start, f, tuple(_in_range(p + role.transpose) for p in current), role.instrument))
+                out.append(
+                    VoiceNote(
+                        start, f, tuple(_in_range(p + role.transpose) for p in current), role.instrument
+                    )
+                )
             current, start = tones, f
     return out
 
@@ -290,8 +294,13 @@ def _arrange(parts: list[list[QNote]], hits, style: Style, names: Sequence[str])
     return Plan(voices, roles, melody, "arrange")
 
 
-def plan(parts: list[list[QNote]], hits: Sequence[tuple[int, int]], style: Style, voices: str = "auto",
-         names: Sequence[str] = ()) -> Plan:
+def plan(
+    parts: list[list[QNote]],
+    hits: Sequence[tuple[int, int]],
+    style: Style,
+    voices: str = "auto",
+    names: Sequence[str] = (),
+) -> Plan:
     """Decide which notes go on which voice (rules 2–6 of the module docstring)."""
     names = list(names) + [""] * (len(parts) - len(names))
     if voices not in VOICE_MODES:
@@ -345,8 +354,12 @@ def arrange(
     parts, hits, names = quantize(pm, header.frame_hz)
     decided = plan(parts, hits, chosen, voices, names)
     tune = play(decided.voices, chosen, header.replace(title=title if title is not None else found_title))
-    tune.meta["arrangement"] = {"mode": decided.mode, "style": chosen.name, "roles": decided.roles,
-                                "melody_notes": len(decided.melody)}
+    tune.meta["arrangement"] = {
+        "mode": decided.mode,
+        "style": chosen.name,
+        "roles": decided.roles,
+        "melody_notes": len(decided.melody),
+    }
     tune.meta["frame_source"] = "arranger"
     return tune
 

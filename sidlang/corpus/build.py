@@ -47,9 +47,9 @@ MIDI_SUFFIXES = (".mid", ".midi")
 TRACKER_SUFFIXES = {".sng": "sng", ".ct": "ct"}  #: GoatTracker 2 songs, CheeseCutter songs
 AUGMENTATION = {
     "transpose": "training pieces get 'transpositions' extra copies, each shifted by a random -5..+6 "
-                 "semitones (stored in the shards, column 'transpose')",
+    "semitones (stored in the shards, column 'transpose')",
     "voice_rotation": "not stored: applied while training as a token permutation "
-                      "(sidlang.model.tokenizer.rotation_map)",
+    "(sidlang.model.tokenizer.rotation_map)",
 }
 META_FIELDS = ("piece", "composer", "split", "style", "transpose")
 
@@ -114,14 +114,26 @@ def folder_items(folder: Path) -> list[Item]:
     items = []
     for p in paths:
         suffix = p.suffix.lower()
-        kind = ("midi" if suffix in MIDI_SUFFIXES else "tune" if suffix in TUNE_SUFFIXES
-                else TRACKER_SUFFIXES.get(suffix))
+        kind = (
+            "midi"
+            if suffix in MIDI_SUFFIXES
+            else "tune"
+            if suffix in TUNE_SUFFIXES
+            else TRACKER_SUFFIXES.get(suffix)
+        )
         if kind is None or not p.is_file():
             continue
         entry = known.get(p.resolve(), {})
         composer = entry.get("composer") or p.parent.name
-        items.append(Item(f"{folder.name}/{p.relative_to(folder).as_posix()}", kind, str(p), composer,
-                          bool(entry.get("held_out"))))
+        items.append(
+            Item(
+                f"{folder.name}/{p.relative_to(folder).as_posix()}",
+                kind,
+                str(p),
+                composer,
+                bool(entry.get("held_out")),
+            )
+        )
     return items
 
 
@@ -137,7 +149,9 @@ def parse_hold_out(text: str | list[str] | None) -> list[str]:
                 try:
                     lines = Path(name[1:]).read_text().splitlines()
                 except OSError as e:
-                    raise SidlangError(f"cannot read the hold-out list: {e.strerror}", file=name[1:]) from None
+                    raise SidlangError(
+                        f"cannot read the hold-out list: {e.strerror}", file=name[1:]
+                    ) from None
                 names += [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
             elif name:
                 names.append(name)
@@ -218,10 +232,22 @@ class ShardWriter:
         self.seqs, self.meta, self.keys = [], [], []
 
 
-def build(out: Path, sources: list[str], *, styles: list[str] | None = None, shard: tuple[int, int] = (0, 1),
-          max_per_composer: int = 0, max_frames: int = 6000, transpositions: int = 1, seconds: float = 120.0,
-          part_size: int = 20, styles_per_piece: int = 0, hold_out: list[str] | None = None,
-          progress: bool = True, log=print) -> dict:
+def build(
+    out: Path,
+    sources: list[str],
+    *,
+    styles: list[str] | None = None,
+    shard: tuple[int, int] = (0, 1),
+    max_per_composer: int = 0,
+    max_frames: int = 6000,
+    transpositions: int = 1,
+    seconds: float = 120.0,
+    part_size: int = 20,
+    styles_per_piece: int = 0,
+    hold_out: list[str] | None = None,
+    progress: bool = True,
+    log=print,
+) -> dict:
     """Build (or resume) shard ``shard`` of the corpus in ``out``; returns counts.
 
     ``hold_out``: file stems (exact or glob, any case) whose pieces go to the test split whole.
@@ -239,8 +265,12 @@ def build(out: Path, sources: list[str], *, styles: list[str] | None = None, sha
             items += folder_items(Path(s))
         else:
             raise SidlangError(f"a source is 'music21' or a folder, got {s!r}")
-    items = [Item(it.key, it.kind, it.path, it.composer, True) if not it.held_out and matches(it.stem, hold_out)
-             else it for it in items]
+    items = [
+        Item(it.key, it.kind, it.path, it.composer, True)
+        if not it.held_out and matches(it.stem, hold_out)
+        else it
+        for it in items
+    ]
     # A stable shuffle: any prefix of a build (an interrupted one, too) mixes composers.
     items.sort(key=lambda it: (_hash(it.key), it.key))
     i, n = shard
@@ -252,17 +282,37 @@ def build(out: Path, sources: list[str], *, styles: list[str] | None = None, sha
     if manifest.exists():
         _check_hold_out(manifest, hold_out)
     else:
-        manifest.write_text(json.dumps({"tokenizer": json.loads(tok.config.to_json()), "styles": styles,
-                                        "sources": sources, "max_frames": max_frames, "seconds": seconds,
-                                        "transpositions": transpositions, "augmentation": AUGMENTATION,
-                                        "hold_out": hold_out, "held_out_pieces": held}, indent=1))
+        manifest.write_text(
+            json.dumps(
+                {
+                    "tokenizer": json.loads(tok.config.to_json()),
+                    "styles": styles,
+                    "sources": sources,
+                    "max_frames": max_frames,
+                    "seconds": seconds,
+                    "transpositions": transpositions,
+                    "augmentation": AUGMENTATION,
+                    "hold_out": hold_out,
+                    "held_out_pieces": held,
+                },
+                indent=1,
+            )
+        )
     writer = ShardWriter(out / f"shard-{i}-of-{n}", part_size)
     todo = [it for it in mine if it.key not in writer.done]
-    counts = {"items": len(mine), "skipped_done": len(mine) - len(todo), "failed": 0, "sequences": 0,
-              "tokens": 0, "held_out": sum(it.held_out for it in mine)}
+    counts = {
+        "items": len(mine),
+        "skipped_done": len(mine) - len(todo),
+        "failed": 0,
+        "sequences": 0,
+        "tokens": 0,
+        "held_out": sum(it.held_out for it in mine),
+    }
     if any(it.kind == "ct" for it in todo) and ct2util() is None:
         ct = [it for it in todo if it.kind == "ct"]
-        log(f"skipped {len(ct)} CheeseCutter .ct song(s): ct2util is not installed (apt-get install cheesecutter)")
+        log(
+            f"skipped {len(ct)} CheeseCutter .ct song(s): ct2util is not installed (apt-get install cheesecutter)"
+        )
         todo = [it for it in todo if it.kind != "ct"]  # not marked done: a later run with ct2util takes them
         counts["skipped_no_tool"] = len(ct)
     rng = np.random.default_rng(i)
@@ -271,8 +321,19 @@ def build(out: Path, sources: list[str], *, styles: list[str] | None = None, sha
         for item in todo:
             if bar:
                 bar.describe(item.key)
-            _build_item(item, tok, writer, counts, rng, styles, styles_per_piece, max_frames, seconds,
-                        transpositions, log)
+            _build_item(
+                item,
+                tok,
+                writer,
+                counts,
+                rng,
+                styles,
+                styles_per_piece,
+                max_frames,
+                seconds,
+                transpositions,
+                log,
+            )
             writer.finish_item(item.key)
             if bar:
                 bar.advance()
@@ -283,8 +344,19 @@ def build(out: Path, sources: list[str], *, styles: list[str] | None = None, sha
     return counts
 
 
-def _build_item(item: Item, tok: Tokenizer, writer: ShardWriter, counts: dict, rng, styles: list[str],
-                styles_per_piece: int, max_frames: int, seconds: float, transpositions: int, log) -> None:
+def _build_item(
+    item: Item,
+    tok: Tokenizer,
+    writer: ShardWriter,
+    counts: dict,
+    rng,
+    styles: list[str],
+    styles_per_piece: int,
+    max_frames: int,
+    seconds: float,
+    transpositions: int,
+    log,
+) -> None:
     split = split_for(item.composer, item.key, item.held_out)
     added = []
     try:
@@ -293,15 +365,20 @@ def _build_item(item: Item, tok: Tokenizer, writer: ShardWriter, counts: dict, r
             first = _hash(item.key) % len(styles)
             chosen = [styles[(first + k) % len(styles)] for k in range(styles_per_piece)]
         for style, tune in tunes_for(item, chosen, max_frames, seconds):
-            shifts = [0] + ([int(rng.choice([-5, -4, -3, -2, -1, 1, 2, 3, 4, 5, 6]))
-                             for _ in range(transpositions)] if split == "train" else [])
+            shifts = [0] + (
+                [int(rng.choice([-5, -4, -3, -2, -1, 1, 2, 3, 4, 5, 6])) for _ in range(transpositions)]
+                if split == "train"
+                else []
+            )
             for semis in shifts:
-                added.append((tok.encode(transpose(tune, semis)), (item.key, item.composer, split, style, semis)))
+                added.append(
+                    (tok.encode(transpose(tune, semis)), (item.key, item.composer, split, style, semis))
+                )
     except Exception as e:  # a bad source file must not stop a long build (SidlangError or the library's own)
         counts["failed"] += 1
         why = str(e)
         if getattr(e, "file", None) and why.startswith(f"{e.file}:"):  # the key names the file already
-            why = why[len(e.file) + 1:].lstrip(": ")
+            why = why[len(e.file) + 1 :].lstrip(": ")
         log(f"skipped {item.key}: {(why.splitlines() or [type(e).__name__])[0][:160]}")
         return
     for tokens, meta in added:  # all of a piece or none of it
@@ -317,9 +394,11 @@ def _check_hold_out(manifest: Path, hold_out: list[str]) -> None:
     except (ValueError, AttributeError):
         raise SidlangError("manifest.json is not a corpus manifest", file=str(manifest)) from None
     if sorted(before) != sorted(hold_out):
-        raise SidlangError(f"this corpus was built with --hold-out {','.join(before) or '(none)'}; resume it "
-                           f"with the same list (got {','.join(hold_out) or 'none'}) or build into a new folder",
-                           file=str(manifest))
+        raise SidlangError(
+            f"this corpus was built with --hold-out {','.join(before) or '(none)'}; resume it "
+            f"with the same list (got {','.join(hold_out) or 'none'}) or build into a new folder",
+            file=str(manifest),
+        )
 
 
 class ProgressBar:
@@ -332,9 +411,15 @@ class ProgressBar:
         except ImportError:
             self.p = None
             return
-        self.p = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                          TimeRemainingColumn(), TextColumn("{task.fields[item]}", style="dim"),
-                          console=Console(stderr=True), transient=False)
+        self.p = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[item]}", style="dim"),
+            console=Console(stderr=True),
+            transient=False,
+        )
         self.task = self.p.add_task(label, total=total, item="")
         self.p.start()
 
@@ -364,8 +449,11 @@ def check_tokenizer(folder: str | Path) -> None:
     except (ValueError, KeyError, TypeError):
         raise SidlangError("manifest.json is not a corpus manifest", file=str(path)) from None
     if version != TOKENIZER_VERSION:
-        raise SidlangError(f"this corpus was built with tokenizer version {version}, this sidlang uses "
-                           f"{TOKENIZER_VERSION}: build it again into a new folder", file=str(path))
+        raise SidlangError(
+            f"this corpus was built with tokenizer version {version}, this sidlang uses "
+            f"{TOKENIZER_VERSION}: build it again into a new folder",
+            file=str(path),
+        )
 
 
 def load_split(folder: str | Path, split: str) -> tuple[list[np.ndarray], list[dict]]:
@@ -380,10 +468,20 @@ def load_split(folder: str | Path, split: str) -> tuple[list[np.ndarray], list[d
             tokens, offsets = z["tokens"], z["offsets"]
             cols = {f: z[f] for f in META_FIELDS}
         for k in np.flatnonzero(cols["split"] == split):
-            seqs.append(tokens[offsets[k]:offsets[k + 1]])
+            seqs.append(tokens[offsets[k] : offsets[k + 1]])
             metas.append({f: cols[f][k].item() for f in META_FIELDS})
     return seqs, metas
 
 
-__all__ = ["AUGMENTATION", "Item", "ProgressBar", "build", "check_tokenizer", "folder_items", "load_split",
-           "music21_items", "parse_hold_out", "split_for"]
+__all__ = [
+    "AUGMENTATION",
+    "Item",
+    "ProgressBar",
+    "build",
+    "check_tokenizer",
+    "folder_items",
+    "load_split",
+    "music21_items",
+    "parse_hold_out",
+    "split_for",
+]

@@ -32,7 +32,9 @@ def reference_melody(source_score, fps: float) -> list[QNote]:
     return line([q for part in melodic for q in part])[0]
 
 
-def melody_kept(reference: Sequence[QNote], tune: Tune, voice: int, transpose: int = 0, slack: int = 1) -> float:
+def melody_kept(
+    reference: Sequence[QNote], tune: Tune, voice: int, transpose: int = 0, slack: int = 1
+) -> float:
     """Share of ``reference`` notes that the tune plays on ``voice`` (chip 1): same pitch (plus
     ``transpose``), onset within ``slack`` frames. 1.0 for an empty reference."""
     if not reference:

@@ -139,7 +139,9 @@ class _Registers:
         return out
 
 
-def play(voices: Sequence[Sequence[VoiceNote]], style: Style, header: Header, tail: int = TAIL_FRAMES) -> Tune:
+def play(
+    voices: Sequence[Sequence[VoiceNote]], style: Style, header: Header, tail: int = TAIL_FRAMES
+) -> Tune:
     """A Tune playing ``voices`` (three per chip, in chip order) with ``style``'s instruments.
 
     The Tune's length is the last gate-off plus ``tail`` frames; ``header.frames`` is set to it.
@@ -155,7 +157,7 @@ def play(voices: Sequence[Sequence[VoiceNote]], style: Style, header: Header, ta
     regs: list[int] = []
     vals: list[int] = []
     for chip in range(header.chips):
-        mine = sched[chip * VOICES:(chip + 1) * VOICES]
+        mine = sched[chip * VOICES : (chip + 1) * VOICES]
         regs_of = _Registers()
         for f in range(n):
             base = header.start_cycle + f * header.frame_cycles
@@ -198,6 +200,7 @@ def play(voices: Sequence[Sequence[VoiceNote]], style: Style, header: Header, ta
                 regs.append(reg)
                 vals.append(val)
     order = sorted(range(len(cyc)), key=cyc.__getitem__)  # stable: chips interleave by time
-    writes = make_writes([cyc[i] for i in order], [chips[i] for i in order],
-                         [regs[i] for i in order], [vals[i] for i in order])
+    writes = make_writes(
+        [cyc[i] for i in order], [chips[i] for i in order], [regs[i] for i in order], [vals[i] for i in order]
+    )
     return Tune(header.replace(frames=n, gap=gap), writes)

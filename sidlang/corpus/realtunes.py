@@ -41,11 +41,20 @@ from sidlang.tune import Header, Tune, make_writes
 #: ``gather`` writes (which are the stems of the originals).
 HELD_OUT = (
     # SID-Wizard
-    "congabeat", "glacialblues", "kicksamule", "oakyardmemo", "versenyvagym", "cloudlessr",
+    "congabeat",
+    "glacialblues",
+    "kicksamule",
+    "oakyardmemo",
+    "versenyvagym",
+    "cloudlessr",
     # CheeseCutter
-    "scarzix-visualbrothers", "abaddon-swingcat", "wisdom-Adrift", "tempest-soyoudied",
+    "scarzix-visualbrothers",
+    "abaddon-swingcat",
+    "wisdom-Adrift",
+    "tempest-soyoudied",
     # GoatTracker
-    "consultant", "dojo",
+    "consultant",
+    "dojo",
 )
 
 #: GoatTracker's example songs that test a feature rather than make music: set aside.
@@ -71,15 +80,19 @@ class Source:
 
 SOURCES = (
     Source(
-        "sid-wizard", "SID-Wizard 1.9 example exports", _SHARED / "sid-wizard" / "sid-exports",
+        "sid-wizard",
+        "SID-Wizard 1.9 example exports",
+        _SHARED / "sid-wizard" / "sid-exports",
         "SID-Wizard 1.9 (repository anarkiwi/sid-wizard, commit a6174849, native/examples/): "
         "PSID/RSID files SID-Wizard exported with its own 6502 player; copied unchanged",
         "WTFPL",
-        "SID-Wizard declares itself WTF-licensed in native/README.txt (\"do what you want with it\"); "
+        'SID-Wizard declares itself WTF-licensed in native/README.txt ("do what you want with it"); '
         "the example songs ship in the same folder under that statement.",
     ),
     Source(
-        "cheesecutter", "CheeseCutter 2 example songs", Path("/usr/share/doc/cheesecutter/examples"),
+        "cheesecutter",
+        "CheeseCutter 2 example songs",
+        Path("/usr/share/doc/cheesecutter/examples"),
         "Debian package cheesecutter, /usr/share/doc/cheesecutter/examples/*.ct, exported to PSID "
         "with 'ct2util sid' (the .sid holds CheeseCutter's player, under the same licence)",
         "GPL-2.0-or-later",
@@ -88,7 +101,9 @@ SOURCES = (
         "version 2 or any later version).",
     ),
     Source(
-        "goattracker", "GoatTracker 2 example songs", Path("/usr/share/doc/goattracker/examples"),
+        "goattracker",
+        "GoatTracker 2 example songs",
+        Path("/usr/share/doc/goattracker/examples"),
         "Debian package goattracker, /usr/share/doc/goattracker/examples/*.sng, played to per-frame "
         "SID register writes by pygoattracker (a Python transcription of GoatTracker's playroutine) "
         "and saved as sidlang text",
@@ -101,10 +116,17 @@ SOURCES = (
 
 #: Authors the files do not name, or name in several spellings (from the title, or the file name).
 AUTHORS = {
-    "euphoria": "Toggle", "glacialblues": "Toggle", "kicksamule": "Toggle", "oakyardmemo": "Toggle",
-    "kerekesintro": "Chabee", "rain8580": "Adam/Onslaught", "vn-waiting": "Vincenzo",
-    "childhood-2SID": "Gaetano Chiummo", "newwave-3SID": "Gaetano Chiummo",
-    "ramos-3SID": "Gaetano Chiummo", "techno-3SID": "Gaetano Chiummo",
+    "euphoria": "Toggle",
+    "glacialblues": "Toggle",
+    "kicksamule": "Toggle",
+    "oakyardmemo": "Toggle",
+    "kerekesintro": "Chabee",
+    "rain8580": "Adam/Onslaught",
+    "vn-waiting": "Vincenzo",
+    "childhood-2SID": "Gaetano Chiummo",
+    "newwave-3SID": "Gaetano Chiummo",
+    "ramos-3SID": "Gaetano Chiummo",
+    "techno-3SID": "Gaetano Chiummo",
     "drvector-ftrcrck": "Dr. Vector",
 }
 _TITLE_PREFIX = re.compile(r"^(TOGGLE\s{2,}|CHABEE - |VINCENZO - )")
@@ -135,12 +157,20 @@ def _pygoattracker():
     try:
         import pygoattracker
     except ImportError:
-        raise SidlangError(".sng songs need the 'pygoattracker' package (pip install pygoattracker)") from None
+        raise SidlangError(
+            ".sng songs need the 'pygoattracker' package (pip install pygoattracker)"
+        ) from None
     return pygoattracker
 
 
-def read_sng(path: str | Path, seconds: float = DEFAULT_SECONDS, *, subtune: int = 0,
-             model: int = 6581, adparam: int | None = None) -> Tune:
+def read_sng(
+    path: str | Path,
+    seconds: float = DEFAULT_SECONDS,
+    *,
+    subtune: int = 0,
+    model: int = 6581,
+    adparam: int | None = None,
+) -> Tune:
     """A GoatTracker 2 ``.sng`` played by pygoattracker for ``seconds`` (or until it stops).
 
     Each frame holds the registers the playroutine changed that tick, ``GOAT_WRITE_GAP``
@@ -156,9 +186,15 @@ def read_sng(path: str | Path, seconds: float = DEFAULT_SECONDS, *, subtune: int
         player = gt.Player(song, subtune=subtune, **opts)
     except (gt.GoatTrackerError, ValueError, IndexError, KeyError, EOFError) as e:
         raise FormatError(f"not a playable GoatTracker song: {_first_line(e)}", file=path) from None
-    header = Header(title=song.name.strip(), author=song.author.strip(), released=song.copyright.strip(),
-                    models=(model,), gap=GOAT_WRITE_GAP, subtune=subtune + 1,
-                    songs=len(getattr(song, "subtunes", ())) or 0)
+    header = Header(
+        title=song.name.strip(),
+        author=song.author.strip(),
+        released=song.copyright.strip(),
+        models=(model,),
+        gap=GOAT_WRITE_GAP,
+        subtune=subtune + 1,
+        songs=len(getattr(song, "subtunes", ())) or 0,
+    )
     fc = header.frame_cycles
     max_frames = max(1, int(round(seconds * header.frame_hz)))
     cycles, regs, vals = [], [], []
@@ -173,8 +209,12 @@ def read_sng(path: str | Path, seconds: float = DEFAULT_SECONDS, *, subtune: int
             regs.append(reg)
             vals.append(val)
         n += 1
-    w = make_writes(np.array(cycles, np.int64), np.zeros(len(cycles), np.uint8),
-                    np.array(regs, np.uint8), np.array(vals, np.uint8))
+    w = make_writes(
+        np.array(cycles, np.int64),
+        np.zeros(len(cycles), np.uint8),
+        np.array(regs, np.uint8),
+        np.array(vals, np.uint8),
+    )
     return Tune(header.replace(frames=n), w, meta={"source": "pygoattracker"})
 
 
@@ -191,12 +231,15 @@ def export_ct(path: str | Path, out: str | Path) -> None:
     out = Path(out)
     tmp = out.parent / f".{out.stem}.{os.getpid()}.tmp.sid"
     try:
-        done = subprocess.run([tool, "sid", "-q", str(path), "-o", str(tmp)], capture_output=True, text=True,
-                              timeout=60)
+        done = subprocess.run(
+            [tool, "sid", "-q", str(path), "-o", str(tmp)], capture_output=True, text=True, timeout=60
+        )
         if done.returncode or not tmp.exists():
             why = (done.stderr or done.stdout).strip().splitlines()
-            raise FormatError(f"ct2util could not export it: {why[-1] if why else f'exit {done.returncode}'}",
-                              file=str(path))
+            raise FormatError(
+                f"ct2util could not export it: {why[-1] if why else f'exit {done.returncode}'}",
+                file=str(path),
+            )
         tmp.replace(out)
     finally:
         tmp.unlink(missing_ok=True)
@@ -227,9 +270,14 @@ def gate_ons(tune: Tune) -> list[int]:
 
 def measure(tune: Tune) -> dict:
     """What ``sources.json`` records of a played tune."""
-    return {"frames": len(tune.frames), "seconds": round(tune.seconds, 1),
-            "frame_hz": round(tune.header.frame_hz, 2), "chips": tune.header.chips,
-            "writes": int(len(tune.writes)), "gate_ons": gate_ons(tune)}
+    return {
+        "frames": len(tune.frames),
+        "seconds": round(tune.seconds, 1),
+        "frame_hz": round(tune.header.frame_hz, 2),
+        "chips": tune.header.chips,
+        "writes": int(len(tune.writes)),
+        "gate_ons": gate_ons(tune),
+    }
 
 
 # -- gathering ---------------------------------------------------------------------------------
@@ -261,8 +309,9 @@ def _goatcompo(folder: Path) -> dict[str, dict]:
 
 def _package_version(name: str) -> str:
     try:
-        done = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", name], capture_output=True,
-                              text=True, timeout=10)
+        done = subprocess.run(
+            ["dpkg-query", "-W", "-f", "${Version}", name], capture_output=True, text=True, timeout=10
+        )
     except (OSError, subprocess.SubprocessError):
         return ""
     return done.stdout.strip() if done.returncode == 0 else ""
@@ -288,12 +337,14 @@ def _jobs(out: Path, dirs: dict[str, Path], seconds: float, log) -> tuple[list[_
             tune = load(src, seconds=seconds)  # play it first: a broken export is not copied
             write_atomic(dst, src.read_bytes(), force=False)
             return tune
+
         return make
 
     def export(src: Path, dst: Path) -> Callable[[], Tune]:
         def make() -> Tune:
             export_ct(src, dst)
             return load(dst, seconds=seconds)
+
         return make
 
     def play(src: Path, dst: Path, opts: dict) -> Callable[[], Tune]:
@@ -301,6 +352,7 @@ def _jobs(out: Path, dirs: dict[str, Path], seconds: float, log) -> tuple[list[_
             tune = read_sng(src, seconds, **opts)
             save(tune, dst, force=False)
             return tune
+
         return make
 
     for name, folder in dirs.items():
@@ -316,8 +368,10 @@ def _jobs(out: Path, dirs: dict[str, Path], seconds: float, log) -> tuple[list[_
         elif name == "cheesecutter":
             files = sorted(folder.glob("*.ct"))
             if files and ct2util() is None:
-                log(f"skipped cheesecutter: ct2util not found, {len(files)} songs not exported "
-                    "(apt-get install cheesecutter)")
+                log(
+                    f"skipped cheesecutter: ct2util not found, {len(files)} songs not exported "
+                    "(apt-get install cheesecutter)"
+                )
                 continue
             for p in files:
                 o = dst / (p.stem + ".sid")
@@ -342,8 +396,14 @@ def _jobs(out: Path, dirs: dict[str, Path], seconds: float, log) -> tuple[list[_
     return jobs, aside
 
 
-def gather(out: str | Path, *, dirs: dict[str, Path] | None = None, seconds: float = DEFAULT_SECONDS,
-           progress: bool = True, log=print) -> dict:
+def gather(
+    out: str | Path,
+    *,
+    dirs: dict[str, Path] | None = None,
+    seconds: float = DEFAULT_SECONDS,
+    progress: bool = True,
+    log=print,
+) -> dict:
     """Gather the real tunes into ``out`` (or finish an earlier gather); returns the record.
 
     ``dirs`` maps source names (``sid-wizard``, ``cheesecutter``, ``goattracker``) to the folders
@@ -395,13 +455,24 @@ def gather(out: str | Path, *, dirs: dict[str, Path] | None = None, seconds: flo
         if bar:
             bar.close()
     record = {
-        "made_by": "sidlang corpus gather", "played_seconds": seconds,
-        "sources": {s.name: {"title": s.title, "origin": s.origin, "licence": s.licence,
-                             "licence_statement": s.licence_text, "folder": str(dirs[s.name]),
-                             **({"package_version": v} if (v := _package_version(s.name)) else {})}
-                    for s in SOURCES if any(t["source"] == s.name for t in tunes)},
+        "made_by": "sidlang corpus gather",
+        "played_seconds": seconds,
+        "sources": {
+            s.name: {
+                "title": s.title,
+                "origin": s.origin,
+                "licence": s.licence,
+                "licence_statement": s.licence_text,
+                "folder": str(dirs[s.name]),
+                **({"package_version": v} if (v := _package_version(s.name)) else {}),
+            }
+            for s in SOURCES
+            if any(t["source"] == s.name for t in tunes)
+        },
         "held_out": list(HELD_OUT),
-        "tunes": tunes, "set_aside": aside, "failed": failed,
+        "tunes": tunes,
+        "set_aside": aside,
+        "failed": failed,
     }
     write_atomic(record_path, (json.dumps(record, indent=1, ensure_ascii=False) + "\n").encode(), force=True)
     write_atomic(out / "SOURCES.md", sources_md(record).encode(), force=True)
@@ -415,33 +486,53 @@ def _entry(job: _Job, rel: str, tune: Tune, seconds: float) -> dict:
     title = job.info.get("title") or " ".join(_TITLE_PREFIX.sub("", h.title).split()) or stem
     author = job.info.get("author") or _display(h.author)
     return {
-        "file": rel, "source": job.source.name, "origin": str(job.origin), "title": title,
-        "author": author, "composer": job.info.get("composer", author), "released": h.released.strip(),
-        "licence": job.source.licence, "held_out": held_out(stem), "model": h.models[0],
+        "file": rel,
+        "source": job.source.name,
+        "origin": str(job.origin),
+        "title": title,
+        "author": author,
+        "composer": job.info.get("composer", author),
+        "released": h.released.strip(),
+        "licence": job.source.licence,
+        "held_out": held_out(stem),
+        "model": h.models[0],
         **({"editor_options": job.info["options"]} if job.info.get("options") else {}),
-        "played_seconds": seconds, **measure(tune),
+        "played_seconds": seconds,
+        **measure(tune),
     }
 
 
 def sources_md(record: dict) -> str:
     """``SOURCES.md``: every tune with its origin, author and licence, and what was left out."""
-    lines = ["# Sources of these tunes", "",
-             "Written by `sidlang corpus gather`; the same facts, machine-readable, are in `sources.json`.",
-             f"Lengths are what {record['played_seconds']:g} seconds of play gives (or the song's end).",
-             "Tunes marked *held out* go to the test split whole (`sidlang corpus build` reads this from "
-             "`sources.json`; `held-out.txt` lists them for `--hold-out @held-out.txt`), so benchmarks test on "
-             "tunes never trained on.", ""]
+    lines = [
+        "# Sources of these tunes",
+        "",
+        "Written by `sidlang corpus gather`; the same facts, machine-readable, are in `sources.json`.",
+        f"Lengths are what {record['played_seconds']:g} seconds of play gives (or the song's end).",
+        "Tunes marked *held out* go to the test split whole (`sidlang corpus build` reads this from "
+        "`sources.json`; `held-out.txt` lists them for `--hold-out @held-out.txt`), so benchmarks test on "
+        "tunes never trained on.",
+        "",
+    ]
     for name, s in record["sources"].items():
         mine = [t for t in record["tunes"] if t["source"] == name]
         version = f" (package version {s['package_version']})" if s.get("package_version") else ""
-        lines += [f"## {name}/ — {s['title']}", "", f"* Origin: {s['origin']}{version}.",
-                  f"* Licence: **{s['licence']}**. {s['licence_statement']}", f"* Tunes: {len(mine)}.", "",
-                  "| file | title | author | released | frames | notes per voice | held out |",
-                  "| --- | --- | --- | --- | ---: | --- | --- |"]
+        lines += [
+            f"## {name}/ — {s['title']}",
+            "",
+            f"* Origin: {s['origin']}{version}.",
+            f"* Licence: **{s['licence']}**. {s['licence_statement']}",
+            f"* Tunes: {len(mine)}.",
+            "",
+            "| file | title | author | released | frames | notes per voice | held out |",
+            "| --- | --- | --- | --- | ---: | --- | --- |",
+        ]
         for t in mine:
-            lines.append(f"| {Path(t['file']).name} | {_md(t['title'])} | {_md(t['author']) or 'unknown'} | "
-                         f"{_md(t['released'])} | {t['frames']} | {' '.join(map(str, t['gate_ons']))} | "
-                         f"{'held out' if t['held_out'] else ''} |")
+            lines.append(
+                f"| {Path(t['file']).name} | {_md(t['title'])} | {_md(t['author']) or 'unknown'} | "
+                f"{_md(t['released'])} | {t['frames']} | {' '.join(map(str, t['gate_ons']))} | "
+                f"{'held out' if t['held_out'] else ''} |"
+            )
         lines.append("")
     if record["set_aside"]:
         lines += ["## Set aside", ""]
@@ -469,5 +560,16 @@ def load_sources(folder: str | Path) -> dict[str, dict]:
         raise SidlangError("sources.json is not a gather record", file=str(path)) from None
 
 
-__all__ = ["HELD_OUT", "NOT_MUSIC", "SOURCES", "export_ct", "gate_ons", "gather", "held_out", "load_sources",
-           "read_ct", "read_sng", "sources_md"]
+__all__ = [
+    "HELD_OUT",
+    "NOT_MUSIC",
+    "SOURCES",
+    "export_ct",
+    "gate_ons",
+    "gather",
+    "held_out",
+    "load_sources",
+    "read_ct",
+    "read_sng",
+    "sources_md",
+]

@@ -160,14 +160,16 @@ def to_midi(source: Any) -> tuple[Any, str]:
     if isinstance(source, str | os.PathLike):
         text = str(source)
         if text.startswith(PREFIX):
-            score = corpus_score(text[len(PREFIX):])
-            return score_to_midi(score), title_of(score) or text[len(PREFIX):]
+            score = corpus_score(text[len(PREFIX) :])
+            return score_to_midi(score), title_of(score) or text[len(PREFIX) :]
         path = Path(text)
         suffix = path.suffix.lower()
         if suffix not in MIDI_SUFFIXES + SCORE_SUFFIXES:
             raise SidlangError(
                 f"cannot arrange a {suffix or 'nameless'} file; give MIDI ({', '.join(MIDI_SUFFIXES)}) "
-                f"or a score ({', '.join(SCORE_SUFFIXES)})", file=text)
+                f"or a score ({', '.join(SCORE_SUFFIXES)})",
+                file=text,
+            )
         try:
             data = path.read_bytes()
         except OSError as e:
@@ -184,5 +186,7 @@ def to_midi(source: Any) -> tuple[Any, str]:
     if isinstance(source, music21.stream.Stream):
         score = first_score(source, "score")
         return score_to_midi(score), title_of(score)
-    raise SidlangError(f"cannot arrange a {type(source).__name__}; give a path, MIDI bytes, "
-                       "a music21 stream or a pretty_midi.PrettyMIDI")
+    raise SidlangError(
+        f"cannot arrange a {type(source).__name__}; give a path, MIDI bytes, "
+        "a music21 stream or a pretty_midi.PrettyMIDI"
+    )

@@ -151,7 +151,9 @@ class _Reader:
         for name in (n.strip() for n in names):
             if name not in WAVE_BITS or name == "gate":
                 known = ", ".join(n for n in WAVE_BITS if n != "gate")
-                raise self.fail(where, f"unknown waveform {name!r} (known: {known}; the player sets the gate)")
+                raise self.fail(
+                    where, f"unknown waveform {name!r} (known: {known}; the player sets the gate)"
+                )
             bits |= WAVE_BITS[name]
         return bits
 
@@ -209,11 +211,19 @@ class _Reader:
             seq = raw["notes"] if isinstance(raw["notes"], list) else [raw["notes"]]
             out["notes"] = tuple(self.note(n, f"{where}.notes[{i}]") for i, n in enumerate(seq))
         if "pulse" in raw:
-            out["pulse"] = self.sub(Pulse, raw["pulse"], f"{where}.pulse",
-                                    {k: (-0xFFF, 0xFFF) if k == "sweep" else (0, 0xFFF) for k in ("start", "sweep", "low", "high")})
+            out["pulse"] = self.sub(
+                Pulse,
+                raw["pulse"],
+                f"{where}.pulse",
+                {
+                    k: (-0xFFF, 0xFFF) if k == "sweep" else (0, 0xFFF)
+                    for k in ("start", "sweep", "low", "high")
+                },
+            )
         if "vibrato" in raw:
-            out["vibrato"] = self.sub(Vibrato, raw["vibrato"], f"{where}.vibrato",
-                                      {"delay": (0, 1000), "period": (1, 1000)})
+            out["vibrato"] = self.sub(
+                Vibrato, raw["vibrato"], f"{where}.vibrato", {"delay": (0, 1000), "period": (1, 1000)}
+            )
         if raw.get("filter") is not None:
             lim = {k: (0, 0x7FF) for k in ("cutoff", "low", "high")}
             lim.update(sweep=(-0x7FF, 0x7FF), resonance=(0, 15))
@@ -232,10 +242,22 @@ class _Reader:
         return Role(voice, inst, self.int_(raw.get("transpose", 0), f"{key}.transpose", -48, 48))
 
     def style(self, name: str, doc: Any) -> Style:
-        keys = ("name", "description", "melody", "bass", "harmony", "drums", "instruments",
-                "volume", "arpeggio_speed", "max_chord")
+        keys = (
+            "name",
+            "description",
+            "melody",
+            "bass",
+            "harmony",
+            "drums",
+            "instruments",
+            "volume",
+            "arpeggio_speed",
+            "max_chord",
+        )
         raw = self.mapping(doc, "file", keys)
-        inst_raw = self.mapping(raw.get("instruments"), "instruments", tuple(map(str, raw.get("instruments") or {})))
+        inst_raw = self.mapping(
+            raw.get("instruments"), "instruments", tuple(map(str, raw.get("instruments") or {}))
+        )
         instruments = {str(k): self.instrument(str(k), v) for k, v in inst_raw.items()}
         roles = {k: self.role(k, raw.get(k), instruments) for k in ("melody", "bass", "harmony")}
         if len({r.voice for r in roles.values()}) != 3:
@@ -252,8 +274,11 @@ class _Reader:
                     raise self.fail(f"drums.{piece}", f"no instrument named {inst!r}")
             drums = Drums(voice, kit)
         return Style(
-            name=str(raw.get("name", name)), description=str(raw.get("description", "")),
-            drums=drums, instruments=instruments, **roles,
+            name=str(raw.get("name", name)),
+            description=str(raw.get("description", "")),
+            drums=drums,
+            instruments=instruments,
+            **roles,
             volume=self.int_(raw.get("volume", 15), "volume", 0, 15),
             arpeggio_speed=self.int_(raw.get("arpeggio_speed", 1), "arpeggio_speed", 1, 64),
             max_chord=self.int_(raw.get("max_chord", 3), "max_chord", 1, 8),

@@ -19,8 +19,9 @@ import numpy as np
 from sidlang.pitch import PAL_FRAME, PAL_HZ
 
 #: Cycles per envelope step for each rate value 0–15 (reSIDfp's ``adsrtable``).
-RATE_PERIODS = np.array([9, 32, 63, 95, 149, 220, 267, 313, 392, 977, 1954, 3126, 3907, 11720, 19532, 31251],
-                        dtype=np.float64)
+RATE_PERIODS = np.array(
+    [9, 32, 63, 95, 149, 220, 267, 313, 392, 977, 1954, 3126, 3907, 11720, 19532, 31251], dtype=np.float64
+)
 #: (level at or above, counter slow-down) for decay and release.
 EXP_STEPS = ((93, 1), (54, 2), (26, 4), (14, 8), (6, 16), (1, 30))
 STEP_CYCLES = 985  #: simulation step: about 1 ms
@@ -79,8 +80,12 @@ def frame_loudness(x: np.ndarray, rate: int, frames: int) -> np.ndarray:
     x = sosfilt(butter(4, 120, "highpass", fs=rate, output="sos"), x)
     spf = rate * PAL_FRAME / PAL_HZ
     edges = np.rint(np.arange(frames + 1) * spf).astype(int)
-    rms = np.array([np.sqrt(np.mean((seg - seg.mean()) ** 2)) if len(seg := x[a:b]) else 0.0
-                    for a, b in zip(edges[:-1], edges[1:])])
+    rms = np.array(
+        [
+            np.sqrt(np.mean((seg - seg.mean()) ** 2)) if len(seg := x[a:b]) else 0.0
+            for a, b in zip(edges[:-1], edges[1:])
+        ]
+    )
     db = 20 * np.log10(np.maximum(rms, 1e-9) / max(float(rms.max()), 1e-9))
     return np.maximum(db, FLOOR_DB)
 
@@ -89,8 +94,9 @@ def _db(level: np.ndarray) -> np.ndarray:
     return np.maximum(20 * np.log10(np.maximum(level, 1e-3) / 255.0), FLOOR_DB)
 
 
-def fit_envelope(x: np.ndarray, rate: int, frames: int, keep: int = 4,
-                 gates: np.ndarray | None = None) -> list[tuple[float, dict[str, int]]]:
+def fit_envelope(
+    x: np.ndarray, rate: int, frames: int, keep: int = 4, gates: np.ndarray | None = None
+) -> list[tuple[float, dict[str, int]]]:
     """The ``keep`` best ``(loss, {a, d, s, r, gate})`` for the loudness of ``x`` under the model."""
     target = frame_loudness(x, rate, frames)  # (frames,)
     # Frame 0 is left out: the volume write that starts a tune steps the 6581's DC level, a click
@@ -110,7 +116,7 @@ def fit_envelope(x: np.ndarray, rate: int, frames: int, keep: int = 4,
 
     def per_frame(levels: np.ndarray) -> np.ndarray:
         """(steps, …) levels to (frames, …) dB of their mean power in each frame."""
-        power = np.add.reduceat(levels ** 2, starts, axis=0)
+        power = np.add.reduceat(levels**2, starts, axis=0)
         return _db(np.sqrt(power / counts.reshape((-1,) + (1,) * (levels.ndim - 1))))
 
     ads_db = per_frame(ads)  # (frames, 4096)
@@ -126,7 +132,9 @@ def fit_envelope(x: np.ndarray, rate: int, frames: int, keep: int = 4,
         best_total, best_r = np.full(len(start), np.inf), np.zeros(len(start), int)
         for gain in GAINS_DB:  # the recording's level against the chip's: a few offsets tried
             t, low = target + gain, floor + gain
-            total = np.abs(np.maximum(ads_db[1:g], low) - np.maximum(t[1:g, None], low)).sum(axis=0)  # (4096,)
+            total = np.abs(np.maximum(ads_db[1:g], low) - np.maximum(t[1:g, None], low)).sum(
+                axis=0
+            )  # (4096,)
             r_best = np.zeros(len(start), int)
             if g < frames:
                 tail = np.maximum(t[g:, None], low)
@@ -138,8 +146,9 @@ def fit_envelope(x: np.ndarray, rate: int, frames: int, keep: int = 4,
             best_total[better], best_r[better] = total[better], r_best[better]
         for i in np.argsort(best_total)[:keep]:
             a, d, s = (int(v) for v in combos[i])
-            found.append((float(best_total[i]) / frames / 10,
-                          {"a": a, "d": d, "s": s, "r": int(best_r[i]), "gate": g}))
+            found.append(
+                (float(best_total[i]) / frames / 10, {"a": a, "d": d, "s": s, "r": int(best_r[i]), "gate": g})
+            )
     found.sort(key=lambda f: f[0])
     out, seen = [], set()
     for loss, params in found:

@@ -23,10 +23,19 @@ WAVES = ("pulse", "saw", "tri", "noise", "saw,tri", "pulse,tri", "pulse,saw", "p
 MODES = ("", "lp", "bp", "hp", "lp,hp")
 #: Integer fields and their ranges (inclusive), for the search.
 BOUNDS: dict[str, tuple[int, int]] = {
-    "a": (0, 15), "d": (0, 15), "s": (0, 15), "r": (0, 15),
-    "pw": (0, FIELDS["pw"].max), "pw_sweep": (-128, 128),
-    "cut": (0, FIELDS["cut"].max), "res": (0, 15), "cut_sweep": (-64, 64),
-    "freq": (1, FIELDS["freq"].max), "slide": (-512, 512), "vib_depth": (0, 2048), "vib_period": (2, 32),
+    "a": (0, 15),
+    "d": (0, 15),
+    "s": (0, 15),
+    "r": (0, 15),
+    "pw": (0, FIELDS["pw"].max),
+    "pw_sweep": (-128, 128),
+    "cut": (0, FIELDS["cut"].max),
+    "res": (0, 15),
+    "cut_sweep": (-64, 64),
+    "freq": (1, FIELDS["freq"].max),
+    "slide": (-512, 512),
+    "vib_depth": (0, 2048),
+    "vib_period": (2, 32),
     "gate": (1, 1 << 16),
 }
 
@@ -68,8 +77,14 @@ class Patch:
         mode = mode_bits(self.mode)
         out: list[Writes] = [
             filter_writes(cut=self.cut, res=self.res, route=route, mode=mode, vol=15)
-            + voice_writes(voice, freq=self.freq, pw=self.pw, ad=self.a << 4 | self.d,
-                           sr=self.s << 4 | self.r, wave=bits | gate)
+            + voice_writes(
+                voice,
+                freq=self.freq,
+                pw=self.pw,
+                ad=self.a << 4 | self.d,
+                sr=self.s << 4 | self.r,
+                wave=bits | gate,
+            )
         ]
         pw, cut = self.pw, self.cut
         for k in range(1, n):
@@ -108,14 +123,22 @@ class Patch:
 
         midi = reg_to_midi(self.freq, clock_hz)
         whole = int(round(midi))
-        note = note_name(whole, int(round(100 * (midi - whole)))) if 12 <= whole <= 107 else f"${self.freq:04x}"
-        parts = [f"wave={self.wave}", f"a={self.a} d={self.d} s={self.s} r={self.r}", f"freq={note}",
-                 f"gate={self.gate} frames"]
+        note = (
+            note_name(whole, int(round(100 * (midi - whole)))) if 12 <= whole <= 107 else f"${self.freq:04x}"
+        )
+        parts = [
+            f"wave={self.wave}",
+            f"a={self.a} d={self.d} s={self.s} r={self.r}",
+            f"freq={note}",
+            f"gate={self.gate} frames",
+        ]
         if "pulse" in self.wave:
             parts.append(f"pw=${self.pw:03x}" + (f" pw+={self.pw_sweep}/frame" if self.pw_sweep else ""))
         if self.mode:
-            parts.append(f"filter {self.mode} cut=${self.cut:03x} res={self.res}"
-                         + (f" cut+={self.cut_sweep}/frame" if self.cut_sweep else ""))
+            parts.append(
+                f"filter {self.mode} cut=${self.cut:03x} res={self.res}"
+                + (f" cut+={self.cut_sweep}/frame" if self.cut_sweep else "")
+            )
         if self.slide:
             parts.append(f"slide {self.slide:+d}/frame")
         if self.vib_depth:

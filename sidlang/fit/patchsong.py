@@ -59,8 +59,13 @@ def _sweep(first: int, step: int, frames: int) -> list[TableStep]:
 
 def instrument(patch: Patch, frames: int, name: str = "fitted") -> Instrument:
     """The patch as a tracker instrument sounding ``frames`` frames."""
-    inst = Instrument(name=name, ad=patch.a << 4 | patch.d, sr=patch.s << 4 | patch.r, hr=0,
-                      wave=[WaveStep(wave=_bits(patch.wave, WAVE_BITS))])
+    inst = Instrument(
+        name=name,
+        ad=patch.a << 4 | patch.d,
+        sr=patch.s << 4 | patch.r,
+        hr=0,
+        wave=[WaveStep(wave=_bits(patch.wave, WAVE_BITS))],
+    )
     if "pulse" in patch.wave:
         inst.pulse = _sweep(patch.pw, patch.pw_sweep, frames - 1)
     if patch.mode:
@@ -79,8 +84,9 @@ def _effect(patch: Patch) -> Effect | None:
     return None
 
 
-def patch_song(patch: Patch, frames: int, *, model: int = 6581, clock_hz: int = PAL_HZ,
-               title: str = "") -> Song:
+def patch_song(
+    patch: Patch, frames: int, *, model: int = 6581, clock_hz: int = PAL_HZ, title: str = ""
+) -> Song:
     """A one-voice song: instrument 1 is ``patch``; pattern 0 plays its note, gate held for
     ``patch.gate`` frames, one row a frame (at most 256 rows)."""
     midi = reg_to_midi(patch.freq, clock_hz)
@@ -92,7 +98,12 @@ def patch_song(patch: Patch, frames: int, *, model: int = 6581, clock_hz: int = 
     if patch.gate < rows_n:
         rows[patch.gate] = Row(note=GATE_OFF)
     detune = f" (detuned {cents:+d} cents: the row holds the nearest note)" if cents else ""
-    song = Song(title=title or f"fitted patch{detune}", models=(model,), clock_hz=clock_hz,
-                instruments={1: instrument(patch, rows_n)}, patterns={0: Pattern(rows)},
-                subtunes=[Subtune(tempo=(1,), orders={0: Orderlist([OrderEntry(0)])}, length=rows_n)])
+    song = Song(
+        title=title or f"fitted patch{detune}",
+        models=(model,),
+        clock_hz=clock_hz,
+        instruments={1: instrument(patch, rows_n)},
+        patterns={0: Pattern(rows)},
+        subtunes=[Subtune(tempo=(1,), orders={0: Orderlist([OrderEntry(0)])}, length=rows_n)],
+    )
     return song

@@ -15,7 +15,7 @@ import numpy as np
 
 HARMONICS = 10
 #: Weight of harmonic h: the fundamental counts most, which keeps f/2 from winning.
-WEIGHTS = np.array([1.6] + [0.85 ** h for h in range(1, HARMONICS)])
+WEIGHTS = np.array([1.6] + [0.85**h for h in range(1, HARMONICS)])
 LOW_MIDI, HIGH_MIDI = 28, 100  #: E-1 … E-7, the range SID tunes use
 
 
@@ -55,8 +55,15 @@ def note_pitch(power: np.ndarray, rate: int, window: int, step_cents: float = 5.
     return float(grid[int(np.argmax(s))])
 
 
-def multi_pitch(power: np.ndarray, rate: int, window: int, voices: int = 3, share: float = 0.35,
-                floor: float = 0.0, contrast: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def multi_pitch(
+    power: np.ndarray,
+    rate: int,
+    window: int,
+    voices: int = 3,
+    share: float = 0.35,
+    floor: float = 0.0,
+    contrast: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
     """Up to ``voices`` pitches per hop: ``(midi (hops, voices), strength (hops, voices))``.
 
     ``midi`` is the semitone of each pick (NaN where none); ``strength`` its salience. A pick is

@@ -64,8 +64,15 @@ class FitResult:
 class Search:
     """A target, a chip, and a cache of candidate losses; counts renders and keeps the best."""
 
-    def __init__(self, target: Target, frames: int, model: int, budget: int, deadline: float,
-                 progress: Progress | None = None) -> None:
+    def __init__(
+        self,
+        target: Target,
+        frames: int,
+        model: int,
+        budget: int,
+        deadline: float,
+        progress: Progress | None = None,
+    ) -> None:
         self.target, self.frames, self.model = target, frames, model
         self.budget, self.deadline, self.progress = budget, deadline, progress
         self.cache: dict[tuple[Patch, int], float] = {}
@@ -131,7 +138,7 @@ def _trim(x: np.ndarray) -> tuple[np.ndarray, int]:
     rms = np.sqrt(np.mean(x[: n * spf].reshape(n, spf) ** 2, axis=1))
     loud = np.nonzero(rms > rms.max() * 0.03)[0]
     lead = int(loud[0]) if len(loud) else 0
-    return x[lead * spf:], lead
+    return x[lead * spf :], lead
 
 
 def _nearest(table: tuple[int, ...], ms: float) -> int:
@@ -160,21 +167,32 @@ def guess(x: np.ndarray) -> Patch:
     return Patch(freq=max(1, freq), a=a, d=d, s=s, r=0, gate=gate)
 
 
-def fit_patch(samples: np.ndarray, rate: int, *, model: int = 6581, budget: int = 400,
-              seconds: float = 9.0, progress: Progress | None = None) -> FitResult:
+def fit_patch(
+    samples: np.ndarray,
+    rate: int,
+    *,
+    model: int = 6581,
+    budget: int = 400,
+    seconds: float = 9.0,
+    progress: Progress | None = None,
+) -> FitResult:
     """Fit one voice to ``samples`` (mono float, any rate); see the module's steps."""
     t0 = time.perf_counter()
     x = to_rate(samples, rate)
     if len(x) / RATE > MAX_SECONDS:
-        raise FormatError(f"a sound to fit a patch to is at most {MAX_SECONDS:.0f} s; this one is "
-                          f"{len(x) / RATE:.1f} s (cut it, or transcribe it with 'sidlang convert')")
+        raise FormatError(
+            f"a sound to fit a patch to is at most {MAX_SECONDS:.0f} s; this one is "
+            f"{len(x) / RATE:.1f} s (cut it, or transcribe it with 'sidlang convert')"
+        )
     peak = float(np.max(np.abs(x))) if len(x) else 0.0
     if peak < 1e-4:
         raise FormatError("the sound is silent (peak under -80 dBFS): nothing to fit")
     x, lead = _trim(x)
     if len(x) < SPF * 3:
-        raise FormatError(f"the sound is {1000 * len(x) / RATE:.0f} ms long after its leading silence; "
-                          "at least 3 frames (60 ms) are needed")
+        raise FormatError(
+            f"the sound is {1000 * len(x) / RATE:.0f} ms long after its leading silence; "
+            "at least 3 frames (60 ms) are needed"
+        )
     frames = int(math.ceil(len(x) / SPF))
     target = Target.of(x, RATE)
     search = Search(target, frames, model, budget, t0 + seconds, progress)
@@ -188,7 +206,9 @@ def fit_patch(samples: np.ndarray, rate: int, *, model: int = 6581, budget: int 
 
     # 2. grid: waveforms unfiltered, then the best two through the filter
     # a pulse's width changes its harmonics as much as the waveform does: four widths each
-    plain = [start.replace(wave=w, pw=pw) for w in WAVES for pw in (PULSE_WIDTHS if "pulse" in w else (start.pw,))]
+    plain = [
+        start.replace(wave=w, pw=pw) for w in WAVES for pw in (PULSE_WIDTHS if "pulse" in w else (start.pw,))
+    ]
     # noise has no pitch to hear: its frequency sets the colour, so a few are tried
     plain += [start.replace(wave="noise", freq=f) for f in NOISE_FREQS]
     plain.sort(key=lambda p: search.loss(p, short))
@@ -198,14 +218,21 @@ def fit_patch(samples: np.ndarray, rate: int, *, model: int = 6581, budget: int 
             for cut in (0x180, 0x400, 0x900):
                 for res in (0, 10):
                     grid.append(p.replace(mode=mode, cut=cut, res=res))
-    best = min(grid, key=lambda p: search.loss(p, short) if (p, short) in search.cache or not search.spent else math.inf)
+    best = min(
+        grid,
+        key=lambda p: search.loss(p, short) if (p, short) in search.cache or not search.spent else math.inf,
+    )
     # the grid judged the first 0.6 s; judge its winner and the plain best wave on the whole
     cur = min((best, plain[0]), key=search.loss)
 
     # 3. local search: the envelope, then the continuous fields the choice uses
     cur = search.descend(cur, {"a": 2, "d": 2, "s": 2, "r": 2, "gate": 2}, passes=2)
-    steps = {"freq": max(1, cur.freq // 100), "slide": max(1, cur.freq // 400),
-             "vib_depth": max(1, cur.freq // 100), "vib_period": 4}
+    steps = {
+        "freq": max(1, cur.freq // 100),
+        "slide": max(1, cur.freq // 400),
+        "vib_depth": max(1, cur.freq // 100),
+        "vib_period": 4,
+    }
     if "pulse" in cur.wave:
         steps.update(pw=512, pw_sweep=16)
     if cur.mode:

@@ -29,8 +29,15 @@ def _reg(name: str, voice: int | None = None, part: int = 0) -> int:
     return f.regs[part] + (voice * VOICE_STRIDE if f.voiced else 0)
 
 
-def voice_writes(voice: int, *, freq: int | None = None, pw: int | None = None, wave: int | None = None,
-                 ad: int | None = None, sr: int | None = None) -> Writes:
+def voice_writes(
+    voice: int,
+    *,
+    freq: int | None = None,
+    pw: int | None = None,
+    wave: int | None = None,
+    ad: int | None = None,
+    sr: int | None = None,
+) -> Writes:
     """The writes that set one voice's fields (those given), in the order a player makes them."""
     out: Writes = []
     if freq is not None:
@@ -48,7 +55,9 @@ def voice_writes(voice: int, *, freq: int | None = None, pw: int | None = None, 
     return out
 
 
-def filter_writes(*, cut: int | None = None, res: int = 0, route: int = 0, mode: int = 0, vol: int = 15) -> Writes:
+def filter_writes(
+    *, cut: int | None = None, res: int = 0, route: int = 0, mode: int = 0, vol: int = 15
+) -> Writes:
     """The writes that set the filter and volume: cutoff (11 bits), resonance, routing, mode bits."""
     out: Writes = []
     if cut is not None:
@@ -82,8 +91,15 @@ def _sid(model: int, rate: int, clock_hz: int):
     return sid
 
 
-def render_frames(frames: list[Writes], *, model: int = 6581, rate: int = RATE, clock_hz: int = PAL_HZ,
-                  frame_cycles: int = PAL_FRAME, muted: tuple[int, ...] = ()) -> np.ndarray:
+def render_frames(
+    frames: list[Writes],
+    *,
+    model: int = 6581,
+    rate: int = RATE,
+    clock_hz: int = PAL_HZ,
+    frame_cycles: int = PAL_FRAME,
+    muted: tuple[int, ...] = (),
+) -> np.ndarray:
     """Mono float64 samples (int16 units / 32768) of ``frames``, each frame's writes at its start.
 
     Gives exactly ``len(frames) * frame_cycles * rate // clock_hz`` samples, like the renderer.
@@ -104,8 +120,15 @@ def render_frames(frames: list[Writes], *, model: int = 6581, rate: int = RATE, 
     return np.asarray(out[:want], dtype=np.float64) / 32768.0
 
 
-def frames_to_tune(frames: list[Writes], *, model: int = 6581, clock_hz: int = PAL_HZ,
-                   frame_cycles: int = PAL_FRAME, title: str = "", tail: int = 0) -> Tune:
+def frames_to_tune(
+    frames: list[Writes],
+    *,
+    model: int = 6581,
+    clock_hz: int = PAL_HZ,
+    frame_cycles: int = PAL_FRAME,
+    title: str = "",
+    tail: int = 0,
+) -> Tune:
     """A Tune of ``frames`` (writes at each frame's start), lasting ``len(frames) + tail`` frames."""
     cycles, regs, vals = [], [], []
     for n, writes in enumerate(frames):
@@ -113,6 +136,7 @@ def frames_to_tune(frames: list[Writes], *, model: int = 6581, clock_hz: int = P
             cycles.append(n * frame_cycles)
             regs.append(reg)
             vals.append(val)
-    header = Header(title=title, clock_hz=clock_hz, frame_cycles=frame_cycles,
-                    models=(model,), frames=len(frames) + tail)
+    header = Header(
+        title=title, clock_hz=clock_hz, frame_cycles=frame_cycles, models=(model,), frames=len(frames) + tail
+    )
     return Tune(header, make_writes(cycles, [0] * len(cycles), regs, vals))

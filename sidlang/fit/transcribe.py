@@ -116,6 +116,7 @@ class Note:
 
 # -- analysis -------------------------------------------------------------------------------------
 
+
 def frame_spectra(x: np.ndarray, frames: int, spf: float) -> np.ndarray:
     """``(frames, bins)`` power around the middle of every frame."""
     pad = WINDOW // 2
@@ -159,7 +160,7 @@ def harmonic_amps(power: np.ndarray, midi: float, count: int = 8) -> np.ndarray:
     for h in range(1, count + 1):
         b = int(round(h * f0 * WINDOW / RATE))
         if b + 1 < len(mag):
-            out[h - 1] = mag[max(0, b - 1): b + 2].max()
+            out[h - 1] = mag[max(0, b - 1) : b + 2].max()
     return out
 
 
@@ -190,8 +191,12 @@ def clean(track: np.ndarray) -> np.ndarray:
     """One voice's pitches: one-frame gaps inside a note closed, blips under MIN_NOTE dropped."""
     x = track.copy()
     for t in range(1, len(x) - 1):
-        if np.isnan(x[t]) and not np.isnan(x[t - 1]) and not np.isnan(x[t + 1]) \
-                and abs(x[t - 1] - x[t + 1]) < 0.5:
+        if (
+            np.isnan(x[t])
+            and not np.isnan(x[t - 1])
+            and not np.isnan(x[t + 1])
+            and abs(x[t - 1] - x[t + 1]) < 0.5
+        ):
             x[t] = x[t - 1]
     on = ~np.isnan(x)
     t = 0
@@ -234,6 +239,7 @@ def split_notes(track: np.ndarray, amp: np.ndarray, voice: int) -> list[Note]:
 
 # -- timbre ---------------------------------------------------------------------------------------
 
+
 def _profiles() -> dict[tuple[str, int], np.ndarray]:
     """Harmonic magnitudes 1–8 (relative to the first) of each waveform the fitter plays."""
     n = np.arange(1, 9)
@@ -249,8 +255,14 @@ PROFILES = _profiles()
 #: Pulse widths a frame's width is picked from (duty 2–50 %; d and 1 - d sound the same).
 PW_GRID = np.arange(80, 2049, 16)
 _N = np.arange(1, 9)
-_PW_LOG = np.log(np.maximum(np.abs(np.sin(np.pi * _N[None, :] * PW_GRID[:, None] / 4096)) / _N[None, :]
-                            / np.sin(np.pi * PW_GRID[:, None] / 4096), 1e-3))
+_PW_LOG = np.log(
+    np.maximum(
+        np.abs(np.sin(np.pi * _N[None, :] * PW_GRID[:, None] / 4096))
+        / _N[None, :]
+        / np.sin(np.pi * PW_GRID[:, None] / 4096),
+        1e-3,
+    )
+)
 
 
 def pulse_widths(harm: np.ndarray) -> np.ndarray:
@@ -278,6 +290,7 @@ def timbre(amps: np.ndarray) -> tuple[str, int]:
 
 
 # -- writing --------------------------------------------------------------------------------------
+
 
 class Writer:
     """Collects ``(cycle, reg, val)`` writes frame by frame."""
@@ -310,8 +323,14 @@ def _bits(names: str) -> int:
     return sum(WAVE_BITS[n] for n in names.split(","))
 
 
-def write_notes(notes: list[Note], drums: list[tuple[int, int, int]], frames: int, opts: TranscribeOptions,
-                clock_hz: int, frame_cycles: int) -> Writer:
+def write_notes(
+    notes: list[Note],
+    drums: list[tuple[int, int, int]],
+    frames: int,
+    opts: TranscribeOptions,
+    clock_hz: int,
+    frame_cycles: int,
+) -> Writer:
     w = Writer(frame_cycles)
     vol = FIELDS["vol"]
     w.put(0, vol.regs[0], 15 << vol.shift)
@@ -369,8 +388,16 @@ def _followed(notes: list[Note], n: Note) -> bool:
 
 # -- the whole ------------------------------------------------------------------------------------
 
-def transcribe(samples: np.ndarray, rate: int, opts: TranscribeOptions | None = None, *, file: str | None = None,
-               meta: dict | None = None, progress: Progress | None = None) -> Tune:
+
+def transcribe(
+    samples: np.ndarray,
+    rate: int,
+    opts: TranscribeOptions | None = None,
+    *,
+    file: str | None = None,
+    meta: dict | None = None,
+    progress: Progress | None = None,
+) -> Tune:
     """A recording (mono float at ``rate``) as a Tune of ``opts.voices`` voices; see the module."""
     opts = opts or TranscribeOptions()
     clock_hz = CLOCK_NAMES[opts.clock]
@@ -381,18 +408,27 @@ def transcribe(samples: np.ndarray, rate: int, opts: TranscribeOptions | None = 
     if opts.seconds is not None:
         x = x[: int(opts.seconds * RATE)]
     if len(x) / RATE > MAX_SECONDS:
-        raise FormatError(f"the recording lasts {len(x) / RATE:.0f} s; transcription takes at most "
-                          f"{MAX_SECONDS:.0f} s (cut it with --seconds)", file=file)
+        raise FormatError(
+            f"the recording lasts {len(x) / RATE:.0f} s; transcription takes at most "
+            f"{MAX_SECONDS:.0f} s (cut it with --seconds)",
+            file=file,
+        )
     spf = RATE * frame_cycles / clock_hz
     frames = int(len(x) // spf)
     if frames < 3:
-        raise FormatError(f"the recording is {1000 * len(x) / RATE:.0f} ms long; at least 3 frames "
-                          "(60 ms) are needed", file=file)
+        raise FormatError(
+            f"the recording is {1000 * len(x) / RATE:.0f} ms long; at least 3 frames (60 ms) are needed",
+            file=file,
+        )
     peak = float(np.max(np.abs(x)))
-    header = Header(title="", clock_hz=clock_hz, frame_cycles=frame_cycles, models=(opts.chip,), frames=frames)
+    header = Header(
+        title="", clock_hz=clock_hz, frame_cycles=frame_cycles, models=(opts.chip,), frames=frames
+    )
     info = {"transcribed": True, **(meta or {})}
     if peak < 1e-4:  # silence transcribes to silence (with a note in meta), not an error
-        return Tune(header, make_writes([0], [0], [FIELDS["vol"].regs[0]], [15]), meta={**info, "silent": True})
+        return Tune(
+            header, make_writes([0], [0], [FIELDS["vol"].regs[0]], [15]), meta={**info, "silent": True}
+        )
     if progress:
         progress(0, 4)
     power = frame_spectra(x, frames, spf)
@@ -410,8 +446,12 @@ def transcribe(samples: np.ndarray, rate: int, opts: TranscribeOptions | None = 
     amps = []
     for v in range(opts.voices):
         track = clean(tracks[:, v])
-        amp = np.array([harmonic_amps(power[t], track[t], 4).sum() if not np.isnan(track[t]) else 0.0
-                        for t in range(frames)])
+        amp = np.array(
+            [
+                harmonic_amps(power[t], track[t], 4).sum() if not np.isnan(track[t]) else 0.0
+                for t in range(frames)
+            ]
+        )
         amps.append(amp)
         notes += split_notes(track, amp, v)
     if opts.timbre and notes:
@@ -427,7 +467,7 @@ def transcribe(samples: np.ndarray, rate: int, opts: TranscribeOptions | None = 
         shapes = NoteEnvelopes(frame_cycles)
         ref = reference(amps)
         for n in notes:  # the envelope from the note's own loudness contour
-            a, d, s = shapes.fit(contour_db(amps[n.voice][n.start:n.end], ref))
+            a, d, s = shapes.fit(contour_db(amps[n.voice][n.start : n.end], ref))
             n.ad, n.level = a << 4 | d, s
     drums = find_drums(power, loud, notes, frames, opts) if opts.timbre and opts.drums else []
     if progress:
@@ -445,8 +485,9 @@ def transcribe(samples: np.ndarray, rate: int, opts: TranscribeOptions | None = 
     return tune
 
 
-def find_drums(power: np.ndarray, loud: np.ndarray, notes: list[Note], frames: int,
-               opts: TranscribeOptions) -> list[tuple[int, int, int]]:
+def find_drums(
+    power: np.ndarray, loud: np.ndarray, notes: list[Note], frames: int, opts: TranscribeOptions
+) -> list[tuple[int, int, int]]:
     """``(frame, voice, length)`` noise bursts where high-band energy jumps and no note starts."""
     freqs = np.fft.rfftfreq(WINDOW, 1 / RATE)
     high = power[:, freqs > 4000].sum(axis=1)
@@ -454,14 +495,14 @@ def find_drums(power: np.ndarray, loud: np.ndarray, notes: list[Note], frames: i
     starts = {n.start for n in notes}
     busy = np.zeros((frames, opts.voices), bool)
     for n in notes:
-        busy[n.start:n.end, n.voice] = True
+        busy[n.start : n.end, n.voice] = True
     out: list[tuple[int, int, int]] = []
     last = -10
     for t in np.nonzero(flux > 0.8)[0] + 1:
         if not loud[t] or t - last < 4 or any(s in starts for s in (t - 1, t, t + 1)):
             continue
         length = 3
-        free = [v for v in range(opts.voices) if not busy[t:t + length, v].any()]
+        free = [v for v in range(opts.voices) if not busy[t : t + length, v].any()]
         voice = free[0] if free else opts.voices - 1
         out.append((int(t), voice, length))
         last = t

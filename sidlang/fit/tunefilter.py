@@ -35,8 +35,12 @@ def with_filter(tune: Tune, cut: int, route: int, mode: str = "lp", res: int = 0
     cut_f, res_f, route_f, mode_f, vol_f = (FIELDS[n] for n in ("cut", "res", "route", "mode", "vol"))
     lo = cut & ((1 << cut_f.lo_bits) - 1)
     regs = [cut_f.regs[0], cut_f.regs[1], res_f.regs[0], mode_f.regs[0]]
-    vals = [lo, cut >> cut_f.lo_bits, res << res_f.shift | route << route_f.shift,
-            MODE_BITS[mode] << mode_f.shift | 15 << vol_f.shift]
+    vals = [
+        lo,
+        cut >> cut_f.lo_bits,
+        res << res_f.shift | route << route_f.shift,
+        MODE_BITS[mode] << mode_f.shift | 15 << vol_f.shift,
+    ]
     w = tune.writes
     keep = w[w["reg"] != mode_f.regs[0]]  # the volume register carries the mode: ours replaces it
     add = make_writes(np.full(4, h.start_cycle), np.zeros(4, np.int64), np.array(regs), np.array(vals))

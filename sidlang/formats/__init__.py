@@ -22,13 +22,39 @@ MODULES = ("sidl", "vice", "reglog", "render", "wavread", "asid", "sid", "midi",
 #: The module of each format, and the format of each file ending, so that finding one imports
 #: that module alone (``.sid`` brings the 6502 emulation, ``.mid`` mido, scores music21). A
 #: test holds these to what the modules' ``FORMATS`` say.
-MODULE_OF = {"sidl": "sidl", "vice": "vice", "vice6": "vice", "reglog": "reglog", "wav": "wavread",
-             "syx": "asid", "sid": "sid", "mid": "midi", "abc": "score", "krn": "score", "musicxml": "score",
-             "sidp": "sidp", "sng": "sng"}
-FORMAT_OF = {".sidl": "sidl", ".vice": "vice", ".dump": "vice", ".vice6": "vice6", ".reglog": "reglog",
-             ".wav": "wav", ".syx": "syx", ".sid": "sid", ".mid": "mid", ".midi": "mid", ".abc": "abc",
-             ".krn": "krn", ".musicxml": "musicxml", ".xml": "musicxml", ".sidp": "sidp",
-             ".sng": "sng"}
+MODULE_OF = {
+    "sidl": "sidl",
+    "vice": "vice",
+    "vice6": "vice",
+    "reglog": "reglog",
+    "wav": "wavread",
+    "syx": "asid",
+    "sid": "sid",
+    "mid": "midi",
+    "abc": "score",
+    "krn": "score",
+    "musicxml": "score",
+    "sidp": "sidp",
+    "sng": "sng",
+}
+FORMAT_OF = {
+    ".sidl": "sidl",
+    ".vice": "vice",
+    ".dump": "vice",
+    ".vice6": "vice6",
+    ".reglog": "reglog",
+    ".wav": "wav",
+    ".syx": "syx",
+    ".sid": "sid",
+    ".mid": "mid",
+    ".midi": "mid",
+    ".abc": "abc",
+    ".krn": "krn",
+    ".musicxml": "musicxml",
+    ".xml": "musicxml",
+    ".sidp": "sidp",
+    ".sng": "sng",
+}
 
 
 @dataclass(frozen=True)

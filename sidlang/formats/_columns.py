@@ -59,9 +59,7 @@ def check_range(values: np.ndarray, lo: int, hi: int, what: str, numbers: np.nda
     bad = np.flatnonzero((values < lo) | (values > hi))
     if len(bad):
         i = int(bad[0])
-        raise FormatError(
-            f"{what} {int(values[i])} out of range {lo}–{hi}", file=file, line=int(numbers[i])
-        )
+        raise FormatError(f"{what} {int(values[i])} out of range {lo}–{hi}", file=file, line=int(numbers[i]))
 
 
 #: Numbers below this are written from tables of their decimal strings (built on first use).

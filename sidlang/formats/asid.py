@@ -269,8 +269,9 @@ def order_recipe(tune: Tune) -> tuple[list[int], list[int]]:
     return order, waits
 
 
-def encode_stream(tune: Tune, *, every_frame: bool = True, classic: bool = False,
-                  updates: bool = True) -> Iterator[tuple[int, bytes]]:
+def encode_stream(
+    tune: Tune, *, every_frame: bool = True, classic: bool = False, updates: bool = True
+) -> Iterator[tuple[int, bytes]]:
     """``(frame, message)`` pairs: setup at frame 0, the updates, ``stop`` after the last frame.
 
     ``every_frame`` sends empty updates too (a ``.syx`` stream counts frames by them);
@@ -326,7 +327,9 @@ def split_sysex(data: bytes) -> list[tuple[int, bytes]]:
         body = data[pos + 1 : end]
         bad = next((i for i, b in enumerate(body) if b > 0x7F), None)
         if bad is not None:
-            raise FormatError(f"byte {pos + 1 + bad}: {body[bad]:02X} inside a SysEx message (data bytes are 7-bit)")
+            raise FormatError(
+                f"byte {pos + 1 + bad}: {body[bad]:02X} inside a SysEx message (data bytes are 7-bit)"
+            )
         out.append((pos, data[pos : end + 1]))
         pos = end + 1
     return out

@@ -105,7 +105,12 @@ def read_mid(data: bytes, file: str | None = None) -> Tune:
     numbers: list[int] = []
     pending: list[tuple[float, int, asid.Update]] = []
     for _, message in events:
-        if message[1] == asid.ASID_ID and message[2] in (asid.SPEED, asid.CHIP_TYPE, asid.ORDER, asid.DISPLAY):
+        if message[1] == asid.ASID_ID and message[2] in (
+            asid.SPEED,
+            asid.CHIP_TYPE,
+            asid.ORDER,
+            asid.DISPLAY,
+        ):
             asid.decode_setup(message[2], message[3:-1], info)
     for at, message in events:
         command = message[2] if len(message) > 3 and message[1] == asid.ASID_ID else None
@@ -159,7 +164,9 @@ def output_names() -> list[str]:
     except ImportError:
         raise SidlangError("no MIDI backend: install python-rtmidi (pip install python-rtmidi)") from None
     except (OSError, RuntimeError) as e:
-        raise SidlangError(f"no MIDI system on this machine ({_first_line(e)}); write a file with --out instead") from None
+        raise SidlangError(
+            f"no MIDI system on this machine ({_first_line(e)}); write a file with --out instead"
+        ) from None
 
 
 def open_port(name: str):

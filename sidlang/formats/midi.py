@@ -94,7 +94,13 @@ def _voice_events(tune: Tune, chip: int, voice: int, mine: list[SidNote]) -> lis
     for note in mine:
         if note.drum:
             key = drum_key(note)
-            ev.append((note.start * T, _ON, mido.Message("note_on", channel=DRUM_CHANNEL, note=key, velocity=note.velocity)))
+            ev.append(
+                (
+                    note.start * T,
+                    _ON,
+                    mido.Message("note_on", channel=DRUM_CHANNEL, note=key, velocity=note.velocity),
+                )
+            )
             ev.append((note.end * T, _OFF, mido.Message("note_off", channel=DRUM_CHANNEL, note=key)))
             continue
         prog = program_of(note.wave)
@@ -105,11 +111,19 @@ def _voice_events(tune: Tune, chip: int, voice: int, mine: list[SidNote]) -> lis
         if start_bend != bend:
             ev.append((note.start * T, _SET, mido.Message("pitchwheel", channel=ch, pitch=start_bend)))
             bend = start_bend
-        ev.append((note.start * T, _ON, mido.Message("note_on", channel=ch, note=note.pitch, velocity=note.velocity)))
+        ev.append(
+            (
+                note.start * T,
+                _ON,
+                mido.Message("note_on", channel=ch, note=note.pitch, velocity=note.velocity),
+            )
+        )
         for offset, semis in note.bends:
             if offset and _bend(semis) != bend:
                 bend = _bend(semis)
-                ev.append(((note.start + offset) * T, _SET, mido.Message("pitchwheel", channel=ch, pitch=bend)))
+                ev.append(
+                    ((note.start + offset) * T, _SET, mido.Message("pitchwheel", channel=ch, pitch=bend))
+                )
         ev.append((note.end * T, _OFF, mido.Message("note_off", channel=ch, note=note.pitch)))
     if mine:
         vf = voice_frames(tune, chip, voice)
@@ -148,15 +162,24 @@ def midi_file(tune: Tune):
     mido = _mido()
     h = tune.header
     if h.chips * VOICES > MAX_VOICES:
-        raise FormatError(f"MIDI holds at most {MAX_VOICES // VOICES} SIDs ({MAX_VOICES} channels), the tune has {h.chips}")
+        raise FormatError(
+            f"MIDI holds at most {MAX_VOICES // VOICES} SIDs ({MAX_VOICES} channels), the tune has {h.chips}"
+        )
     frame_us = h.frame_cycles / h.clock_hz * 1_000_000
     tempo = min(round(frame_us * FRAMES_PER_BEAT), 0xFFFFFF)
     out = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_FRAME * FRAMES_PER_BEAT)
     head = [
         (0, _SET, mido.MetaMessage("set_tempo", tempo=tempo)),
         (0, _SET, mido.MetaMessage("time_signature", numerator=4, denominator=4)),
-        (0, _SET, mido.MetaMessage("text", text=f"{MARKER} clock={h.clock_hz} frame={h.frame_cycles} "
-                                                f"tpf={TICKS_PER_FRAME} models={','.join(map(str, h.models))}")),
+        (
+            0,
+            _SET,
+            mido.MetaMessage(
+                "text",
+                text=f"{MARKER} clock={h.clock_hz} frame={h.frame_cycles} "
+                f"tpf={TICKS_PER_FRAME} models={','.join(map(str, h.models))}",
+            ),
+        ),
     ]
     if h.author:
         head.insert(0, (0, _SET, mido.MetaMessage("copyright", text=h.author)))
@@ -165,7 +188,9 @@ def midi_file(tune: Tune):
     for chip in range(h.chips):
         for voice in range(VOICES):
             mine = [n for n in found if n.chip == chip and n.voice == voice]
-            out.tracks.append(_track(f"SID{chip + 1} voice {voice + 1}", _voice_events(tune, chip, voice, mine)))
+            out.tracks.append(
+                _track(f"SID{chip + 1} voice {voice + 1}", _voice_events(tune, chip, voice, mine))
+            )
     return out
 
 
@@ -209,10 +234,15 @@ def _read_sidlang(mid, marker: dict[str, str], style, clock, file: str | None) -
         models = tuple(int(m) for m in marker["models"].split(","))
     except (KeyError, ValueError):
         raise FormatError(f"damaged {MARKER} event in track 0: {_cut(str(marker))}", file=file) from None
-    for name, value, lo, hi in (("clock", clock_hz, 1, MAX_CLOCK), ("frame", frame, 0, MAX_FRAME_CYCLES),
-                                ("tpf", tpf, 1, MAX_FRAME_CYCLES)):
+    for name, value, lo, hi in (
+        ("clock", clock_hz, 1, MAX_CLOCK),
+        ("frame", frame, 0, MAX_FRAME_CYCLES),
+        ("tpf", tpf, 1, MAX_FRAME_CYCLES),
+    ):
         if not lo <= value <= hi:
-            raise FormatError(f"damaged {MARKER} event in track 0: {name}={value}, expected {lo}–{hi}", file=file)
+            raise FormatError(
+                f"damaged {MARKER} event in track 0: {name}={value}, expected {lo}–{hi}", file=file
+            )
     if clock is not None:
         clock_hz = arranger_clock(clock)
         frame = default_frame_cycles(clock_hz)
@@ -233,8 +263,11 @@ def _read_sidlang(mid, marker: dict[str, str], style, clock, file: str | None) -
             tick += msg.time
             f = round(tick / tpf)
             if f >= MAX_FRAMES:  # before anything is made for it
-                raise FormatError(f"{name}: an event at tick {tick} is frame {f}, past the last allowed "
-                                  f"frame ({MAX_FRAMES - 1})", file=file)
+                raise FormatError(
+                    f"{name}: an event at tick {tick} is frame {f}, past the last allowed "
+                    f"frame ({MAX_FRAMES - 1})",
+                    file=file,
+                )
             if msg.type == "control_change" and msg.control in (101, 100):
                 rpn[msg.control == 100] = msg.value
             elif msg.type == "control_change" and msg.control == 6 and rpn == [0, 0]:
@@ -265,9 +298,15 @@ def _read_sidlang(mid, marker: dict[str, str], style, clock, file: str | None) -
     if not voices:
         raise FormatError(f"the {MARKER} MIDI file has no 'SID1 voice 1'-style tracks", file=file)
     chips = max(max(voices) // VOICES + 1, len(models))
-    header = Header(title=_meta(mid, "track_name"), author=_meta(mid, "copyright"), clock_hz=clock_hz,
-                    frame_cycles=frame, gap=8, models=(models * chips)[:chips],
-                    sids=sid_addresses(chips))
+    header = Header(
+        title=_meta(mid, "track_name"),
+        author=_meta(mid, "copyright"),
+        clock_hz=clock_hz,
+        frame_cycles=frame,
+        gap=8,
+        models=(models * chips)[:chips],
+        sids=sid_addresses(chips),
+    )
     tune = play([voices.get(i, []) for i in range(chips * VOICES)], chosen, header)
     tune.meta["frame_source"] = "midi"
     return tune
@@ -276,8 +315,10 @@ def _read_sidlang(mid, marker: dict[str, str], style, clock, file: str | None) -
 def check_options(options: dict) -> None:
     """A one-line UsageError for reading options the MIDI and score readers do not take."""
     if options:
-        raise UsageError(f"option {sorted(options)[0]!r} does not apply to MIDI or score input "
-                         f"(known: {', '.join(READ_OPTIONS)})")
+        raise UsageError(
+            f"option {sorted(options)[0]!r} does not apply to MIDI or score input "
+            f"(known: {', '.join(READ_OPTIONS)})"
+        )
 
 
 def read_mid(data: bytes, file: str | None = None, *, style=None, clock=None, voices=None, **other) -> Tune:
@@ -295,8 +336,13 @@ def read_mid(data: bytes, file: str | None = None, *, style=None, clock=None, vo
     from sidlang.corpus.arranger import arrange
     from sidlang.corpus.sources import midi_from_bytes
 
-    return arrange(midi_from_bytes(data, file), style=style or "classic", clock=clock or "pal",
-                   voices=voices or "auto", title=_meta(mid, "track_name"))
+    return arrange(
+        midi_from_bytes(data, file),
+        style=style or "classic",
+        clock=clock or "pal",
+        voices=voices or "auto",
+        title=_meta(mid, "track_name"),
+    )
 
 
 def _cut(text: str, most: int = 80) -> str:
@@ -331,8 +377,11 @@ def _check_arrangeable(mid, clock, file: str | None) -> None:
     clock_hz = NTSC_HZ if clock == "ntsc" else PAL_HZ
     frames = seconds * clock_hz / default_frame_cycles(clock_hz)
     if frames >= MAX_FRAMES:
-        raise FormatError(f"the MIDI file lasts {seconds / 3600:.1f} hours ({int(frames)} frames); at most "
-                          f"{MAX_FRAMES} frames (about {MAX_FRAMES / 50 / 3600:.0f} hours) are supported", file=file)
+        raise FormatError(
+            f"the MIDI file lasts {seconds / 3600:.1f} hours ({int(frames)} frames); at most "
+            f"{MAX_FRAMES} frames (about {MAX_FRAMES / 50 / 3600:.0f} hours) are supported",
+            file=file,
+        )
 
 
 READ_OPTIONS = {
@@ -342,6 +391,13 @@ READ_OPTIONS = {
 }
 
 FORMATS = [
-    Format("mid", "Standard MIDI file: notes, bends and controllers out; read back through the arranger",
-           (".mid", ".midi"), read_mid, write_mid, binary=True, options=READ_OPTIONS),
+    Format(
+        "mid",
+        "Standard MIDI file: notes, bends and controllers out; read back through the arranger",
+        (".mid", ".midi"),
+        read_mid,
+        write_mid,
+        binary=True,
+        options=READ_OPTIONS,
+    ),
 ]

@@ -141,8 +141,14 @@ def pianoroll_png(tune: Tune, title: str = "") -> bytes:
             new_run = np.r_[True, (np.diff(frames) > 1) | (np.diff(pitch[frames]) != 0)]
             starts = np.flatnonzero(new_run)
             ends = np.r_[starts[1:], len(frames)] - 1
-            ax.hlines(pitch[frames[starts]], frames[starts] * step, (frames[ends] + 1) * step,
-                      colors=colour, linewidth=3, label=label)
+            ax.hlines(
+                pitch[frames[starts]],
+                frames[starts] * step,
+                (frames[ends] + 1) * step,
+                colors=colour,
+                linewidth=3,
+                label=label,
+            )
             drawn.append(pitch[frames])
     if drawn:
         every = np.concatenate(drawn)

@@ -88,6 +88,7 @@ def _text(raw: bytes) -> str:
 
 def parse(data: bytes, file: str | None = None) -> SidFile:
     """Read and check a header; a clear :class:`FormatError` for truncated or malformed files."""
+
     def fail(msg: str) -> FormatError:
         return FormatError(msg, file=file)
 
@@ -95,10 +96,22 @@ def parse(data: bytes, file: str | None = None) -> SidFile:
         raise fail(f"not a PSID/RSID file: it starts with {data[:4]!r}, expected b'PSID' or b'RSID'")
     if len(data) < V1_SIZE:
         raise fail(f"truncated header: {len(data)} bytes, a PSID header needs at least {V1_SIZE}")
-    magic, version, offset, load, init, play_, songs, start, speed, name, author, released = \
+    magic, version, offset, load, init, play_, songs, start, speed, name, author, released = (
         _FIXED.unpack_from(data)
-    s = SidFile(magic.decode(), version, load, init, play_, songs, start, speed,
-                _text(name), _text(author), _text(released))
+    )
+    s = SidFile(
+        magic.decode(),
+        version,
+        load,
+        init,
+        play_,
+        songs,
+        start,
+        speed,
+        _text(name),
+        _text(author),
+        _text(released),
+    )
     if not 1 <= version <= 4 or (s.rsid and version == 1):
         raise fail(f"{s.magic} version must be {'2' if s.rsid else '1'}–4, got {version}")
     want = V1_SIZE if version == 1 else V2_SIZE
@@ -136,21 +149,34 @@ def parse(data: bytes, file: str | None = None) -> SidFile:
 
 def build(s: SidFile) -> bytes:
     """The bytes of a .sid file for ``s`` (the inverse of :func:`parse`)."""
+
     def text(value: str, field: str) -> bytes:
         try:
             raw = value.encode("cp1252")
         except UnicodeEncodeError as e:
-            raise FormatError(f"{field} {value!r} has a character Windows-1252 cannot hold: "
-                              f"{value[e.start]!r}") from None
+            raise FormatError(
+                f"{field} {value!r} has a character Windows-1252 cannot hold: {value[e.start]!r}"
+            ) from None
         if len(raw) > 32:
             raise FormatError(f"{field} is {len(raw)} bytes; a .sid holds at most 32")
         return raw.ljust(32, b"\0")
 
     offset = V1_SIZE if s.version == 1 else V2_SIZE
     load_field = 0 if s.load_in_data else s.load
-    head = _FIXED.pack(s.magic.encode(), s.version, offset, load_field, s.init, s.play, s.songs,
-                       s.start_song, s.speed, text(s.name, "title"), text(s.author, "author"),
-                       text(s.released, "released"))
+    head = _FIXED.pack(
+        s.magic.encode(),
+        s.version,
+        offset,
+        load_field,
+        s.init,
+        s.play,
+        s.songs,
+        s.start_song,
+        s.speed,
+        text(s.name, "title"),
+        text(s.author, "author"),
+        text(s.released, "released"),
+    )
     if s.version >= 2:
         head += _V2.pack(s.flags, s.start_page, s.page_length, s.second_sid, s.third_sid)
     body = s.data if not s.load_in_data else s.load.to_bytes(2, "little") + s.data

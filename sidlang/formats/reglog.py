@@ -32,8 +32,9 @@ def read_reglog(data: bytes, file: str | None = None) -> Tune:
     writes = make_writes(clock, reg >> 5, reg & 0x1F, val)
     gap = default_gap(writes, start, length)
     header = Header(frame_cycles=length, start_cycle=start, gap=gap, sids=_sids(int(reg.max() >> 5) + 1))
-    return Tune(header, writes,
-                meta={"skipped_lines": skipped, "comment_lines": comments, "frame_source": source})
+    return Tune(
+        header, writes, meta={"skipped_lines": skipped, "comment_lines": comments, "frame_source": source}
+    )
 
 
 def write_reglog(tune: Tune) -> bytes:
@@ -41,5 +42,6 @@ def write_reglog(tune: Tune) -> bytes:
     return write_columns(w["cycle"], w["chip"].astype(np.int64) * SID_STRIDE + w["reg"], w["val"])
 
 
-FORMATS = [Format("reglog", "register log: CLOCK REG VAL (absolute cycles)", (".reglog",),
-                  read_reglog, write_reglog)]
+FORMATS = [
+    Format("reglog", "register log: CLOCK REG VAL (absolute cycles)", (".reglog",), read_reglog, write_reglog)
+]

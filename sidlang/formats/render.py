@@ -237,8 +237,9 @@ def to_int16(audio: np.ndarray, normalize: bool = False) -> np.ndarray:
     return np.clip(np.rint(audio), -32768, 32767).astype(np.int16)
 
 
-def mixed_blocks(tune: Tune, options: RenderOptions | None = None,
-                 progress: Progress | None = None) -> Iterator[np.ndarray]:
+def mixed_blocks(
+    tune: Tune, options: RenderOptions | None = None, progress: Progress | None = None
+) -> Iterator[np.ndarray]:
     """The mix (see :func:`mix`) as float64 blocks ``(n, 1 or 2)``, every chip rendered in step."""
     options = options or RenderOptions()
     chips = tune.header.chips
@@ -283,16 +284,32 @@ def check_wav_size(tune: Tune, options: RenderOptions, channels: int | None = No
     size = samples * channels * 2
     if size > MAX_WAV_DATA:
         hours = samples / options.rate / 3600
-        raise FormatError(f"a WAV file holds at most 4 GB; this render is {size / 2**30:.1f} GB "
-                          f"({hours:.1f} hours at {options.rate} Hz): use --seconds or a lower --rate")
+        raise FormatError(
+            f"a WAV file holds at most 4 GB; this render is {size / 2**30:.1f} GB "
+            f"({hours:.1f} hours at {options.rate} Hz): use --seconds or a lower --rate"
+        )
     return samples
 
 
 def wav_header(samples: int, channels: int, rate: int) -> bytes:
     """The 44-byte header of a 16-bit PCM WAV file of ``samples`` frames."""
     data = samples * channels * 2
-    return struct.pack("<4sI4s4sIHHIIHH4sI", b"RIFF", 36 + data, b"WAVE", b"fmt ", 16, 1, channels,
-                       rate, rate * channels * 2, channels * 2, 16, b"data", data)
+    return struct.pack(
+        "<4sI4s4sIHHIIHH4sI",
+        b"RIFF",
+        36 + data,
+        b"WAVE",
+        b"fmt ",
+        16,
+        1,
+        channels,
+        rate,
+        rate * channels * 2,
+        channels * 2,
+        16,
+        b"data",
+        data,
+    )
 
 
 def _spill_dir(fh) -> str | None:
@@ -300,8 +317,7 @@ def _spill_dir(fh) -> str | None:
     return os.path.dirname(os.path.abspath(name)) if isinstance(name, str) else None
 
 
-def stream_wav(tune: Tune, fh, options: RenderOptions | None = None,
-               progress: Progress | None = None) -> int:
+def stream_wav(tune: Tune, fh, options: RenderOptions | None = None, progress: Progress | None = None) -> int:
     """Render ``tune`` into the open binary file ``fh`` as a WAV file, block by block.
 
     Memory stays flat with the length. With ``normalize`` the mix goes first to a nameless
@@ -345,8 +361,12 @@ def wav_samples(fh) -> np.ndarray:
     return np.memmap(fh.name, dtype="<i2", mode="r", offset=44, shape=(size // (2 * channels), channels))
 
 
-def stream_stems(tune: Tune, files: dict[str, object], options: RenderOptions | None = None,
-                 progress: Progress | None = None) -> None:
+def stream_stems(
+    tune: Tune,
+    files: dict[str, object],
+    options: RenderOptions | None = None,
+    progress: Progress | None = None,
+) -> None:
     """One mono WAV per voice into the open binary files ``files`` (names as :func:`render_stems`).
 
     With ``normalize`` every stem is scaled by the same factor (the loudest stem's peak): the

@@ -20,8 +20,13 @@ def _reader(music21_format: str):
         from sidlang.corpus.sources import parse_score, title_of
 
         score = parse_score(data, music21_format, file)
-        return arrange(score, style=style or "classic", clock=clock or "pal", voices=voices or "auto",
-                       title=title_of(score) or None)
+        return arrange(
+            score,
+            style=style or "classic",
+            clock=clock or "pal",
+            voices=voices or "auto",
+            title=title_of(score) or None,
+        )
 
     read.__doc__ = f"A Tune arranged from the bytes of a {music21_format} file."
     return read
@@ -32,15 +37,37 @@ def read_corpus(name: str, **options) -> Tune:
     from sidlang.corpus.arranger import arrange
 
     check_options({k: v for k, v in options.items() if k not in READ_OPTIONS})
-    return arrange(name, style=options.get("style") or "classic", clock=options.get("clock") or "pal",
-                   voices=options.get("voices") or "auto")
+    return arrange(
+        name,
+        style=options.get("style") or "classic",
+        clock=options.get("clock") or "pal",
+        voices=options.get("voices") or "auto",
+    )
 
 
 FORMATS = [
-    Format("abc", "ABC notation, read with music21 and arranged for the SID (read only)",
-           (".abc",), _reader("abc"), None, options=READ_OPTIONS),
-    Format("krn", "Humdrum **kern, read with music21 and arranged for the SID (read only)",
-           (".krn",), _reader("humdrum"), None, options=READ_OPTIONS),
-    Format("musicxml", "MusicXML, read with music21 and arranged for the SID (read only)",
-           (".musicxml", ".xml"), _reader("musicxml"), None, options=READ_OPTIONS),
+    Format(
+        "abc",
+        "ABC notation, read with music21 and arranged for the SID (read only)",
+        (".abc",),
+        _reader("abc"),
+        None,
+        options=READ_OPTIONS,
+    ),
+    Format(
+        "krn",
+        "Humdrum **kern, read with music21 and arranged for the SID (read only)",
+        (".krn",),
+        _reader("humdrum"),
+        None,
+        options=READ_OPTIONS,
+    ),
+    Format(
+        "musicxml",
+        "MusicXML, read with music21 and arranged for the SID (read only)",
+        (".musicxml", ".xml"),
+        _reader("musicxml"),
+        None,
+        options=READ_OPTIONS,
+    ),
 ]

@@ -31,8 +31,14 @@ def _model(bits: int) -> int:
     return 8580 if bits == 2 else 6581  # unknown and "both" play as 6581, like sidplayfp
 
 
-def read_sid(data: bytes, file: str | None = None, *, subtune: int | None = None,
-             seconds: float | None = None, clock: str | None = None) -> Tune:
+def read_sid(
+    data: bytes,
+    file: str | None = None,
+    *,
+    subtune: int | None = None,
+    seconds: float | None = None,
+    clock: str | None = None,
+) -> Tune:
     """Run a .sid's song in the 6502 emulation; its SID writes become a Tune."""
     s = parse(data, file)
     song = s.start_song if subtune is None else subtune
@@ -59,20 +65,36 @@ def read_sid(data: bytes, file: str | None = None, *, subtune: int | None = None
     if dropped:
         meta["sid"]["dropped"] = f"{dropped} writes to $de00–$dfff, where the header names no SID"
     if mirrors:
-        meta["sid"]["mirrors"] = "writes to " + ", ".join(f"${a:04x}" for a in mirrors) + \
-            " (mirrors of $d400 on a C64; the header names no SID there)"
+        meta["sid"]["mirrors"] = (
+            "writes to "
+            + ", ".join(f"${a:04x}" for a in mirrors)
+            + " (mirrors of $d400 on a C64; the header names no SID there)"
+        )
     if s.version == 3 and valid_sid_byte(s.third_sid) and valid_sid_byte(s.second_sid):
-        meta["sid"]["header fault"] = (f"a v3 header names a third SID (${sids[2]:04x}), which only v4 "
-                                       "defines; used here, ignored by strict players")
+        meta["sid"]["header fault"] = (
+            f"a v3 header names a third SID (${sids[2]:04x}), which only v4 "
+            "defines; used here, ignored by strict players"
+        )
     frame, start, irq, timing = _grid(run, clock_hz)
     if irq is not None:
         meta["frame_source"] = "irq"
     writes = make_writes(run.cycles[keep], chips[keep], regs[keep], run.vals[keep])
     header = Header(
-        title=s.name, author=s.author, released=s.released, clock_hz=clock_hz, frame_cycles=frame,
-        start_cycle=start, models=tuple(_model(s.model_bits(i)) for i in range(len(sids))), sids=sids,
-        subtune=song, songs=s.songs, start_song=s.start_song, speed=s.speed,
-        frames=-(-(cycles - start) // frame), timing=timing, gap=default_gap(writes, start, frame),
+        title=s.name,
+        author=s.author,
+        released=s.released,
+        clock_hz=clock_hz,
+        frame_cycles=frame,
+        start_cycle=start,
+        models=tuple(_model(s.model_bits(i)) for i in range(len(sids))),
+        sids=sids,
+        subtune=song,
+        songs=s.songs,
+        start_song=s.start_song,
+        speed=s.speed,
+        frames=-(-(cycles - start) // frame),
+        timing=timing,
+        gap=default_gap(writes, start, frame),
     )
     return Tune(header, writes, irq=irq, meta=meta)
 
@@ -134,9 +156,17 @@ def write_sid(tune: Tune, **options) -> bytes:
 __all__ = ["FORMATS", "SidFile", "V1_SIZE", "V2_SIZE", "build", "parse", "read_sid", "write_sid"]
 
 FORMATS = [
-    Format("sid", "PSID/RSID file: read by 6502 emulation, written as a PSID with a replay routine",
-           (".sid",), read_sid, write_sid, binary=True,
-           options={"subtune": "song to play (default: the file's start song)",
-                    "seconds": f"length to play (default {DEFAULT_SECONDS:g})",
-                    "clock": "pal or ntsc (default: from the header)"}),
+    Format(
+        "sid",
+        "PSID/RSID file: read by 6502 emulation, written as a PSID with a replay routine",
+        (".sid",),
+        read_sid,
+        write_sid,
+        binary=True,
+        options={
+            "subtune": "song to play (default: the file's start song)",
+            "seconds": f"length to play (default {DEFAULT_SECONDS:g})",
+            "clock": "pal or ntsc (default: from the header)",
+        },
+    ),
 ]

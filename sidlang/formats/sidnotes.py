@@ -41,7 +41,9 @@ class SidNote:
     velocity: int  #: 1–127, from the sustain level and the master volume
     wave: int  #: control-register waveform bits at the onset (no gate)
     drum: bool
-    bends: tuple[tuple[int, float], ...] = ()  #: (frames after start, semitones off ``pitch``) where it changes
+    bends: tuple[
+        tuple[int, float], ...
+    ] = ()  #: (frames after start, semitones off ``pitch``) where it changes
     onset_pitch: float = 0.0  #: exact (fractional) MIDI pitch at the onset
 
 
@@ -72,8 +74,10 @@ def voice_frames(tune: Tune, chip: int, voice: int) -> VoiceFrames:
     sel = (w["chip"] == chip) & (w["reg"] == o + _WAVE) & ((w["val"] & GATE) == 0)
     frames = tune.frames.index[sel]
     onset[frames[gate[frames]]] = True  # gate closed and reopened within the frame
-    pw = (state[:, o + FIELDS["pw"].regs[0]].astype(np.int64)
-          | (state[:, o + FIELDS["pw"].regs[1]].astype(np.int64) & 0x0F) << 8)
+    pw = (
+        state[:, o + FIELDS["pw"].regs[0]].astype(np.int64)
+        | (state[:, o + FIELDS["pw"].regs[1]].astype(np.int64) & 0x0F) << 8
+    )
     routed = (state[:, FIELDS["route"].regs[0]] >> voice & 1).astype(bool)
     return VoiceFrames(gate, onset, pitch, ctrl, pw, routed)
 
@@ -107,7 +111,7 @@ def _voice_notes(vf: VoiceFrames, chip: int, voice: int, sr, vol, split: float) 
     starts = np.flatnonzero(vf.onset)
     for i, s in enumerate(starts):
         limit = int(starts[i + 1]) if i + 1 < len(starts) else n
-        closed = np.flatnonzero(~vf.gate[s + 1:limit])
+        closed = np.flatnonzero(~vf.gate[s + 1 : limit])
         end = int(s + 1 + closed[0]) if len(closed) else limit
         wave = int(vf.ctrl[s]) & ~GATE
         drum = bool(wave & NOISE)
@@ -135,7 +139,19 @@ def _voice_notes(vf: VoiceFrames, chip: int, voice: int, sr, vol, split: float) 
                 b += 1
             if drum:
                 b = end
-            out.append(SidNote(chip, voice, a, b, base, velocity(int(sr[a]), int(vol[a])), wave, drum,
-                               tuple(bends), float(p0)))
+            out.append(
+                SidNote(
+                    chip,
+                    voice,
+                    a,
+                    b,
+                    base,
+                    velocity(int(sr[a]), int(vol[a])),
+                    wave,
+                    drum,
+                    tuple(bends),
+                    float(p0),
+                )
+            )
             a = b
     return out

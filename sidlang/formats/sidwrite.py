@@ -146,7 +146,10 @@ def replay(sids: tuple[int, ...], latch: int) -> tuple[bytes, dict[str, int]]:
     """The routine for these SID addresses and CIA latch (0 = video-frame ticks)."""
     lo = ", ".join(str((sids[min(s >> 5, len(sids) - 1)] + (s & 31)) & 0xFF) for s in range(96))
     hi = ", ".join(str((sids[min(s >> 5, len(sids) - 1)] + (s & 31)) >> 8) for s in range(96))
-    src = REPLAY.format(cia=1 if latch else 0) + f"latch = {latch}\nslotlo: .byte {lo}\nslothi: .byte {hi}\nstream:\n"
+    src = (
+        REPLAY.format(cia=1 if latch else 0)
+        + f"latch = {latch}\nslotlo: .byte {lo}\nslothi: .byte {hi}\nstream:\n"
+    )
     return assemble(src, ORIGIN)
 
 
@@ -180,8 +183,9 @@ def iter_frame_streams(tune: Tune) -> Iterator[bytes]:
         yield bytes(buf)
 
 
-def encode_stream(frames: Iterable[bytes], start: int, ends: list[int] | None = None,
-                  stop: int | None = None) -> bytearray:
+def encode_stream(
+    frames: Iterable[bytes], start: int, ends: list[int] | None = None, stop: int | None = None
+) -> bytearray:
     """The whole stream from address ``start``: literals, references, jumps, the end mark.
 
     ``ends``, if given, receives the address just past each frame's encoding (a frame inside a
@@ -231,8 +235,9 @@ def encode_stream(frames: Iterable[bytes], start: int, ends: list[int] | None = 
         if len(key) == MIN_REF_FRAMES:
             for i in reversed(grams.get(key, [])[-48:]):
                 n = 0
-                while (n < 255 and i + n < j and have(j + n) and where[i + n] >= 0
-                       and seq[i + n] == seq[j + n]):
+                while (
+                    n < 255 and i + n < j and have(j + n) and where[i + n] >= 0 and seq[i + n] == seq[j + n]
+                ):
                     n += 1
                 if n > best_len:
                     best_i, best_len = i, n
@@ -260,15 +265,18 @@ def encode_stream(frames: Iterable[bytes], start: int, ends: list[int] | None = 
 def _clock_frame(tune: Tune) -> tuple[bool, int]:
     h = tune.header
     if h.clock_hz not in (PAL_HZ, NTSC_HZ):
-        raise FormatError(f"a .sid plays at the PAL ({PAL_HZ}) or NTSC ({NTSC_HZ}) clock; "
-                          f"this tune's clock is {h.clock_hz} Hz")
+        raise FormatError(
+            f"a .sid plays at the PAL ({PAL_HZ}) or NTSC ({NTSC_HZ}) clock; "
+            f"this tune's clock is {h.clock_hz} Hz"
+        )
     ntsc = h.clock_hz == NTSC_HZ
     video = NTSC_FRAME if ntsc else PAL_FRAME
     if h.frame_cycles == video:
         return ntsc, 0
     if not 64 <= h.frame_cycles <= 0x10000:
-        raise FormatError(f"a .sid's CIA timer ticks every 64–65536 cycles; this tune's frame "
-                          f"is {h.frame_cycles} cycles")
+        raise FormatError(
+            f"a .sid's CIA timer ticks every 64–65536 cycles; this tune's frame is {h.frame_cycles} cycles"
+        )
     return ntsc, h.frame_cycles - 1
 
 
@@ -281,8 +289,10 @@ def _sid_bytes(sids: tuple[int, ...]) -> list[int]:
     for a in sids[1:]:
         b = (a - 0xD000) >> 4
         if a & 0x0F or not valid_sid_byte(b):
-            raise FormatError(f"SID address ${a:04x} cannot be named in a .sid header "
-                              "($d420–$d7e0 or $de00–$dfe0, in steps of $20)")
+            raise FormatError(
+                f"SID address ${a:04x} cannot be named in a .sid header "
+                "($d420–$d7e0 or $de00–$dfe0, in steps of $20)"
+            )
         out.append(b)
     return out + [0] * (2 - len(out))
 
@@ -328,7 +338,8 @@ def _encode(tune: Tune, start: int) -> tuple[bytearray, int]:
     raise FormatError(
         f"too long for a .sid: the tune ({seconds:.1f} s, {n_frames} frames) needs {more}{used} bytes "
         f"of frame data, C64 memory holds {CAPACITY}; its first {first:.1f} s ({fitting} frames) "
-        f"fit, cut it there (--seconds {math.floor(first * 10) / 10:g})")
+        f"fit, cut it there (--seconds {math.floor(first * 10) / 10:g})"
+    )
 
 
 def encode_sid(tune: Tune) -> bytes:
@@ -350,9 +361,21 @@ def encode_sid(tune: Tune) -> bytes:
         flags |= model[m] << (4 + 2 * i)
     version = 2 + (len(h.sids) > 1) + (len(h.sids) > 2)
     s = SidFile(
-        magic="PSID", version=version, load=ORIGIN, init=names["init"], play=names["play"],
-        songs=1, start_song=1, speed=1 if latch else 0, name=h.title, author=h.author,
-        released=h.released, flags=flags, second_sid=second, third_sid=third, data=bytes(image),
+        magic="PSID",
+        version=version,
+        load=ORIGIN,
+        init=names["init"],
+        play=names["play"],
+        songs=1,
+        start_song=1,
+        speed=1 if latch else 0,
+        name=h.title,
+        author=h.author,
+        released=h.released,
+        flags=flags,
+        second_sid=second,
+        third_sid=third,
+        data=bytes(image),
         load_in_data=True,
     )
     return build(s)

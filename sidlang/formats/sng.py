@@ -45,9 +45,15 @@ def read_sng(
         player = gt.Player(song, subtune=number - 1)
     except (gt.GoatTrackerError, ValueError, IndexError, KeyError) as e:
         raise FormatError(f"not a playable GoatTracker song: {_first_line(e)}", file=file) from None
-    header = Header(title=song.name.strip(), author=song.author.strip(), released=song.copyright.strip(),
-                    models=(MODEL,), gap=WRITE_GAP, subtune=number if count > 1 else 0,
-                    songs=count if count > 1 else 0)
+    header = Header(
+        title=song.name.strip(),
+        author=song.author.strip(),
+        released=song.copyright.strip(),
+        models=(MODEL,),
+        gap=WRITE_GAP,
+        subtune=number if count > 1 else 0,
+        songs=count if count > 1 else 0,
+    )
     fc = header.frame_cycles
     limit = max(1, round((DEFAULT_SECONDS if seconds is None else seconds) * header.frame_hz))
     cycles, regs, vals = [], [], []
@@ -61,9 +67,15 @@ def read_sng(
             regs.append(reg)
             vals.append(val)
         n += 1
-    w = make_writes(np.array(cycles, np.int64), np.zeros(len(cycles), np.uint8),
-                    np.array(regs, np.uint8), np.array(vals, np.uint8))
-    return Tune(header.replace(frames=n), w, meta={"source": "pygoattracker", "patterns": song_from_goat(song)})
+    w = make_writes(
+        np.array(cycles, np.int64),
+        np.zeros(len(cycles), np.uint8),
+        np.array(regs, np.uint8),
+        np.array(vals, np.uint8),
+    )
+    return Tune(
+        header.replace(frames=n), w, meta={"source": "pygoattracker", "patterns": song_from_goat(song)}
+    )
 
 
 def write_sng(tune: Tune, **options) -> bytes:

@@ -80,7 +80,10 @@ def _event_times(cycles, diffs, numbers, file, what) -> np.ndarray:
     if len(wrong):
         raise FormatError(
             f"a later {what} ({int(latest[wrong[0]])}) comes before this write yet the write "
-            f"counts from an earlier one", file=file, line=int(numbers[wrong[0]]))
+            f"counts from an earlier one",
+            file=file,
+            line=int(numbers[wrong[0]]),
+        )
     return unique
 
 
@@ -142,8 +145,15 @@ def read_vice6(data: bytes, file: str | None = None) -> Tune:
             start -= -(-(start - int(nmi[0])) // length) * length
     writes = make_writes(cycles, chip, reg, val)
     gap = default_gap(writes, start, length)
-    header = Header(frame_cycles=length, start_cycle=start, gap=gap, sids=_sids(int(chip.max()) + 1),
-                    timing="irq" if len(irq) else "grid", irq_diff=irq_diff, nmi_diff=nmi_diff)
+    header = Header(
+        frame_cycles=length,
+        start_cycle=start,
+        gap=gap,
+        sids=_sids(int(chip.max()) + 1),
+        timing="irq" if len(irq) else "grid",
+        irq_diff=irq_diff,
+        nmi_diff=nmi_diff,
+    )
     return Tune(header, writes, irq, nmi, meta={"skipped_lines": skipped, "frame_source": source})
 
 
@@ -175,6 +185,11 @@ def write_vice6(tune: Tune) -> bytes:
 
 FORMATS = [
     Format("vice", "mainline VICE sound dump: DELTA REG VAL", (".vice", ".dump"), read_vice, write_vice),
-    Format("vice6", "asid-vice dump: CLOCK_DIFF IRQ_DIFF NMI_DIFF CHIPNO REG VAL", (".vice6",),
-           read_vice6, write_vice6),
+    Format(
+        "vice6",
+        "asid-vice dump: CLOCK_DIFF IRQ_DIFF NMI_DIFF CHIPNO REG VAL",
+        (".vice6",),
+        read_vice6,
+        write_vice6,
+    ),
 ]

@@ -86,12 +86,20 @@ def read_audio(data: bytes, file: str | None = None) -> Audio:
     lo, hi = RATE_RANGE
     if not lo <= rate <= hi:
         raise bad(f"WAV sample rate must be {lo}–{hi} Hz, got {rate}")
-    kinds = {(PCM, 8): "u1", (PCM, 16): "<i2", (PCM, 24): "i3", (PCM, 32): "<i4", (FLOAT, 32): "<f4",
-             (FLOAT, 64): "<f8"}
+    kinds = {
+        (PCM, 8): "u1",
+        (PCM, 16): "<i2",
+        (PCM, 24): "i3",
+        (PCM, 32): "<i4",
+        (FLOAT, 32): "<f4",
+        (FLOAT, 64): "<f8",
+    }
     kind = kinds.get((tag, bits))
     if kind is None:
-        raise bad(f"{'float' if tag == FLOAT else 'PCM'} WAV of {bits} bits is not read "
-                  "(PCM 8/16/24/32 and float 32/64 are)")
+        raise bad(
+            f"{'float' if tag == FLOAT else 'PCM'} WAV of {bits} bits is not read "
+            "(PCM 8/16/24/32 and float 32/64 are)"
+        )
     width = bits // 8
     if align != width * channels:
         raise bad(f"WAV block align is {align}, expected {width * channels} for {channels} x {bits} bits")
@@ -123,8 +131,10 @@ def read_wav_tune(data: bytes, file: str | None = None, **options):
     """The ``wav`` format's reader: decode, then transcribe (:func:`sidlang.fit.transcribe.transcribe`)."""
     writing = sorted(set(options) - set(READ_OPTIONS))
     if writing:
-        raise UsageError(f"option(s) {', '.join(writing)} only apply to writing a WAV; reading takes "
-                         f"{', '.join(sorted(READ_OPTIONS))}")
+        raise UsageError(
+            f"option(s) {', '.join(writing)} only apply to writing a WAV; reading takes "
+            f"{', '.join(sorted(READ_OPTIONS))}"
+        )
     from sidlang.fit.transcribe import TranscribeOptions, transcribe
 
     audio = read_audio(data, file)

@@ -54,8 +54,15 @@ ORDER = 24
 class TuneCache:
     """Places in ``history`` (the prompt's tokens) whose past matches the tokens written last."""
 
-    def __init__(self, history: list[int] | np.ndarray, order: int = ORDER, bar: int = 0,
-                 off_phase: float = 1.0, pointer=None, pointer_share: float = 0.0) -> None:
+    def __init__(
+        self,
+        history: list[int] | np.ndarray,
+        order: int = ORDER,
+        bar: int = 0,
+        off_phase: float = 1.0,
+        pointer=None,
+        pointer_share: float = 0.0,
+    ) -> None:
         self.history = np.asarray(history, dtype=np.int64)
         self.order = order
         # Phase: a place whose frame is a whole number of bars from the frame being written

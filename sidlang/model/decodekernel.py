@@ -62,8 +62,9 @@ def _unit(x, out, eps):  # pragma: no cover - compiled
         out[i] *= r
 
 
-def _step(token, s0, e, wins, eps, cos, sin, wte, w1, b1, wo, fc, bfc, w2, k, v,
-          x, u, big, att, hid, y, h):  # pragma: no cover - compiled
+def _step(
+    token, s0, e, wins, eps, cos, sin, wte, w1, b1, wo, fc, bfc, w2, k, v, x, u, big, att, hid, y, h
+):  # pragma: no cover - compiled
     """One token through every layer; ``k`` (L, H, D, N) and ``v`` (L, H, N, D) get entry
     ``e - 1``, attention in layer ``i`` reads entries ``max(s0, e - 1 - wins[i]) … e - 1``;
     the final normed state goes to ``h``."""
@@ -133,6 +134,7 @@ if numba is not None:
 else:  # pragma: no cover
     STEP = None
 
+
 def on_disk() -> bool | None:
     """Whether numba has a compiled step for this source on disk; None where it cannot tell."""
     return jitcache.on_disk(STEP) if STEP is not None else False
@@ -154,9 +156,31 @@ def warm() -> None:
     f = np.float32
     L, H, D, N, C, V = 1, 1, 2, 4, 2, 3
     z = np.zeros
-    STEP(0, 0, 1, np.zeros(L, np.int64), 1e-5, z(D, f), z(D, f), z((V, C), f), z((L, C, 5 * C), f), z((L, 5 * C), f),
-         z((L, C, C), f), z((L, C, 4 * C), f), z((L, 4 * C), f), z((L, 4 * C, C), f), z((L, H, D, N), f),
-         z((L, H, N, D), f), z(C, f), z(C, f), z(5 * C, f), z(N, f), z(4 * C, f), z(C, f), z(C, f))
+    STEP(
+        0,
+        0,
+        1,
+        np.zeros(L, np.int64),
+        1e-5,
+        z(D, f),
+        z(D, f),
+        z((V, C), f),
+        z((L, C, 5 * C), f),
+        z((L, 5 * C), f),
+        z((L, C, C), f),
+        z((L, C, 4 * C), f),
+        z((L, 4 * C), f),
+        z((L, 4 * C, C), f),
+        z((L, H, D, N), f),
+        z((L, H, N, D), f),
+        z(C, f),
+        z(C, f),
+        z(5 * C, f),
+        z(N, f),
+        z(4 * C, f),
+        z(C, f),
+        z(C, f),
+    )
 
 
 if __name__ == "__main__" and STEP is not None:

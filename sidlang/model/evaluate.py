@@ -71,8 +71,8 @@ class NGram:
         self.unigram = unigram(train, vocab)
         self.levels = []
         for n in range(2, order + 1):
-            ctx = _context_keys(train, n)[n - 1:]
-            tok = train[n - 1:].astype(np.uint64)
+            ctx = _context_keys(train, n)[n - 1 :]
+            tok = train[n - 1 :].astype(np.uint64)
             with np.errstate(over="ignore"):
                 pair = ctx * np.uint64(8191) + tok
             pairs, pair_n = np.unique(pair, return_counts=True)
@@ -189,8 +189,9 @@ def score_windows(n: int, start: int, block: int, stride: int | None = None) -> 
     return out
 
 
-def token_scores(model, seqs: list[np.ndarray], starts: list[int], *, stride: int | None = None,
-                 batch_tokens: int = 8192) -> list[tuple[np.ndarray, np.ndarray]]:
+def token_scores(
+    model, seqs: list[np.ndarray], starts: list[int], *, stride: int | None = None, batch_tokens: int = 8192
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """``(log-probabilities, hits)`` of ``model`` on tokens ``seq[start:]`` of each sequence.
 
     Sliding windows of the model's context (:func:`score_windows`), batched across
@@ -200,10 +201,13 @@ def token_scores(model, seqs: list[np.ndarray], starts: list[int], *, stride: in
     import torch
 
     T = model.cfg.block_size
-    jobs = [(i, *w) for i, (s, st) in enumerate(zip(seqs, starts))
-            for w in score_windows(len(s), st, T, stride)]  # (sequence, b, t0, t1)
-    out = [(np.zeros(max(len(s) - max(st, 1), 0)), np.zeros(max(len(s) - max(st, 1), 0), bool))
-           for s, st in zip(seqs, starts)]
+    jobs = [
+        (i, *w) for i, (s, st) in enumerate(zip(seqs, starts)) for w in score_windows(len(s), st, T, stride)
+    ]  # (sequence, b, t0, t1)
+    out = [
+        (np.zeros(max(len(s) - max(st, 1), 0)), np.zeros(max(len(s) - max(st, 1), 0), bool))
+        for s, st in zip(seqs, starts)
+    ]
     device = next(model.parameters()).device
     per = max(1, batch_tokens // T)
     model.eval()
@@ -264,16 +268,30 @@ def context_baselines(seqs: list[np.ndarray], splits: list[int], vocab: int) -> 
     counts = [len(s) - k for s, k in zip(seqs, splits)]
     n = sum(counts)
     order, d = max(grid, key=lambda od: sum(grid[od]))
-    per_tune = [{"tokens": c, "context_ngram_ppl": _pooled_ppl(g, c), "repeat_ppl": _pooled_ppl(r, c),
-                 "unigram_ppl": _pooled_ppl(u, c), "repeat_bar_frames": bar}
-                for c, g, r, u, bar in zip(counts, grid[order, d], rep_ll, uni_ll, bars)]
-    return {"context_ngram_ppl": _pooled_ppl(sum(grid[order, d]), n), "context_ngram_order": order,
-            "context_ngram_discount": d, "repeat_ppl": _pooled_ppl(sum(rep_ll), n), "repeat_bar_frames": bars,
-            "unigram_ppl": _pooled_ppl(sum(uni_ll), n), "per_tune": per_tune}
+    per_tune = [
+        {
+            "tokens": c,
+            "context_ngram_ppl": _pooled_ppl(g, c),
+            "repeat_ppl": _pooled_ppl(r, c),
+            "unigram_ppl": _pooled_ppl(u, c),
+            "repeat_bar_frames": bar,
+        }
+        for c, g, r, u, bar in zip(counts, grid[order, d], rep_ll, uni_ll, bars)
+    ]
+    return {
+        "context_ngram_ppl": _pooled_ppl(sum(grid[order, d]), n),
+        "context_ngram_order": order,
+        "context_ngram_discount": d,
+        "repeat_ppl": _pooled_ppl(sum(rep_ll), n),
+        "repeat_bar_frames": bars,
+        "unigram_ppl": _pooled_ppl(sum(uni_ll), n),
+        "per_tune": per_tune,
+    }
 
 
-def corpus_baselines(train: np.ndarray, seqs: list[np.ndarray], starts: list[int], vocab: int,
-                     log=lambda *a: None) -> dict:
+def corpus_baselines(
+    train: np.ndarray, seqs: list[np.ndarray], starts: list[int], vocab: int, log=lambda *a: None
+) -> dict:
     """Baselines fitted on the training tokens ``train``, scored on ``seq[start:]`` of each sequence."""
     n = sum(len(s) - st for s, st in zip(seqs, starts))
     log(f"fitting corpus baselines on {len(train)} training tokens")
@@ -286,10 +304,14 @@ def corpus_baselines(train: np.ndarray, seqs: list[np.ndarray], starts: list[int
             if best is None or ll > best[0]:
                 best = (ll, order, d)
     rb = RepeatBar(train, ng.unigram)
-    return {"ngram_ppl": _pooled_ppl(best[0], n), "ngram_order": best[1], "ngram_discount": best[2],
-            "unigram_ppl": _pooled_ppl(sum(loglik(ng.unigram[s[st:]]) for s, st in zip(seqs, starts)), n),
-            "repeat_ppl": _pooled_ppl(sum(loglik(rb.prob(s)[st:]) for s, st in zip(seqs, starts)), n),
-            "repeat_bar_frames": int(rb.bar)}
+    return {
+        "ngram_ppl": _pooled_ppl(best[0], n),
+        "ngram_order": best[1],
+        "ngram_discount": best[2],
+        "unigram_ppl": _pooled_ppl(sum(loglik(ng.unigram[s[st:]]) for s, st in zip(seqs, starts)), n),
+        "repeat_ppl": _pooled_ppl(sum(loglik(rb.prob(s)[st:]) for s, st in zip(seqs, starts)), n),
+        "repeat_bar_frames": int(rb.bar),
+    }
 
 
 # -- copying ------------------------------------------------------------------------------
@@ -326,9 +348,19 @@ def split_frames(tokens: np.ndarray) -> list[tuple]:
 
 
 # -- everything at once -------------------------------------------------------------------
-def evaluate(model_bundle, corpus: str | None, tunes: list | None = None, *, names: list[str] | None = None,
-             samples: int = 10, sample_frames: int = 100, seed: int = 0, max_tokens: int = 200_000,
-             max_train_tokens: int = 10_000_000, log=lambda *a: None) -> dict:
+def evaluate(
+    model_bundle,
+    corpus: str | None,
+    tunes: list | None = None,
+    *,
+    names: list[str] | None = None,
+    samples: int = 10,
+    sample_frames: int = 100,
+    seed: int = 0,
+    max_tokens: int = 200_000,
+    max_train_tokens: int = 10_000_000,
+    log=lambda *a: None,
+) -> dict:
     """Every number ``sidlang eval`` prints, as one dict (see the module docstring).
 
     ``tunes`` (named by ``names``) are split and their second halves scored, beside baselines
@@ -362,14 +394,19 @@ def evaluate(model_bundle, corpus: str | None, tunes: list | None = None, *, nam
         scores.append(token_scores(model, [s], [st])[0])
         if tunes:
             lp = scores[-1][0]
-            log(f"[{i + 1}/{len(seqs)}] {names[i]}: {_frames(s)} frames, second half from frame "
-                f"{_frames(s[:st])}: {len(lp)} tokens, model ppl {_pooled_ppl(float(lp.sum()), len(lp)):.3f}")
+            log(
+                f"[{i + 1}/{len(seqs)}] {names[i]}: {_frames(s)} frames, second half from frame "
+                f"{_frames(s[:st])}: {len(lp)} tokens, model ppl {_pooled_ppl(float(lp.sum()), len(lp)):.3f}"
+            )
     lp = np.concatenate([sc[0] for sc in scores]) if scores else np.zeros(0)
     hit = np.concatenate([sc[1] for sc in scores]) if scores else np.zeros(0, bool)
     if not tunes:
         log(f"scored {len(lp)} tokens of {len(seqs)} test sequences")
-    out: dict = {"tokens": len(lp), "model_ppl": _pooled_ppl(float(lp.sum()), len(lp)),
-                 "accuracy": float(hit.mean()) if len(hit) else 0.0}
+    out: dict = {
+        "tokens": len(lp),
+        "model_ppl": _pooled_ppl(float(lp.sum()), len(lp)),
+        "accuracy": float(hit.mean()) if len(hit) else 0.0,
+    }
     if tunes:
         log("fitting baselines on the first halves")
         ctx = context_baselines(seqs, starts, tok.vocab_size)
@@ -378,25 +415,37 @@ def evaluate(model_bundle, corpus: str | None, tunes: list | None = None, *, nam
         # The network with the tune's own memory (sidlang.model.cache), as continue samples
         from sidlang.model.cache import SCORE_WEIGHT, mixed_logprobs, true_token_shares
 
-        mixed = [mixed_logprobs(t_lp, true_token_shares(s, max(st, 1)), SCORE_WEIGHT)
-                 for s, st, (t_lp, _) in zip(seqs, starts, scores)]
+        mixed = [
+            mixed_logprobs(t_lp, true_token_shares(s, max(st, 1)), SCORE_WEIGHT)
+            for s, st, (t_lp, _) in zip(seqs, starts, scores)
+        ]
         out["cache_weight"] = SCORE_WEIGHT
         out["model_cache_ppl"] = _pooled_ppl(float(sum(m.sum() for m in mixed)), len(lp))
         out.update(ctx)
         out["per_tune"] = [
-            {"name": name, "frames": _frames(s), "split_frame": _frames(s[:st]), "tokens": len(t_lp),
-             "model_ppl": _pooled_ppl(float(t_lp.sum()), len(t_lp)),
-             "accuracy": float(t_hit.mean()) if len(t_hit) else 0.0,
-             "model_cache_ppl": _pooled_ppl(float(m.sum()), len(m)), **row}
-            for name, s, st, (t_lp, t_hit), row, m in zip(names, seqs, starts, scores, rows, mixed)]
+            {
+                "name": name,
+                "frames": _frames(s),
+                "split_frame": _frames(s[:st]),
+                "tokens": len(t_lp),
+                "model_ppl": _pooled_ppl(float(t_lp.sum()), len(t_lp)),
+                "accuracy": float(t_hit.mean()) if len(t_hit) else 0.0,
+                "model_cache_ppl": _pooled_ppl(float(m.sum()), len(m)),
+                **row,
+            }
+            for name, s, st, (t_lp, t_hit), row, m in zip(names, seqs, starts, scores, rows, mixed)
+        ]
     if train is not None:
         cb = corpus_baselines(train, seqs, starts, tok.vocab_size, log)
         if tunes:  # the first-half baselines keep the plain names; the corpus' get a prefix
             cb = {("" if k.startswith("ngram") else "corpus_") + k: v for k, v in cb.items()}
         out.update(cb)
         out["ratio_to_ngram"] = out["model_ppl"] / cb["ngram_ppl"]
-    baselines = {k[: -len("_ppl")]: v for k, v in out.items()
-                 if k.endswith("_ppl") and k not in ("model_ppl", "model_cache_ppl")}
+    baselines = {
+        k[: -len("_ppl")]: v
+        for k, v in out.items()
+        if k.endswith("_ppl") and k not in ("model_ppl", "model_cache_ppl")
+    }
     out["best_baseline"] = min(baselines, key=baselines.get)
     out["ratio_to_best_baseline"] = out["model_ppl"] / baselines[out["best_baseline"]]
     if "model_cache_ppl" in out:
@@ -408,14 +457,30 @@ def evaluate(model_bundle, corpus: str | None, tunes: list | None = None, *, nam
         else:  # the test split: from anywhere; copying is of the training split
             rng = np.random.default_rng(seed)
             prompts = [(t, int(rng.integers(1, max(2, len(t.frames)))), None) for t in sources]
-        out.update(sample_scores(model_bundle, prompts, samples, sample_frames, seed,
-                                 split_frames(train) if train is not None else None, log))
+        out.update(
+            sample_scores(
+                model_bundle,
+                prompts,
+                samples,
+                sample_frames,
+                seed,
+                split_frames(train) if train is not None else None,
+                log,
+            )
+        )
     out["model"] = {k: info.get(k) for k in ("params", "step", "val_loss", "val_acc") if k in info}
     return out
 
 
-def sample_scores(model_bundle, prompts: list[tuple], samples: int, frames: int, seed: int,
-                  train_frames: list[tuple] | None = None, log=lambda *a: None) -> dict:
+def sample_scores(
+    model_bundle,
+    prompts: list[tuple],
+    samples: int,
+    frames: int,
+    seed: int,
+    train_frames: list[tuple] | None = None,
+    log=lambda *a: None,
+) -> dict:
     """Validity and copy rate of ``samples`` continuations of ``frames`` frames, cycling through ``prompts``.
 
     A prompt is ``(tune, start frame, reference frames)``; the copy rate is measured against
@@ -437,8 +502,11 @@ def sample_scores(model_bundle, prompts: list[tuple], samples: int, frames: int,
         new = split_frames(np.array(tok.encode(gen, eos=False), np.int64))[start:]
         ref = train_frames if train_frames is not None else ref
         longest.append(longest_shared_run(new, ref) / max(len(new), 1))
-    return {"validity": valid / samples, "copy_rate": float(np.mean(longest)),
-            "copy_reference": "training split" if train_frames is not None else "prompt"}
+    return {
+        "validity": valid / samples,
+        "copy_rate": float(np.mean(longest)),
+        "copy_reference": "training split" if train_frames is not None else "prompt",
+    }
 
 
 def _training_tokens(corpus: str, most: int) -> np.ndarray:
@@ -467,6 +535,22 @@ def _frames(tokens: np.ndarray) -> int:
     return int(np.count_nonzero((tokens == FRAME) | (tokens == AGAIN)))
 
 
-__all__ = ["DISCOUNTS", "NGram", "ORDERS", "RepeatBar", "context_baselines", "corpus_baselines", "evaluate",
-           "longest_shared_run", "model_scores", "ppl", "repeat_prediction", "sample_scores", "score_windows",
-           "split_frames", "split_point", "token_scores", "unigram"]
+__all__ = [
+    "DISCOUNTS",
+    "NGram",
+    "ORDERS",
+    "RepeatBar",
+    "context_baselines",
+    "corpus_baselines",
+    "evaluate",
+    "longest_shared_run",
+    "model_scores",
+    "ppl",
+    "repeat_prediction",
+    "sample_scores",
+    "score_windows",
+    "split_frames",
+    "split_point",
+    "token_scores",
+    "unigram",
+]

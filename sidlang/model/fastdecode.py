@@ -38,8 +38,10 @@ class FastDecoder:
         C, H = cfg.n_embd, cfg.n_head
         D = C // H
         self.C, self.H, self.D, self.window = C, H, D, cfg.block_size
-        sd = {k: v.detach().to("cpu", torch.float32).numpy().astype(np.float64)
-              for k, v in model.state_dict().items()}
+        sd = {
+            k: v.detach().to("cpu", torch.float32).numpy().astype(np.float64)
+            for k, v in model.state_dict().items()
+        }
         # A channel pair (2i, 2i+1) becomes (2i+1, 2i): the rotary partner of every channel.
         swap = np.arange(2 * C).reshape(-1, 2)[:, ::-1].ravel()
         layers = []
@@ -97,8 +99,31 @@ class FastDecoder:
         if self.jit is None:
             return self._step_numpy(cache, token, s, e, cos, sin)
         c = cache
-        self.jit(token, s, e, self.wins, self.eps, cos, sin, self.wte, self.w1, self.b1, self.wo, self.fc, self.bfc,
-                 self.w2, c.k, c.v, c.x, c.u, c.big, c.att, c.hid, c.y, c.h)
+        self.jit(
+            token,
+            s,
+            e,
+            self.wins,
+            self.eps,
+            cos,
+            sin,
+            self.wte,
+            self.w1,
+            self.b1,
+            self.wo,
+            self.fc,
+            self.bfc,
+            self.w2,
+            c.k,
+            c.v,
+            c.x,
+            c.u,
+            c.big,
+            c.att,
+            c.hid,
+            c.y,
+            c.h,
+        )
         return c.h
 
     def prefill(self, cache: DecodeCache, model, tokens: list[int]) -> np.ndarray:
@@ -121,8 +146,9 @@ class FastDecoder:
         self._unit(x.float().numpy(), cache.h)  # the final norm's gain and bias are in the head
         return cache.h
 
-    def _step_numpy(self, c: DecodeCache, token: int, s: int, e: int, cos: np.ndarray,
-                    sin: np.ndarray) -> np.ndarray:
+    def _step_numpy(
+        self, c: DecodeCache, token: int, s: int, e: int, cos: np.ndarray, sin: np.ndarray
+    ) -> np.ndarray:
         """The step as NumPy calls on the same arrays (where numba is missing)."""
         C, H, D = self.C, self.H, self.D
         x, u, big, qk, tmp, hid, act = c.x, c.u, c.big, c.qk, c.tmp, c.hid, c.act

@@ -157,8 +157,10 @@ class Block(nn.Module):
         self.attn = Attention(cfg, window)
         self.ln2 = nn.LayerNorm(cfg.n_embd)
         self.mlp = nn.Sequential(
-            nn.Linear(cfg.n_embd, 4 * cfg.n_embd, bias=False), nn.GELU(),
-            nn.Linear(4 * cfg.n_embd, cfg.n_embd, bias=False), nn.Dropout(cfg.dropout),
+            nn.Linear(cfg.n_embd, 4 * cfg.n_embd, bias=False),
+            nn.GELU(),
+            nn.Linear(4 * cfg.n_embd, cfg.n_embd, bias=False),
+            nn.Dropout(cfg.dropout),
         )
 
     def forward(self, x: torch.Tensor, rope: tuple, cache: dict | None = None) -> torch.Tensor:
@@ -195,8 +197,14 @@ class SidModel(nn.Module):
     def n_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
-    def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None, *,
-                caches: list[dict] | None = None, start: int = 0):
+    def forward(
+        self,
+        idx: torch.Tensor,
+        targets: torch.Tensor | None = None,
+        *,
+        caches: list[dict] | None = None,
+        start: int = 0,
+    ):
         """Logits (B, T, V) for tokens ``idx`` (B, T); with ``targets`` also the mean loss.
 
         ``targets`` equal to -1 (padding) are ignored. With ``caches`` (one dict per block)
@@ -208,15 +216,19 @@ class SidModel(nn.Module):
         loss = F.cross_entropy(logits.view(-1, logits.size(-1)).float(), targets.view(-1), ignore_index=-1)
         return logits, loss
 
-    def features(self, idx: torch.Tensor, *, caches: list[dict] | None = None, start: int = 0,
-                 final_norm: bool = True) -> torch.Tensor:
+    def features(
+        self, idx: torch.Tensor, *, caches: list[dict] | None = None, start: int = 0, final_norm: bool = True
+    ) -> torch.Tensor:
         """The final normed hidden states (B, T, C) that the head turns into logits (before the
         final LayerNorm with ``final_norm`` False)."""
         B, T = idx.shape
         x = self.drop(self.wte(idx))  # (B, T, C)
         cos, sin = rope_table(self.cfg.n_embd // self.cfg.n_head, start + T, idx.device)
         # (T, 1, 1, D): broadcast over batch, q/k and heads
-        rope = (cos[start : start + T, None, None].to(x.dtype), sin[start : start + T, None, None].to(x.dtype))
+        rope = (
+            cos[start : start + T, None, None].to(x.dtype),
+            sin[start : start + T, None, None].to(x.dtype),
+        )
         for i, block in enumerate(self.blocks):
             x = block(x, rope, None if caches is None else caches[i])
         return self.ln_f(x) if final_norm else x
@@ -328,9 +340,17 @@ class Sampling:
         return int(min(np.searchsorted(cdf, gen.random() * cdf[-1], side="right"), len(cdf) - 1))
 
 
-def generate(model: SidModel, tok: Tokenizer, st: TokenState, context: list[int], frames: int,
-             sampling: Sampling | None = None, forced: list[list[tuple[int, int, int]]] | None = None,
-             *, fast: bool | None = None) -> int:
+def generate(
+    model: SidModel,
+    tok: Tokenizer,
+    st: TokenState,
+    context: list[int],
+    frames: int,
+    sampling: Sampling | None = None,
+    forced: list[list[tuple[int, int, int]]] | None = None,
+    *,
+    fast: bool | None = None,
+) -> int:
     """Sample ``frames`` new frames into ``st`` after the tokens ``context`` already fed to it.
 
     ``forced[i]`` are ``(chip, reg, val)`` writes that frame ``i`` of the new ones must hold
@@ -399,14 +419,22 @@ class _FastSteps:
         return self.dec.logits_in(h, rows, self.out)
 
 
-def _sample_loop(steps, cfg: ModelConfig, st: TokenState, context: list[int], frames: int, sampling: Sampling,
-                 forced: list | None, gen: np.random.Generator) -> int:
+def _sample_loop(
+    steps,
+    cfg: ModelConfig,
+    st: TokenState,
+    context: list[int],
+    frames: int,
+    sampling: Sampling,
+    forced: list | None,
+    gen: np.random.Generator,
+) -> int:
     # The allowed tokens and the head rows that cover them, by the state's mask key (and
     # whether this is the first token, which must open a frame): a few dozen distinct sets.
     masks: dict[tuple, tuple[np.ndarray, tuple[tuple[int, int], ...]]] = {}
     starters = np.zeros(cfg.vocab_size, dtype=bool)
     starters[[FRAME, AGAIN]] = True
-    h = steps.feed(context[-cfg.block_size:])
+    h = steps.feed(context[-cfg.block_size :])
     kept = frozenset(c * len(GROUPS) + g for c, g in st.blocked_groups)  # voices fed from the tune
     cache = for_prompt(context, st.v, kept) if sampling.cache > 0 else None
     sampled = made = 0
@@ -479,10 +507,19 @@ def prompt_tokens(tok: Tokenizer, tune: Tune, start: int, block: int) -> tuple[T
     return st, [BOS, *tok.encode_frames(st, tune, first, start)]
 
 
-def continue_tune(tune: Tune, frames: int, *, start: int | None = None, temperature: float = 1.0,
-                  top_k: int = 0, top_p: float = 0.0, seed: int | None = None,
-                  keep_voices: tuple[int, ...] = (), model: tuple | None = None,
-                  cache: float | None = None) -> Tune:
+def continue_tune(
+    tune: Tune,
+    frames: int,
+    *,
+    start: int | None = None,
+    temperature: float = 1.0,
+    top_k: int = 0,
+    top_p: float = 0.0,
+    seed: int | None = None,
+    keep_voices: tuple[int, ...] = (),
+    model: tuple | None = None,
+    cache: float | None = None,
+) -> Tune:
     """``tune`` up to frame ``start`` (default: its end), then ``frames`` frames from the model.
 
     ``keep_voices`` (1–3) are copied from ``tune`` for the new frames (a melody to arrange
@@ -516,8 +553,13 @@ def continue_tune(tune: Tune, frames: int, *, start: int | None = None, temperat
         forced = []
         for i in range(start, start + frames):
             a, b = (int(fr.bounds[i]), int(fr.bounds[i + 1])) if i < n else (0, 0)
-            forced.append([(int(c), int(r), int(x)) for c, r, x in zip(w["chip"][a:b], w["reg"][a:b], w["val"][a:b])
-                           if r < VOICES * VOICE_STRIDE and r // VOICE_STRIDE in groups])
+            forced.append(
+                [
+                    (int(c), int(r), int(x))
+                    for c, r, x in zip(w["chip"][a:b], w["reg"][a:b], w["val"][a:b])
+                    if r < VOICES * VOICE_STRIDE and r // VOICE_STRIDE in groups
+                ]
+            )
     first = len(st.writes)
     generate(net, tok, st, context, frames, Sampling(temperature, top_k, top_p, seed, cache=cache), forced)
     new = writes_to_tune(st.writes[first:], frames, h)
@@ -531,5 +573,14 @@ def continue_tune(tune: Tune, frames: int, *, start: int | None = None, temperat
     return Tune(header, writes, irq=irq, nmi=tune.nmi[tune.nmi < cut], meta=dict(tune.meta))
 
 
-__all__ = ["BUNDLED", "bundled", "ModelConfig", "SidModel", "Sampling", "continue_tune", "generate",
-           "load_model", "save_model"]
+__all__ = [
+    "BUNDLED",
+    "bundled",
+    "ModelConfig",
+    "SidModel",
+    "Sampling",
+    "continue_tune",
+    "generate",
+    "load_model",
+    "save_model",
+]

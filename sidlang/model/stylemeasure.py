@@ -98,8 +98,9 @@ def onsets(tune: Tune, chip: int = 0) -> np.ndarray:
     return out
 
 
-def features(tune: Tune, start: int = 0, stop: int | None = None, *,
-             voices: Iterable[int] = (1, 2, 3)) -> Features:
+def features(
+    tune: Tune, start: int = 0, stop: int | None = None, *, voices: Iterable[int] = (1, 2, 3)
+) -> Features:
     """The features of frames ``start`` to ``stop`` (not included) of ``tune``.
 
     ``voices`` (1–3, of every chip) are pooled; the global registers always count. Frames
@@ -124,13 +125,18 @@ def features(tune: Tune, start: int = 0, stop: int | None = None, *,
             k = on[:, v]
             ad.append(np.repeat(st[:, b + _AD], k))
             sr.append(np.repeat(st[:, b + _SR], k))
-            freq.append(np.repeat(st[:, b + _FREQ_LO].astype(np.int64) | st[:, b + _FREQ_HI].astype(np.int64) << 8, k))
+            freq.append(
+                np.repeat(st[:, b + _FREQ_LO].astype(np.int64) | st[:, b + _FREQ_HI].astype(np.int64) << 8, k)
+            )
             counts.append(int(k.sum()))
             voice_changes.append(np.diff(st[:, b : b + VOICE_STRIDE].astype(np.int16), axis=0) != 0)
     glob = [np.diff(st[:, list(GLOBAL_REGS)].astype(np.int16), axis=0) != 0 for st in states]
     steps = max(n - 1, 1)
-    voice_rates = (np.sum([c.sum(axis=0) for c in voice_changes], axis=0) / (steps * len(voice_changes))
-                   if voice_changes else np.zeros(VOICE_STRIDE))
+    voice_rates = (
+        np.sum([c.sum(axis=0) for c in voice_changes], axis=0) / (steps * len(voice_changes))
+        if voice_changes
+        else np.zeros(VOICE_STRIDE)
+    )
     global_rates = np.sum([g.sum(axis=0) for g in glob], axis=0) / (steps * len(glob))
     freq = np.concatenate(freq) if freq else np.zeros(0, np.int64)
     midi = np.round(_midi(freq[freq > 0], tune.header.clock_hz)).astype(np.int64)
@@ -139,11 +145,18 @@ def features(tune: Tune, start: int = 0, stop: int | None = None, *,
         "ad": _hist(ad, HISTOGRAMS["ad"]),
         "sr": _hist(sr, HISTOGRAMS["sr"]),
         "pitch_class": np.bincount(midi % 12, minlength=12),
-        "octave": np.bincount(np.clip(midi // 12 - 1, 0, HISTOGRAMS["octave"] - 1), minlength=HISTOGRAMS["octave"]),
+        "octave": np.bincount(
+            np.clip(midi // 12 - 1, 0, HISTOGRAMS["octave"] - 1), minlength=HISTOGRAMS["octave"]
+        ),
     }
     rows = np.concatenate([st[:, cols] for st in states], axis=1) if states else np.zeros((n, 0), np.uint8)
-    return Features(hists, np.concatenate([voice_rates, global_rates]).astype(np.float64),
-                    int(sum(counts)), n / tune.header.frame_hz, np.ascontiguousarray(rows))
+    return Features(
+        hists,
+        np.concatenate([voice_rates, global_rates]).astype(np.float64),
+        int(sum(counts)),
+        n / tune.header.frame_hz,
+        np.ascontiguousarray(rows),
+    )
 
 
 def _hist(parts: list[np.ndarray], bins: int) -> np.ndarray:
@@ -217,5 +230,18 @@ def new_frames(prompt: Features, continuation: Features) -> float:
     return sum(r.tobytes() not in seen for r in continuation.rows) / len(continuation.rows)
 
 
-__all__ = ["Features", "GLOBAL_REGS", "HISTOGRAMS", "ONSET_FLOOR", "RATE_NAMES", "RATE_SCALE", "distance",
-           "distance_terms", "features", "js_divergence", "kept", "new_frames", "onsets"]
+__all__ = [
+    "Features",
+    "GLOBAL_REGS",
+    "HISTOGRAMS",
+    "ONSET_FLOOR",
+    "RATE_NAMES",
+    "RATE_SCALE",
+    "distance",
+    "distance_terms",
+    "features",
+    "js_divergence",
+    "kept",
+    "new_frames",
+    "onsets",
+]

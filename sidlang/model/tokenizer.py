@@ -60,8 +60,13 @@ FIRST_GLOBAL = min(r.offset for r in REGISTERS if r.voice is None)  #: register 
 N_GLOBAL = N_REGS - FIRST_GLOBAL  #: 11 registers, $15–$1f (read-only slots kept for exactness)
 #: DIFF slots: the low and high byte of each two-byte field, freq and pw (voice-relative)
 #: then cut (global). DIFF is for the registers that slide, where the encoder prefers it.
-_DIFF_SLOTS = [(f, i) for voiced in (True, False) for f in FIELDS.values()
-               if f.kind == "wide" and f.voiced == voiced for i in range(2)]
+_DIFF_SLOTS = [
+    (f, i)
+    for voiced in (True, False)
+    for f in FIELDS.values()
+    if f.kind == "wide" and f.voiced == voiced
+    for i in range(2)
+]
 DIFF_VOICE_REGS = tuple(f.regs[i] for f, i in _DIFF_SLOTS if f.voiced)  #: (0, 1, 2, 3)
 DIFF_GLOBAL_REGS = tuple(f.regs[i] for f, i in _DIFF_SLOTS if not f.voiced)  #: (21, 22)
 #: DIFF slots of high bytes (freq_hi, pw_hi, cut_hi): their sums may not wrap around.
@@ -97,9 +102,11 @@ class TokenizerConfig:
     def from_json(cls, text: str) -> TokenizerConfig:
         d = json.loads(text)
         if d.get("version") != TOKENIZER_VERSION:
-            raise SidlangError(f"made for tokenizer version {d.get('version')}; this sidlang's is "
-                               f"{TOKENIZER_VERSION} (token forms differ: train again on a corpus built "
-                               f"by this sidlang)")
+            raise SidlangError(
+                f"made for tokenizer version {d.get('version')}; this sidlang's is "
+                f"{TOKENIZER_VERSION} (token forms differ: train again on a corpus built "
+                f"by this sidlang)"
+            )
         keys = ("version", "diff_range", "freq_hi_diff", "max_chips", "max_writes_per_frame")
         return cls(**{k: d[k] for k in keys})
 
@@ -433,10 +440,16 @@ class TokenState:
         full = self.n_writes >= self.max_writes
         opening = self.phase == "open"
         return (
-            self.phase, self.chips, g, prev is not None and not (opening and self._wraps(prev, 1)),
+            self.phase,
+            self.chips,
+            g,
+            prev is not None and not (opening and self._wraps(prev, 1)),
             bool(prev) and self._flippable(prev) and not (opening and self._wraps(prev, -1)),
-            full, bool(self.body) and self.allow_again and not self._again_wraps(), self.blocked_groups,
-            self.allow_eos, self._room() if self.phase in ("open", "ops") else (),
+            full,
+            bool(self.body) and self.allow_again and not self._again_wraps(),
+            self.blocked_groups,
+            self.allow_eos,
+            self._room() if self.phase in ("open", "ops") else (),
             self.copy_avail if self.phase in ("frame", "ops", "done") else (),
         )
 
@@ -486,8 +499,9 @@ class TokenState:
             self._again_memo = (n, wraps)
         return self._again_memo[1]
 
-    def _wraps(self, ops: list[int], sign: int, group: tuple[int, int] | None = None,
-               vals: dict | None = None) -> bool:
+    def _wraps(
+        self, ops: list[int], sign: int, group: tuple[int, int] | None = None, vals: dict | None = None
+    ) -> bool:
         """Whether applying ``ops`` (negated DIFFs for ``sign`` -1) now would wrap a high byte.
 
         ``vals`` carries values already changed by earlier ops, keyed ``(chip, reg)``.
@@ -592,8 +606,10 @@ class Tokenizer:
         for n in range(start, stop):
             a, b = int(fr.bounds[n]), int(fr.bounds[n + 1])
             if b - a > self.config.max_writes_per_frame:
-                raise TuneError(f"frame {n} has {b - a} writes; the tokenizer takes at most "
-                                f"{self.config.max_writes_per_frame}")
+                raise TuneError(
+                    f"frame {n} has {b - a} writes; the tokenizer takes at most "
+                    f"{self.config.max_writes_per_frame}"
+                )
             ks = keep[a:b].tolist()
             toks = st.frame_tokens([x for x, k in zip(zip(chip[a:b], reg[a:b], val[a:b]), ks) if k])
             for t in toks:
@@ -619,8 +635,13 @@ class Tokenizer:
     def model_form(self, tune: Tune) -> Tune:
         """What the token form keeps of ``tune``: every write that changes a register, in order
         and in its frame (``decode(encode(t))`` equals this on the ``gap`` grid)."""
-        return Tune(tune.header, tune.writes[changed_writes(tune.writes)], irq=tune.irq, nmi=tune.nmi,
-                    meta=dict(tune.meta))
+        return Tune(
+            tune.header,
+            tune.writes[changed_writes(tune.writes)],
+            irq=tune.irq,
+            nmi=tune.nmi,
+            meta=dict(tune.meta),
+        )
 
 
 def changed_writes(writes: np.ndarray) -> np.ndarray:
@@ -642,8 +663,9 @@ def changed_writes(writes: np.ndarray) -> np.ndarray:
     return keep
 
 
-def writes_to_tune(writes: list[tuple[int, int, int, int]], n_frames: int, header: Header,
-                   first_frame: int = 0) -> Tune:
+def writes_to_tune(
+    writes: list[tuple[int, int, int, int]], n_frames: int, header: Header, first_frame: int = 0
+) -> Tune:
     """A Tune from ``(frame, chip, reg, val)`` writes, ``header.gap`` cycles apart in a frame."""
     L, G = header.frame_cycles, header.gap
     arr = np.array(writes, np.int64).reshape(-1, 4)
@@ -698,10 +720,21 @@ def roundtrip_error(tune: Tune, tok: Tokenizer | None = None) -> dict:
     a, b = tune.writes, back.writes
     n = len(a)
     if len(b) != n:
-        return {"writes": n, "writes_kept": share, "writes_exact": 0.0, "offsets_exact": 0.0,
-                "mean_cycle_error": None, "max_cycle_error": None, "frames_exact": False}
-    same = (tune.frames.index == back.frames.index) & (a["chip"] == b["chip"]) & (a["reg"] == b["reg"]) & (
-        a["val"] == b["val"])
+        return {
+            "writes": n,
+            "writes_kept": share,
+            "writes_exact": 0.0,
+            "offsets_exact": 0.0,
+            "mean_cycle_error": None,
+            "max_cycle_error": None,
+            "frames_exact": False,
+        }
+    same = (
+        (tune.frames.index == back.frames.index)
+        & (a["chip"] == b["chip"])
+        & (a["reg"] == b["reg"])
+        & (a["val"] == b["val"])
+    )
     err = np.abs(a["cycle"] - b["cycle"])
     return {
         "writes": n,

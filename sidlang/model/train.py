@@ -138,8 +138,11 @@ def train(cfg: TrainConfig, log=print) -> dict:
     model = SidModel(mc).to(device)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.95))
+    opt = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=cfg.lr,
+        betas=(0.9, 0.95),
+    )
     step = 0
     ckpt = out / "ckpt.safetensors"
     if cfg.resume and ckpt.exists():
@@ -149,8 +152,13 @@ def train(cfg: TrainConfig, log=print) -> dict:
         log(f"starting from {cfg.init}: " + init_from(model, cfg.init))
     net = torch.nn.parallel.DistributedDataParallel(model) if ddp else model
     amp = torch.autocast("cuda", dtype=torch.bfloat16) if device.startswith("cuda") else nullcontext()
-    info = {"params": model.n_params(), "train_tokens": int(len(windows.data)),
-            "val_tokens": int(len(val.data)), "world": world, "device": device}
+    info = {
+        "params": model.n_params(),
+        "train_tokens": int(len(windows.data)),
+        "val_tokens": int(len(val.data)),
+        "world": world,
+        "device": device,
+    }
     if rank == 0:
         log(json.dumps(info))
     t0 = time.time()
@@ -179,8 +187,13 @@ def train(cfg: TrainConfig, log=print) -> dict:
             windows = Windows(load_split(cfg.corpus, "train")[0], mc.block_size, tok.vocab_size, rotate=True)
             info["train_tokens"] = int(len(windows.data))
         if rank == 0 and (step % cfg.eval_every == 0 or step == cfg.steps or out_of_time):
-            metrics = {"step": step, "loss": loss.item(), "lr": _lr(cfg, step),
-                       "minutes": round((time.time() - t0) / 60, 2), **evaluate(model, vx, vy, device)}
+            metrics = {
+                "step": step,
+                "loss": loss.item(),
+                "lr": _lr(cfg, step),
+                "minutes": round((time.time() - t0) / 60, 2),
+                **evaluate(model, vx, vy, device),
+            }
             log(json.dumps(metrics))
             logf.write(json.dumps(metrics) + "\n")
             logf.flush()
@@ -212,8 +225,11 @@ def init_from(model: SidModel, path: str | Path) -> str:
     old = state["wte.weight"]
     new = own["wte.weight"].clone()
     if old.shape[1] != new.shape[1] or old.shape[0] > new.shape[0]:
-        raise SidlangError(f"weights of width {old.shape[1]} and {old.shape[0]} tokens do not fit a model of "
-                           f"width {new.shape[1]} and {new.shape[0]} tokens", file=str(path))
+        raise SidlangError(
+            f"weights of width {old.shape[1]} and {old.shape[0]} tokens do not fit a model of "
+            f"width {new.shape[1]} and {new.shape[0]} tokens",
+            file=str(path),
+        )
     new[: len(old)] = old
     v = Tokenizer().vocab
     if len(old) <= v.copy0:
@@ -236,7 +252,9 @@ def _parts(corpus: str) -> list[Path]:
 def _save(path: Path, model: SidModel, opt, tok: Tokenizer, step: int, cfg: TrainConfig, info: dict) -> None:
     from safetensors.torch import load_file, save_file
 
-    save_model(model, path, tok, {**info, "train_config": {k: v for k, v in asdict(cfg).items() if k != "model"}})
+    save_model(
+        model, path, tok, {**info, "train_config": {k: v for k, v in asdict(cfg).items() if k != "model"}}
+    )
     # Add the optimizer state beside the weights, keeping the metadata save_model wrote.
     from safetensors import safe_open
 

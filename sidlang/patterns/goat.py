@@ -80,7 +80,9 @@ def _pygoattracker():
     except ImportError:
         from sidlang.errors import SidlangError
 
-        raise SidlangError(".sng songs need the 'pygoattracker' package (pip install pygoattracker)") from None
+        raise SidlangError(
+            ".sng songs need the 'pygoattracker' package (pip install pygoattracker)"
+        ) from None
     return pygoattracker
 
 
@@ -162,10 +164,17 @@ class _Converter:
         # GoatTracker's player spends its first call on initialising and reads row 0 during the
         # first row's time, so row 0 sounds 1 + tempo frames in: a lead-in pattern of a
         # one-frame row and a row of the starting tempo, played first by every voice, keeps that.
-        lead = max(len(gt.patterns), 1 + max((e.num for s in gt.subtunes for o in s.channels
-                                              for e in o.entries if hasattr(e, "num")), default=0))
-        song.patterns[lead] = Pattern([Row(effect=Effect("tempo", (1,))),
-                                       Row(effect=Effect("tempo", (tempo,)))])
+        lead = max(
+            len(gt.patterns),
+            1
+            + max(
+                (e.num for s in gt.subtunes for o in s.channels for e in o.entries if hasattr(e, "num")),
+                default=0,
+            ),
+        )
+        song.patterns[lead] = Pattern(
+            [Row(effect=Effect("tempo", (1,))), Row(effect=Effect("tempo", (tempo,)))]
+        )
         for sub in gt.subtunes:
             orders = {}
             for v, ol in enumerate(sub.channels):
@@ -249,7 +258,7 @@ class _Converter:
         for sub in self.gt.subtunes:
             for ol in sub.channels:
                 current = 1  # the player starts every voice on instrument 1
-                for e in ol.entries + ol.entries[ol.restart:]:
+                for e in ol.entries + ol.entries[ol.restart :]:
                     num = getattr(e, "num", None)
                     if num is None or num >= len(self.gt.patterns):
                         continue

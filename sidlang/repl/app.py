@@ -35,12 +35,15 @@ from .session import Session, home
 from .validator import SidlangValidator
 from .views import frames_text, styled
 
-STYLE = Style.from_dict({
-    **{f"sidl.{k}": v for k, v in COLOURS.items() if v},
-    "prompt": "ansiyellow", "prompt.dim": "ansibrightblack",
-    "bottom-toolbar": "noreverse bg:#303030 #c0c0c0",
-    "validation-toolbar": "bg:#5f0000 #ffffff bold",
-})
+STYLE = Style.from_dict(
+    {
+        **{f"sidl.{k}": v for k, v in COLOURS.items() if v},
+        "prompt": "ansiyellow",
+        "prompt.dim": "ansibrightblack",
+        "bottom-toolbar": "noreverse bg:#303030 #c0c0c0",
+        "validation-toolbar": "bg:#5f0000 #ffffff bold",
+    }
+)
 ECHO_FRAMES = 4  #: a typed edit of up to this many frames is echoed in its canonical form
 
 
@@ -58,8 +61,9 @@ def _bindings() -> KeyBindings:
 class Repl:
     """One interactive session: prompt_toolkit for input, rich for output."""
 
-    def __init__(self, *, input=None, output=None, console: Console | None = None,
-                 folder: Path | None = None) -> None:
+    def __init__(
+        self, *, input=None, output=None, console: Console | None = None, folder: Path | None = None
+    ) -> None:
         self.folder = folder or home()
         self.folder.mkdir(parents=True, exist_ok=True)
         self.console = console or Console(highlight=False)
@@ -92,7 +96,9 @@ class Repl:
             try:
                 old = Session.replay(journal.read(path))
             except (SidlangError, KeyError, ValueError) as e:
-                self.console.print(f"[yellow]a session journal could not be read ({escape(str(e))}); it stays at {escape(str(path))}[/]")
+                self.console.print(
+                    f"[yellow]a session journal could not be read ({escape(str(e))}); it stays at {escape(str(path))}[/]"
+                )
                 continue
             if not old.dirty:
                 path.unlink(missing_ok=True)  # everything in it was saved
@@ -101,7 +107,8 @@ class Repl:
             self.console.print(
                 f"[yellow]An unsaved session was found[/] (last change {when}): "
                 f"{old.path or 'an unnamed tune'}, {len(old.tune.frames)} frames, "
-                f"{len(old.undo_stack)} change(s), the last: {old.undo_stack[-1].label if old.undo_stack else '-'}")
+                f"{len(old.undo_stack)} change(s), the last: {old.undo_stack[-1].label if old.undo_stack else '-'}"
+            )
             if not self.ask("Restore it? [Y/n] "):
                 path.unlink(missing_ok=True)
                 self.console.print("discarded")
@@ -121,7 +128,9 @@ class Repl:
         self.session = self.restore() if offer_restore else None
         if self.session is not None:
             if path and path != self.session.path:
-                self.console.print(f"{path} was not loaded (the restored session is open): 'load {path}'", markup=False)
+                self.console.print(
+                    f"{path} was not loaded (the restored session is open): 'load {path}'", markup=False
+                )
             return
         self.session = Session(journal.Journal.create(self.folder / "journal"))
         if path is None:
@@ -133,15 +142,21 @@ class Repl:
         try:
             tune = sidlang.load(path)
         except SidlangError as e:
-            self.console.print(f"[red]cannot load[/] {escape(str(e))}\nstarting with an empty tune; the file is left alone")
+            self.console.print(
+                f"[red]cannot load[/] {escape(str(e))}\nstarting with an empty tune; the file is left alone"
+            )
             return
         self.session.change(tune, f"load {path}", path=path, clean=True)
-        self.console.print(f"{path}: {len(tune.frames)} frames, {len(tune.writes)} writes — 'help' lists the commands",
-                           markup=False)
+        self.console.print(
+            f"{path}: {len(tune.frames)} frames, {len(tune.writes)} writes — 'help' lists the commands",
+            markup=False,
+        )
 
     # -- the loop ----------------------------------------------------------------------------
     def _message(self) -> FormattedText:
-        return FormattedText([("class:prompt", f"{len(self.session.tune.frames)}"), ("class:prompt.dim", "> ")])
+        return FormattedText(
+            [("class:prompt", f"{len(self.session.tune.frames)}"), ("class:prompt.dim", "> ")]
+        )
 
     def _toolbar(self) -> FormattedText:
         s = self.session
@@ -150,8 +165,15 @@ class Repl:
         name = Path(s.path).name if s.path else "(no file)"
         star = " *" if s.dirty else ""
         t = s.tune
-        return FormattedText([("", f" {name}{star} │ {len(t.frames)} frames, {t.seconds:.1f} s │ "
-                                   f"{len(s.undo_stack)} to undo │ help · Tab completes · Esc Enter: new line ")])
+        return FormattedText(
+            [
+                (
+                    "",
+                    f" {name}{star} │ {len(t.frames)} frames, {t.seconds:.1f} s │ "
+                    f"{len(s.undo_stack)} to undo │ help · Tab completes · Esc Enter: new line ",
+                )
+            ]
+        )
 
     def run(self) -> int:
         ctx = commands.Context(self.session, self.console)
@@ -181,12 +203,17 @@ class Repl:
                 ctx.quit_armed = False
             cmd.run(ctx, args)
         except (SidlangError, TypedError, ArgError) as e:
-            self.console.print(f"[red]error:[/] {escape(e.message if isinstance(e, ArgError) else str(e))}", highlight=False)
+            self.console.print(
+                f"[red]error:[/] {escape(e.message if isinstance(e, ArgError) else str(e))}", highlight=False
+            )
         except KeyboardInterrupt:
             self.console.print("interrupted")
         except Exception as e:  # a bug: say so in one line and keep the session (it is journaled)
-            self.console.print(f"[red]internal error[/] {type(e).__name__}: {escape(str(e))} — the session is kept; "
-                               "please report this", highlight=False)
+            self.console.print(
+                f"[red]internal error[/] {type(e).__name__}: {escape(str(e))} — the session is kept; "
+                "please report this",
+                highlight=False,
+            )
 
     def apply(self, text: str) -> None:
         edit = self.validator.edit_for(text)
@@ -202,8 +229,15 @@ class Repl:
             self.console.print(f"[green]✓[/] {escape(edit.label)}", highlight=False)
 
 
-def run(path: str | None = None, *, input=None, output=None, console: Console | None = None,
-        folder: Path | None = None, restore: bool = True) -> int:
+def run(
+    path: str | None = None,
+    *,
+    input=None,
+    output=None,
+    console: Console | None = None,
+    folder: Path | None = None,
+    restore: bool = True,
+) -> int:
     """Start the REPL on ``path`` (optional) and run it until ``quit``; returns the exit code."""
     repl = Repl(input=input, output=output, console=console, folder=folder)
     repl.start(path, offer_restore=restore)

@@ -73,8 +73,10 @@ def parse_pitch(word: str) -> tuple[int, int]:
     n = int(m.group(1)) if len(m.group(1)) < 12 else MAX_SEMITONES * 100 + 1
     most = MAX_SEMITONES * 100 if m.group(2) else MAX_SEMITONES
     if abs(n) > most:
-        raise ValueError(f"at most {most} {'cents' if m.group(2) else 'semitones'} each way "
-                         f"(the SID spans about 8 octaves), got {word}")
+        raise ValueError(
+            f"at most {most} {'cents' if m.group(2) else 'semitones'} each way "
+            f"(the SID spans about 8 octaves), got {word}"
+        )
     return (0, n) if m.group(2) else (n, 0)
 
 
@@ -164,8 +166,14 @@ def split_words(text: str) -> list[tuple[int, str]]:
     return [(m.start(), m.group().strip('"')) for m in _WORDS.finditer(text)]
 
 
-def parse_args(name: str, args: tuple[Arg, ...], flags: tuple[str, ...], usage: str,
-               words: list[str], choices: dict[str, Callable[[str], object]] | None = None) -> dict:
+def parse_args(
+    name: str,
+    args: tuple[Arg, ...],
+    flags: tuple[str, ...],
+    usage: str,
+    words: list[str],
+    choices: dict[str, Callable[[str], object]] | None = None,
+) -> dict:
     """Check the words after a command's name against its arguments; raises :class:`ArgError`.
 
     Flags (``--force``, ``replace``) may stand anywhere; a ``voices`` argument takes every

@@ -22,11 +22,16 @@ from .args import OPTIONS
 
 CONTEXTS = ("v1", "v2", "v3")
 #: Note names, middle octaves first: typing ``freq=A`` most often means A-4 or A-3.
-NOTES = tuple(f"{name}{octave}" for octave in sorted(range(8), key=lambda o: (abs(o - 4), o))
-              for name in NOTE_NAMES)
+NOTES = tuple(
+    f"{name}{octave}" for octave in sorted(range(8), key=lambda o: (abs(o - 4), o)) for name in NOTE_NAMES
+)
 _KIND_WORDS = {
-    "voice": CONTEXTS, "voices": CONTEXTS, "model": ("6581", "8580"), "clock": ("pal", "ntsc"),
-    "chip": ("s1", "s2", "s3"), "range": ("all",),
+    "voice": CONTEXTS,
+    "voices": CONTEXTS,
+    "model": ("6581", "8580"),
+    "clock": ("pal", "ntsc"),
+    "chip": ("s1", "s2", "s3"),
+    "range": ("all",),
     "options": tuple(f"{name}=" for name in OPTIONS),
 }
 
@@ -59,8 +64,9 @@ class SidlangCompleter(Completer):
             yield from self._values(word)
             return
         if not words_before and first_line:
-            yield from self._offer(word, [c.name for c in commands.COMMANDS],
-                                   lambda n: commands.BY_NAME[n].summary)
+            yield from self._offer(
+                word, [c.name for c in commands.COMMANDS], lambda n: commands.BY_NAME[n].summary
+            )
         yield from self._offer(word, CONTEXTS, lambda c: f"voice {c[1]}")
         yield from self._offer(word, [f + "=" for f in field_words()], lambda f: _field_doc(f[:-1]))
         if words_before:
@@ -103,12 +109,18 @@ class SidlangCompleter(Completer):
         arg = None
         if cmd.args:
             last = cmd.args[-1]
-            arg = cmd.args[index] if index < len(cmd.args) else (last if last.kind in ("voices", "options") else None)
+            arg = (
+                cmd.args[index]
+                if index < len(cmd.args)
+                else (last if last.kind in ("voices", "options") else None)
+            )
         if arg is not None and arg.kind == "file":
             sub = Document(word, len(word))
             yield from self.paths.get_completions(sub, CompleteEvent(completion_requested=True))
         elif arg is not None and arg.kind == "command":
-            yield from self._offer(word, [c.name for c in commands.COMMANDS], lambda n: commands.BY_NAME[n].summary)
+            yield from self._offer(
+                word, [c.name for c in commands.COMMANDS], lambda n: commands.BY_NAME[n].summary
+            )
         elif arg is not None:
             yield from self._offer(word, _KIND_WORDS.get(arg.kind, ()), lambda w: arg.name)
         yield from self._offer(word, [f for f in cmd.flags if f not in done], lambda f: "option")

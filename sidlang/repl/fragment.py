@@ -116,10 +116,16 @@ def apply_text(tune: Tune, text: str) -> Edit:
     k = 0
     while k < len(lines) and _is_header_line(lines[k]):
         k += 1
-    typed_dirs = [ln.strip()[1:].split(maxsplit=1)[0] for ln in lines[:k]
-                  if ln.strip().startswith("@") and len(ln.strip()) > 1]
-    base = [ln for ln in dumps_header(tune)
-            if not (ln.startswith("@") and ln[1:].split()[0] in set(typed_dirs) | {"frames"})]
+    typed_dirs = [
+        ln.strip()[1:].split(maxsplit=1)[0]
+        for ln in lines[:k]
+        if ln.strip().startswith("@") and len(ln.strip()) > 1
+    ]
+    base = [
+        ln
+        for ln in dumps_header(tune)
+        if not (ln.startswith("@") and ln[1:].split()[0] in set(typed_dirs) | {"frames"})
+    ]
     body = lines[k:]
     first = next((ln.split()[0] for ln in body if ln.strip() and ln.strip()[0] != "#"), None)
     if first is None:

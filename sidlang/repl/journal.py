@@ -74,14 +74,14 @@ def encode(kind: str, head: dict[str, Any], arrays: dict[str, np.ndarray]) -> by
 def decode_all(data: bytes) -> Iterator[Record]:
     """The complete records in ``data``; stops quietly at a torn or foreign tail."""
     pos = 0
-    while pos + 12 <= len(data) and data[pos:pos + 4] == MAGIC:
+    while pos + 12 <= len(data) and data[pos : pos + 4] == MAGIC:
         (size,) = struct.unpack_from("<Q", data, pos + 4)
         start, end = pos + 12, pos + 12 + size
         if end > len(data):
             return
         (jlen,) = struct.unpack_from("<I", data, start)
         try:
-            top = json.loads(data[start + 4:start + 4 + jlen])
+            top = json.loads(data[start + 4 : start + 4 + jlen])
         except ValueError:
             return
         at = start + 4 + jlen
@@ -89,7 +89,7 @@ def decode_all(data: bytes) -> Iterator[Record]:
         for name, kind, n in top["arrays"]:
             dtype = DISK_WRITES if kind == "writes" else DISK_EVENTS
             nbytes = n * dtype.itemsize
-            arrays[name] = np.frombuffer(data[at:at + nbytes], dtype=dtype).copy()
+            arrays[name] = np.frombuffer(data[at : at + nbytes], dtype=dtype).copy()
             at += nbytes
         yield top["kind"], top["head"], arrays
         pos = end
@@ -121,8 +121,9 @@ class Journal:
             return None
         return cls(path, fh)
 
-    def append(self, kind: str, head: dict[str, Any] | None = None,
-               arrays: dict[str, np.ndarray] | None = None) -> None:
+    def append(
+        self, kind: str, head: dict[str, Any] | None = None, arrays: dict[str, np.ndarray] | None = None
+    ) -> None:
         self._fh.write(encode(kind, head or {}, arrays or {}))
         self._fh.flush()
 

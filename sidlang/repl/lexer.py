@@ -26,16 +26,45 @@ _OPS = ("+=", "-=", "~=", "=")  #: as the parser reads them; ~= is FLIP
 _BIT_NAMES = set(WAVE_BITS) | set(ROUTE_BITS) | set(MODE_BITS)
 
 #: kind -> prompt_toolkit style class; also the names the rich view styles by.
-KINDS = ("frame", "context", "field", "unknown", "op", "note", "number", "bits", "offset",
-         "event", "sep", "comment", "directive", "string", "command", "arg", "wait")
+KINDS = (
+    "frame",
+    "context",
+    "field",
+    "unknown",
+    "op",
+    "note",
+    "number",
+    "bits",
+    "offset",
+    "event",
+    "sep",
+    "comment",
+    "directive",
+    "string",
+    "command",
+    "arg",
+    "wait",
+)
 
 #: Default colours, shared by the prompt (prompt_toolkit) and the tables (rich).
 COLOURS = {
-    "frame": "ansiyellow bold", "context": "ansicyan bold", "field": "ansigreen",
-    "unknown": "ansired underline", "op": "", "note": "ansimagenta bold", "number": "ansiblue",
-    "bits": "ansimagenta", "offset": "ansibrightblack", "event": "ansiyellow",
-    "sep": "ansibrightblack", "comment": "ansibrightblack italic", "directive": "ansicyan",
-    "string": "ansigreen", "command": "ansiyellow bold", "arg": "", "wait": "ansiyellow",
+    "frame": "ansiyellow bold",
+    "context": "ansicyan bold",
+    "field": "ansigreen",
+    "unknown": "ansired underline",
+    "op": "",
+    "note": "ansimagenta bold",
+    "number": "ansiblue",
+    "bits": "ansimagenta",
+    "offset": "ansibrightblack",
+    "event": "ansiyellow",
+    "sep": "ansibrightblack",
+    "comment": "ansibrightblack italic",
+    "directive": "ansicyan",
+    "string": "ansigreen",
+    "command": "ansiyellow bold",
+    "arg": "",
+    "wait": "ansiyellow",
 }
 
 
@@ -57,7 +86,7 @@ def _write(tok: str) -> list[tuple[str, str]]:
             break
     else:
         return [("unknown", tok)]
-    name, rest = tok[:i], tok[i + len(op):]
+    name, rest = tok[:i], tok[i + len(op) :]
     known = name.startswith("$") or ALIASES.get(name, name) in FIELDS
     out = [("field" if known else "unknown", name), ("op", op)]
     value, at, offset = rest.partition("@")
@@ -94,7 +123,7 @@ def tokens(line: str, commands: Collection[str] = ()) -> list[tuple[str, str]]:
     """``line`` as ``(kind, text)`` pieces that join back to ``line`` exactly."""
     out: list[tuple[str, str]] = []
     m = _COMMENT.search(line)
-    code, comment = (line[: m.start()], line[m.start():]) if m else (line, "")
+    code, comment = (line[: m.start()], line[m.start() :]) if m else (line, "")
     stripped = code.lstrip()
     words = list(_WORD.finditer(code))
     head = words[0].group() if words else ""
@@ -104,7 +133,7 @@ def tokens(line: str, commands: Collection[str] = ()) -> list[tuple[str, str]]:
     in_string = False
     for i, w in enumerate(words):
         if w.start() > pos:
-            out.append(("", code[pos:w.start()]))
+            out.append(("", code[pos : w.start()]))
         tok = w.group()
         if directive:
             if i == 0:
@@ -137,6 +166,8 @@ class SidlangLexer(Lexer):
         names = self._commands() if callable(self._commands) else self._commands
         lines = document.lines
         # The command word counts on the first line only: later lines of a paste are sidlang.
-        styled = [[(f"class:sidl.{k}" if k else "", t) for k, t in tokens(line, names if i == 0 else ())]
-                  for i, line in enumerate(lines)]
+        styled = [
+            [(f"class:sidl.{k}" if k else "", t) for k, t in tokens(line, names if i == 0 else ())]
+            for i, line in enumerate(lines)
+        ]
         return lambda n: styled[n] if n < len(styled) else []

@@ -27,8 +27,12 @@ ASID_FILES = {".syx": "syx", ".mid": "mid", ".midi": "mid"}
 
 def _progress(console: Console, tune: Tune, verb: str) -> tuple[Progress, object]:
     """A progress bar counting frames, and the render callback that drives it."""
-    bar = Progress(TextColumn(f"{verb} frame {{task.completed:>6.0f}} of {{task.total:.0f}}"), BarColumn(),
-                   console=console, transient=True)
+    bar = Progress(
+        TextColumn(f"{verb} frame {{task.completed:>6.0f}} of {{task.total:.0f}}"),
+        BarColumn(),
+        console=console,
+        transient=True,
+    )
     task = bar.add_task(verb, total=max(len(tune.frames), 1))
     L = tune.header.frame_cycles
 
@@ -50,7 +54,9 @@ def render_wav(console: Console, tune: Tune, path: str, force: bool) -> None:
         bar, step = _progress(console, tune, "rendering")
         with bar:
             samples = stream_wav(tune, out.open(path), options, step)
-    console.print(f"[green]✓[/] wrote {escape(str(path))}: {samples / options.rate:.1f} s at {options.rate} Hz")
+    console.print(
+        f"[green]✓[/] wrote {escape(str(path))}: {samples / options.rate:.1f} s at {options.rate} Hz"
+    )
 
 
 def play(console: Console, tune: Tune, first_frame: int = 0) -> None:
@@ -79,8 +85,10 @@ def play(console: Console, tune: Tune, first_frame: int = 0) -> None:
     try:
         with Live(console=console, transient=True, refresh_per_second=20) as live:
             while (elapsed := time.monotonic() - t0) < seconds:
-                live.update(f"▶ frame {first_frame + int(elapsed * fps):>6}   {elapsed:6.1f} s of {seconds:.1f} s"
-                            "   (Ctrl-C stops)")
+                live.update(
+                    f"▶ frame {first_frame + int(elapsed * fps):>6}   {elapsed:6.1f} s of {seconds:.1f} s"
+                    "   (Ctrl-C stops)"
+                )
                 time.sleep(0.05)
     except KeyboardInterrupt:
         console.print("stopped")
@@ -119,15 +127,20 @@ def asid(console: Console, tune: Tune, target: str | None, force: bool) -> None:
     t0 = time.monotonic()
     try:
         with Live(console=console, transient=True, refresh_per_second=20) as live:
+
             def sleep(seconds: float) -> None:
                 # The pacer sleeps between frames: the moment to show where it is.
-                live.update(f"▶ ASID to {port.name}: frame {int((time.monotonic() - t0) * fps):>6} "
-                            f"of {len(tune.frames)}   (Ctrl-C stops)")
+                live.update(
+                    f"▶ ASID to {port.name}: frame {int((time.monotonic() - t0) * fps):>6} "
+                    f"of {len(tune.frames)}   (Ctrl-C stops)"
+                )
                 time.sleep(min(seconds, 0.05))
 
             worst = asid_midi.play_live(tune, port, sleep=sleep)
-        console.print(f"sent {len(tune.frames)} frames to {port.name!r}; worst lateness {worst * 1000:.2f} ms",
-                      markup=False)
+        console.print(
+            f"sent {len(tune.frames)} frames to {port.name!r}; worst lateness {worst * 1000:.2f} ms",
+            markup=False,
+        )
     except KeyboardInterrupt:
         console.print("stopped (gates closed, volume 0)")
     finally:

@@ -48,8 +48,10 @@ def song_of(tune: Tune, path: str | None) -> Song:
         _cache.update(key=key, writes=tune.writes, song=_read_matching(tune, path))
     song = _cache["song"]
     if song is None:
-        raise UsageError(f"the frames are no longer what {path} plays (edited since it was read): "
-                         f"'load {path}' to edit its patterns")
+        raise UsageError(
+            f"the frames are no longer what {path} plays (edited since it was read): "
+            f"'load {path}' to edit its patterns"
+        )
     return song
 
 
@@ -88,8 +90,12 @@ def parse_row(text: str, song: Song | None = None) -> Row:
 
     toks = tokens(text)
     if not toks:
-        raise PatternError("an empty row", column=len(text) + 1, text=text,
-                           hint="NOTE [INSTR] [EFFECT], e.g. 'C-4 01 vib:2,24', '---' or '==='")
+        raise PatternError(
+            "an empty row",
+            column=len(text) + 1,
+            text=text,
+            hint="NOTE [INSTR] [EFFECT], e.g. 'C-4 01 vib:2,24', '---' or '==='",
+        )
     parser = _Parser(text, None)
     parser.where = 1
     parser.section = ("pattern", Pattern())
@@ -112,10 +118,12 @@ def with_row(song: Song, number: int, index: int, row: Row) -> Song:
     pattern = check_pattern(song, number)
     n = len(pattern.rows)
     if not 0 <= index <= n or index >= MAX_ROWS:
-        raise UsageError(f"pattern {number} has rows 0–{n - 1}; row {index} is not one of them"
-                         + (f" (row {n} adds one)" if n < MAX_ROWS else ""))
+        raise UsageError(
+            f"pattern {number} has rows 0–{n - 1}; row {index} is not one of them"
+            + (f" (row {n} adds one)" if n < MAX_ROWS else "")
+        )
     rows = list(pattern.rows)
-    rows[index:index + 1] = [row]
+    rows[index : index + 1] = [row]
     return dataclasses.replace(song, patterns={**song.patterns, number: Pattern(rows)})
 
 
@@ -126,10 +134,14 @@ def transposed(song: Song, number: int, semitones: int) -> Song:
     low, high = NOTE_RANGE
     if notes and (min(notes) + semitones < low or max(notes) + semitones > high):
         room = f"{low - min(notes):+d} to {high - max(notes):+d}"
-        raise UsageError(f"ptranspose {number} {semitones:+d} takes notes past C-0–B-7 "
-                         f"(pattern {number} spans {note_name(min(notes))}–{note_name(max(notes))}: it moves {room})")
-    rows = [r if r.note is None or r.note == GATE_OFF else dataclasses.replace(r, note=r.note + semitones)
-            for r in pattern.rows]
+        raise UsageError(
+            f"ptranspose {number} {semitones:+d} takes notes past C-0–B-7 "
+            f"(pattern {number} spans {note_name(min(notes))}–{note_name(max(notes))}: it moves {room})"
+        )
+    rows = [
+        r if r.note is None or r.note == GATE_OFF else dataclasses.replace(r, note=r.note + semitones)
+        for r in pattern.rows
+    ]
     return dataclasses.replace(song, patterns={**song.patterns, number: Pattern(rows)})
 
 
@@ -156,8 +168,10 @@ def _cell(row: Row | None, colour: str) -> Text:
     note = "---" if row.note is None else "===" if row.note == GATE_OFF else note_name(row.note)
     text = Text(note, style=colour if row.note is not None else "dim")
     text.append(" ")
-    text.append("--" if row.instrument is None else f"{row.instrument:02d}",
-                style="dim" if row.instrument is None else "cyan")
+    text.append(
+        "--" if row.instrument is None else f"{row.instrument:02d}",
+        style="dim" if row.instrument is None else "cyan",
+    )
     if row.effect is not None:
         text.append(" " + dump_effect(row.effect), style="yellow")
     return text
@@ -172,10 +186,15 @@ def orderlists(song: Song, sub: int) -> Group:
     table.add_column()
     for v in range(song.voices):
         order = s.orders.get(v)
-        words = " ".join(line.split(None, 1)[1] for line in dump_orderlist(v, order)) if order and order.entries \
+        words = (
+            " ".join(line.split(None, 1)[1] for line in dump_orderlist(v, order))
+            if order and order.entries
             else "(silent)"
+        )
         table.add_row(Text(f"v{v + 1}", style=VOICE_COLOURS[v % 3]), words)
-    return Group(Text(f"subtune {sub} of {len(song.subtunes)}, tempo {tempo}; orderlists:", style="dim"), table)
+    return Group(
+        Text(f"subtune {sub} of {len(song.subtunes)}, tempo {tempo}; orderlists:", style="dim"), table
+    )
 
 
 def _rows_table(columns: list[tuple[str, str, Pattern | None]]) -> Table:
@@ -185,8 +204,10 @@ def _rows_table(columns: list[tuple[str, str, Pattern | None]]) -> Table:
         table.add_column(title, style=colour, no_wrap=True)
     height = max((len(p.rows) for _, _, p in columns if p is not None), default=0)
     for i in range(height):
-        cells = [_cell(p.rows[i] if p is not None and i < len(p.rows) else None, colour)
-                 for _, colour, p in columns]
+        cells = [
+            _cell(p.rows[i] if p is not None and i < len(p.rows) else None, colour)
+            for _, colour, p in columns
+        ]
         table.add_row(str(i), *cells)
     return table
 
@@ -201,7 +222,9 @@ def patterns_view(song: Song, sub: int, number: int | None = None) -> Group:
     s = song.subtunes[sub - 1]
     if number is not None:
         pattern = check_pattern(song, number)
-        users = [f"v{v + 1}" for v, o in sorted(s.orders.items()) if any(e.pattern == number for e in o.entries)]
+        users = [
+            f"v{v + 1}" for v, o in sorted(s.orders.items()) if any(e.pattern == number for e in o.entries)
+        ]
         used = f"played by {' '.join(users)}" if users else "not in this subtune's orderlists"
         columns = [(f"pattern {number} ({len(pattern.rows)} rows, {used})", "", pattern)]
     else:
@@ -212,6 +235,8 @@ def patterns_view(song: Song, sub: int, number: int | None = None) -> Group:
             title = f"v{v + 1}: pattern {first}" if first is not None else f"v{v + 1}: (silent)"
             columns.append((title, VOICE_COLOURS[v % 3], song.patterns.get(first)))
     names = Text("instruments: ", style="dim")
-    names.append(", ".join(f"{n:02d} {i.name}".rstrip() for n, i in sorted(song.instruments.items())) or "none",
-                 style="cyan")
+    names.append(
+        ", ".join(f"{n:02d} {i.name}".rstrip() for n, i in sorted(song.instruments.items())) or "none",
+        style="cyan",
+    )
     return Group(head, orderlists(song, sub), names, Text(""), _rows_table(columns))

@@ -52,8 +52,14 @@ class Patch:
 
     @property
     def empty(self) -> bool:
-        return (not len(self.old) and not len(self.new) and self.header[0] == self.header[1]
-                and self.irq is None and self.nmi is None and self.path[0] == self.path[1])
+        return (
+            not len(self.old)
+            and not len(self.new)
+            and self.header[0] == self.header[1]
+            and self.irq is None
+            and self.nmi is None
+            and self.path[0] == self.path[1]
+        )
 
 
 def _same_run(a: np.ndarray, b: np.ndarray) -> int:
@@ -71,14 +77,21 @@ def diff(a: Tune, b: Tune, pid: int, label: str, path: tuple[str | None, str | N
     wa, wb = a.writes, b.writes
     start = _same_run(wa, wb)
     room = min(len(wa), len(wb)) - start
-    tail = _same_run(wa[len(wa) - room:][::-1], wb[len(wb) - room:][::-1]) if room else 0
+    tail = _same_run(wa[len(wa) - room :][::-1], wb[len(wb) - room :][::-1]) if room else 0
     events = []
     for x, y in ((a.irq, b.irq), (a.nmi, b.nmi)):
         events.append(None if x is y or np.array_equal(x, y) else (x, y))
     return Patch(
-        pid, label, start, wa[start:len(wa) - tail].copy(), wb[start:len(wb) - tail].copy(),
-        (a.header, b.header), events[0], events[1],
-        None if a.meta == b.meta else (dict(a.meta), dict(b.meta)), path,
+        pid,
+        label,
+        start,
+        wa[start : len(wa) - tail].copy(),
+        wb[start : len(wb) - tail].copy(),
+        (a.header, b.header),
+        events[0],
+        events[1],
+        None if a.meta == b.meta else (dict(a.meta), dict(b.meta)),
+        path,
     )
 
 
@@ -87,7 +100,7 @@ def apply(tune: Tune, p: Patch, forward: bool = True) -> Tune:
     i = 0 if forward else 1
     remove, insert = (p.old, p.new) if forward else (p.new, p.old)
     w = tune.writes
-    writes = np.concatenate([w[:p.start], insert, w[p.start + len(remove):]])
+    writes = np.concatenate([w[: p.start], insert, w[p.start + len(remove) :]])
     irq = p.irq[1 - i] if p.irq is not None else tune.irq
     nmi = p.nmi[1 - i] if p.nmi is not None else tune.nmi
     meta = p.meta[1 - i] if p.meta is not None else tune.meta
@@ -200,14 +213,22 @@ class Session:
             elif kind == "saved":
                 s.saved(head["path"])
             elif kind == "clip":
-                s.clipboard = Tune(jr.header_from_json(head["header"]), arrays["writes"].astype(WRITE_DTYPE),
-                                   arrays["irq"].astype(np.int64), arrays["nmi"].astype(np.int64))
+                s.clipboard = Tune(
+                    jr.header_from_json(head["header"]),
+                    arrays["writes"].astype(WRITE_DTYPE),
+                    arrays["irq"].astype(np.int64),
+                    arrays["nmi"].astype(np.int64),
+                )
         return s
 
 
 def _patch_record(p: Patch, clean: bool) -> tuple[dict, dict]:
     head = {
-        "id": p.id, "label": p.label, "start": p.start, "clean": clean, "path": list(p.path),
+        "id": p.id,
+        "label": p.label,
+        "start": p.start,
+        "clean": clean,
+        "path": list(p.path),
         "header": [jr.header_to_json(h) for h in p.header],
         "meta": [_jsonable(m) for m in p.meta] if p.meta is not None else None,
     }
@@ -229,10 +250,16 @@ def _patch_from_record(tune: Tune, head: dict, arrays: dict[str, np.ndarray]) ->
 
     start = head["start"]
     return Patch(
-        head["id"], head["label"], start,
-        tune.writes[start:start + head["old"]].copy(), arrays["new"].astype(WRITE_DTYPE),
-        tuple(jr.header_from_json(h) for h in head["header"]), events("irq"), events("nmi"),
-        tuple(head["meta"]) if head.get("meta") is not None else None, tuple(head["path"]),
+        head["id"],
+        head["label"],
+        start,
+        tune.writes[start : start + head["old"]].copy(),
+        arrays["new"].astype(WRITE_DTYPE),
+        tuple(jr.header_from_json(h) for h in head["header"]),
+        events("irq"),
+        events("nmi"),
+        tuple(head["meta"]) if head.get("meta") is not None else None,
+        tuple(head["path"]),
     )
 
 

@@ -54,8 +54,12 @@ class SidlangValidator(Validator):
         head = commands.unknown_word(text)
         if head is not None:
             at = text.index(head)
-            self._fail(at, f"unknown command {head!r}", suggest(head, list(commands.BY_NAME))
-                       or "'help' lists the commands; a sidlang line starts with a frame, v1–v3 or a field=")
+            self._fail(
+                at,
+                f"unknown command {head!r}",
+                suggest(head, list(commands.BY_NAME))
+                or "'help' lists the commands; a sidlang line starts with a frame, v1–v3 or a field=",
+            )
         try:
             self.edit_for(text)
         except TypedError as e:

@@ -40,8 +40,12 @@ def frames_text(tune: Tune, start: int, stop: int) -> dict[int, str]:
     h = tune.header
     a, b = int(fr.bounds[start]), int(fr.bounds[stop])
     lo, hi = fr.start(start), fr.start(stop)
-    part = Tune(h.replace(frames=0), tune.writes[a:b],
-                tune.irq[(tune.irq >= lo) & (tune.irq < hi)], tune.nmi[(tune.nmi >= lo) & (tune.nmi < hi)])
+    part = Tune(
+        h.replace(frames=0),
+        tune.writes[a:b],
+        tune.irq[(tune.irq >= lo) & (tune.irq < hi)],
+        tune.nmi[(tune.nmi >= lo) & (tune.nmi < hi)],
+    )
     out = {}
     for line in dumps(part).split("\n"):
         head, _, rest = line.partition(" ")
@@ -89,8 +93,9 @@ def show_table(tune: Tune, start: int, stop: int, title: str = "") -> Table:
     """Frames ``start`` to ``stop`` as a tracker-like table: one row a frame, one column a voice."""
     chips = tune.header.chips
     cols = [(c, v) for c in range(chips) for v in (*range(VOICES), -1)]
-    table = Table(title=title or None, show_edge=False, pad_edge=False, header_style="bold",
-                  box=None, padding=(0, 1))
+    table = Table(
+        title=title or None, show_edge=False, pad_edge=False, header_style="bold", box=None, padding=(0, 1)
+    )
     table.add_column("frame", justify="right", style=_RICH["frame"], no_wrap=True)
     for c, v in cols:
         prefix = f"s{c + 1}." if chips > 1 else ""
@@ -181,8 +186,12 @@ def state_table(tune: Tune, frame: int, chip: int = 0) -> Table:
     """The register state after ``frame``, field by field, voices side by side."""
     s = [int(x) for x in tune.frames.state(chip)[frame]]
     clock = tune.header.clock_hz
-    table = Table(title=f"state after frame {frame}" + (f", SID {chip + 1}" if tune.header.chips > 1 else ""),
-                  box=None, header_style="bold", padding=(0, 2))
+    table = Table(
+        title=f"state after frame {frame}" + (f", SID {chip + 1}" if tune.header.chips > 1 else ""),
+        box=None,
+        header_style="bold",
+        padding=(0, 2),
+    )
     table.add_column("field", style=_RICH["field"])
     for v in range(VOICES):
         table.add_column(f"v{v + 1}", style=VOICE_COLOURS[v])

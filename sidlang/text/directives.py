@@ -40,14 +40,24 @@ def directive_value(name: str, rest: str) -> object:
     if name == "model":
         return tuple(_int_in(w, 6581, 8580, "6581 or 8580", allowed=(6581, 8580)) for w in words)
     if name == "sids":
-        return tuple(_int_in(w, SID_BASE, _LAST_SID, f"an address ${SID_BASE:04x}–${_LAST_SID:04x}") for w in words)
+        return tuple(
+            _int_in(w, SID_BASE, _LAST_SID, f"an address ${SID_BASE:04x}–${_LAST_SID:04x}") for w in words
+        )
     _one(words)
     if name == "start" and words[0].startswith("-"):
         return -_int_in(words[0][1:], 1, 1 << 50, DIRECTIVES[name])
-    limits = {"frame": (1, 1 << 31), "start": (0, 1 << 50), "gap": (0, 100_000),
-              "subtune": (0, 256), "songs": (0, 256), "startsong": (0, 256),
-              "speed": (0, 0xFFFFFFFF), "frames": (0, MAX_FRAMES),
-              "irqdiff": (0, 1 << 50), "nmidiff": (0, 1 << 50)}
+    limits = {
+        "frame": (1, 1 << 31),
+        "start": (0, 1 << 50),
+        "gap": (0, 100_000),
+        "subtune": (0, 256),
+        "songs": (0, 256),
+        "startsong": (0, 256),
+        "speed": (0, 0xFFFFFFFF),
+        "frames": (0, MAX_FRAMES),
+        "irqdiff": (0, 1 << 50),
+        "nmidiff": (0, 1 << 50),
+    }
     lo, hi = limits[name]
     return _int_in(words[0], lo, hi, DIRECTIVES[name])
 
@@ -61,13 +71,23 @@ def build_header(d: dict[str, object]) -> Header:
         raise ValueError_(f"@model names {len(models)} chips but @sids names {len(sids)}")
     try:
         return Header(
-            title=d.get("title", ""), author=d.get("author", ""), released=d.get("released", ""),
-            clock_hz=clock, frame_cycles=d.get("frame", default_frame_cycles(clock)),
-            start_cycle=d.get("start", 0), gap=d.get("gap", 0), models=tuple(models),
-            sids=tuple(sids), subtune=d.get("subtune", 0), songs=d.get("songs", 0),
-            start_song=d.get("startsong", 0), speed=d.get("speed", 0),
-            timing=d.get("timing", "grid"), frames=d.get("frames", 0),
-            irq_diff=d.get("irqdiff"), nmi_diff=d.get("nmidiff"),
+            title=d.get("title", ""),
+            author=d.get("author", ""),
+            released=d.get("released", ""),
+            clock_hz=clock,
+            frame_cycles=d.get("frame", default_frame_cycles(clock)),
+            start_cycle=d.get("start", 0),
+            gap=d.get("gap", 0),
+            models=tuple(models),
+            sids=tuple(sids),
+            subtune=d.get("subtune", 0),
+            songs=d.get("songs", 0),
+            start_song=d.get("startsong", 0),
+            speed=d.get("speed", 0),
+            timing=d.get("timing", "grid"),
+            frames=d.get("frames", 0),
+            irq_diff=d.get("irqdiff"),
+            nmi_diff=d.get("nmidiff"),
         )
     except TuneError as e:
         raise ValueError_(str(e)) from None

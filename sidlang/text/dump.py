@@ -128,9 +128,11 @@ def _foldable(tune: Tune, wide: dict[int, tuple]) -> np.ndarray:
 def _object_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`_tables` as NumPy object arrays indexed by ``reg * 256 + val``, and voice by reg."""
     first, rest, voice_of, _ = _tables()
-    return (np.array([s for row in first for s in row], dtype=object),
-            np.array([s for row in rest for s in row], dtype=object),
-            np.array(voice_of, dtype=np.int64))
+    return (
+        np.array([s for row in first for s in row], dtype=object),
+        np.array([s for row in rest for s in row], dtype=object),
+        np.array(voice_of, dtype=np.int64),
+    )
 
 
 def _heads(tune: Tune, frames: np.ndarray, printed: np.ndarray) -> list[str]:
@@ -218,16 +220,32 @@ def dumps(tune: Tune) -> str:
         ev_hi = int(np.searchsorted(events, frame_all[hi])) if hi < n else len(events)
         it = it_all[lo:hi]
         ka, kb = np.searchsorted(start_keys, [it[0], it[-1] + 1]) if len(it) else (0, 0)
-        out.append(_lines(tune, it, frame_all[lo:hi], fold_mask, printed, events[ev_lo:ev_hi],
-                          dict(zip(start_keys[ka:kb].tolist(), start_ops[ka:kb]))))
+        out.append(
+            _lines(
+                tune,
+                it,
+                frame_all[lo:hi],
+                fold_mask,
+                printed,
+                events[ev_lo:ev_hi],
+                dict(zip(start_keys[ka:kb].tolist(), start_ops[ka:kb])),
+            )
+        )
         if hi == n:
             break
         lo, ev_lo = hi, ev_hi
     return "".join(out) + "\n"
 
 
-def _lines(tune: Tune, it: np.ndarray, frame: np.ndarray, fold_mask: np.ndarray, printed: np.ndarray,
-           events: np.ndarray, starts: dict[int, str]) -> str:
+def _lines(
+    tune: Tune,
+    it: np.ndarray,
+    frame: np.ndarray,
+    fold_mask: np.ndarray,
+    printed: np.ndarray,
+    events: np.ndarray,
+    starts: dict[int, str],
+) -> str:
     """The text of whole lines: the tokens of writes ``it`` (in frames ``frame``) and the
     frames in ``events`` that hold interrupt events."""
     h = tune.header
@@ -256,8 +274,9 @@ def _lines(tune: Tune, it: np.ndarray, frame: np.ndarray, fold_mask: np.ndarray,
         body[np.flatnonzero(fold)] = np.array(texts, dtype=object)[inv.reshape(-1)]
     if starts:
         pos = np.searchsorted(it, list(starts))
-        body[pos] = np.array([WIDE_LOW[int(reg[p])].name + op for p, op in zip(pos.tolist(), starts.values())],
-                             dtype=object)
+        body[pos] = np.array(
+            [WIDE_LOW[int(reg[p])].name + op for p, op in zip(pos.tolist(), starts.values())], dtype=object
+        )
 
     # Context words: from the token before in the same line (chip, voice and group).
     n = len(it)
@@ -276,9 +295,12 @@ def _lines(tune: Tune, it: np.ndarray, frame: np.ndarray, fold_mask: np.ndarray,
     lv = np.where(before >= line_start, vo[np.maximum(before, 0)], -1)  # voice in force
     # case 0: chip (and voice) word, 1: voice word, 2: '|' alone, 3: nothing
     case = np.where(
-        chip != pc, 0,
-        np.where(vo >= 0, np.where(vo != lv, 1, np.where(pvo != vo, 2, 3)),
-                 np.where(~lead & (pvo != -1), 2, 3)))
+        chip != pc,
+        0,
+        np.where(
+            vo >= 0, np.where(vo != lv, 1, np.where(pvo != vo, 2, 3)), np.where(~lead & (pvo != -1), 2, 3)
+        ),
+    )
     chips = max(h.chips, 1)
     table = []
     for ld in (0, 1):
@@ -324,4 +346,3 @@ def _lines(tune: Tune, it: np.ndarray, frame: np.ndarray, fold_mask: np.ndarray,
         alone = np.searchsorted(frames, extra)
         pieces = np.insert(pieces, 2 * np.searchsorted(frame, frames[alone]), heads[alone])
     return "".join(pieces.tolist())
-

@@ -43,8 +43,11 @@ _LINE, _SEP, _CTX, _ONE, _WIDE, _SUB, _IRQ, _NMI, _NOIRQ, _RUN = range(10)
 _ROW = 9
 _ODD_SPACE = ("\t", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f", "\x00")
 #: Whole-register and two-byte fields by every name they are typed as (bit fields go the slow way).
-_PLAIN = {name: FIELDS[ALIASES.get(name, name)] for name in list(FIELDS) + list(ALIASES)
-          if FIELDS[ALIASES.get(name, name)].kind != "sub"}
+_PLAIN = {
+    name: FIELDS[ALIASES.get(name, name)]
+    for name in list(FIELDS) + list(ALIASES)
+    if FIELDS[ALIASES.get(name, name)].kind != "sub"
+}
 _FIELD_ID = {name: i for i, name in enumerate(FIELDS)}
 #: Texts this long (characters) are cut by the compiled scanner; shorter ones in Python, which
 #: is quicker for a line typed at the REPL.
@@ -72,7 +75,17 @@ def _row(parser, body: str, notes: dict[str, int], runs: list) -> tuple:
             if not 0 <= v <= f.max:
                 raise Decline(f"{name} value out of range")
             if f.kind == "wide":
-                return (_WIDE, f.regs[0], int(f.voiced), -1, v & ((1 << f.lo_bits) - 1), v >> f.lo_bits, 0, 0, 0)
+                return (
+                    _WIDE,
+                    f.regs[0],
+                    int(f.voiced),
+                    -1,
+                    v & ((1 << f.lo_bits) - 1),
+                    v >> f.lo_bits,
+                    0,
+                    0,
+                    0,
+                )
             return (_ONE, f.regs[0], int(f.voiced), -1, v, 0, 0, 0, 0)
     try:
         c = parser.compile(body)
@@ -148,7 +161,8 @@ def _cut(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]] | No
     split = [k.partition("@") for k in list(ids_of)[1:]]
     offs_text = [p[2] for p in split]
     if sum(map(len, [p[1] for p in split])) != sum(1 for o in offs_text if o) or (
-            any(offs_text) and not "".join(offs_text).isdigit()):
+        any(offs_text) and not "".join(offs_text).isdigit()
+    ):
         return None  # an empty or odd @offset
     if max(map(len, offs_text), default=0) > MAX_DIGITS:
         return None  # an offset past 64 bits (and past every frame's end)
@@ -220,19 +234,30 @@ def parse_plain(parser) -> Tune:
         l0 += int(np.count_nonzero(tb[t0:t1] == 0))
         t0 = t1
     writes, rep, hi, wline, start, is_run, run_ids, kind, off, line = (
-        np.concatenate(col) for col in zip(*pieces))
+        np.concatenate(col) for col in zip(*pieces)
+    )
     del pieces
     if is_run.any():  # the runs' writes, placed among the typed ones, values from the state
         from sidlang.text import runs as runs_module
         from sidlang.text.fastruns import expand_runs
 
-        added = sum(runs_module.run_writes(len(runs[k][7]) + 1, runs[k][5].kind == "wide")
-                    for k in run_ids.tolist())
+        added = sum(
+            runs_module.run_writes(len(runs[k][7]) + 1, runs[k][5].kind == "wide") for k in run_ids.tolist()
+        )
         if added > runs_module.MAX_RUN_WRITES:
             raise Decline("runs adding too many writes")  # the exact parser names the token
 
-        writes = expand_runs(writes, rep, hi, frames[wline], start, np.flatnonzero(is_run),
-                             [runs[k] for k in run_ids.tolist()], frames, h)
+        writes = expand_runs(
+            writes,
+            rep,
+            hi,
+            frames[wline],
+            start,
+            np.flatnonzero(is_run),
+            [runs[k] for k in run_ids.tolist()],
+            frames,
+            h,
+        )
         if writes is None:
             raise Decline("a run the state rule of fastruns does not cover, or out of range")
 
@@ -272,8 +297,9 @@ def parse_plain(parser) -> Tune:
         raise Decline("a Tune that does not hold together (the exact parser says where)") from None
 
 
-def _piece(tc: np.ndarray, tb: np.ndarray, off: np.ndarray, l0: int, frames: np.ndarray,
-           S: int, L: int, G: int) -> list:
+def _piece(
+    tc: np.ndarray, tb: np.ndarray, off: np.ndarray, l0: int, frames: np.ndarray, S: int, L: int, G: int
+) -> list:
     """The typed writes of whole lines (tokens ``tb`` with offsets ``off``; ``l0`` the index
     of their first line): writes, the write token of each write and whether it is a high
     byte, per write token its line, offset and whether it starts a run (with the runs'
@@ -303,8 +329,15 @@ def _piece(tc: np.ndarray, tb: np.ndarray, off: np.ndarray, l0: int, frames: np.
     if sub.any():
         r1, mask, shift, fid = tc[1][tb], tc[6][tb], tc[7][tb], tc[8][tb]
         link = np.zeros(n, dtype=bool)  # this token and the next could be one write
-        link[:-1] = (sub[:-1] & sub[1:] & (r1[:-1] == r1[1:]) & (fid[:-1] != fid[1:])
-                     & ((mask[:-1] | mask[1:]) == 0xFF) & ((mask[:-1] & mask[1:]) == 0) & (off[1:] < 0))
+        link[:-1] = (
+            sub[:-1]
+            & sub[1:]
+            & (r1[:-1] == r1[1:])
+            & (fid[:-1] != fid[1:])
+            & ((mask[:-1] | mask[1:]) == 0xFF)
+            & ((mask[:-1] & mask[1:]) == 0)
+            & (off[1:] < 0)
+        )
         # In a chain of links (res=0 route=0 res=0 route=0: the register written twice) the
         # exact parser pairs from the left: a pair holds both fields, so the next starts anew.
         chain = link.copy()

@@ -23,9 +23,17 @@ from sidlang.tune import WRITE_DTYPE, Header
 _BIG = 1 << 32  # frame * _BIG + offset: one sortable key (offsets stay below a frame)
 
 
-def expand_runs(writes: np.ndarray, rep: np.ndarray, hi: np.ndarray, wframe: np.ndarray,
-                start: np.ndarray, run_w: np.ndarray, runs: list[tuple], line_frames: np.ndarray,
-                h: Header) -> np.ndarray | None:
+def expand_runs(
+    writes: np.ndarray,
+    rep: np.ndarray,
+    hi: np.ndarray,
+    wframe: np.ndarray,
+    start: np.ndarray,
+    run_w: np.ndarray,
+    runs: list[tuple],
+    line_frames: np.ndarray,
+    h: Header,
+) -> np.ndarray | None:
     """All writes in order, runs expanded; see the module docstring.
 
     ``writes`` are the typed writes in text order (``rep[i]``: the write token of write ``i``,

@@ -54,7 +54,7 @@ def parse_int(text: str) -> int | None:
             return int(text[1:], 2)
         if text[:2] in ("0x", "0X"):
             return int(text[2:], 16)
-        if (text.isascii() and text.isdigit()):
+        if text.isascii() and text.isdigit():
             return int(text)
     except (ValueError, IndexError):
         return None
@@ -87,8 +87,12 @@ def field_words() -> list[str]:
 def all_words() -> list[str]:
     """Everything a person can type as a word: fields, contexts, events, bit names, commands."""
     return sorted(
-        set(field_words()) | {"v1", "v2", "v3", "s1", "s2", "s3"} | set(EVENTS)
-        | set(WAVE_BITS) | set(COMMANDS) | {f"@{d}" for d in DIRECTIVES}
+        set(field_words())
+        | {"v1", "v2", "v3", "s1", "s2", "s3"}
+        | set(EVENTS)
+        | set(WAVE_BITS)
+        | set(COMMANDS)
+        | {f"@{d}" for d in DIRECTIVES}
     )
 
 

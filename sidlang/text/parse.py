@@ -61,8 +61,12 @@ class Parser:
     # -- errors ------------------------------------------------------------------------
     def error(self, message: str, column: int = 1, hint: str | None = None) -> SidlangSyntaxError:
         return SidlangSyntaxError(
-            shorten(message), line=self.lineno, column=column, text=self.line,
-            hint=None if hint is None else shorten(hint), file=self.file
+            shorten(message),
+            line=self.lineno,
+            column=column,
+            text=self.line,
+            hint=None if hint is None else shorten(hint),
+            file=self.file,
         )
 
     def column(self, index: int) -> int:
@@ -116,14 +120,17 @@ class Parser:
         if "=" not in tok:
             if tok in EVENTS:
                 return (EVENT, tok)
-            raise BadToken(f"unknown word {tok!r}", suggest(tok, field_words() + ["v1", "v2", "v3"]
-                                                         + list(EVENTS)))
+            raise BadToken(
+                f"unknown word {tok!r}", suggest(tok, field_words() + ["v1", "v2", "v3"] + list(EVENTS))
+            )
         for op in _OPS:
             i = tok.find(op)
             if i > 0:
                 break
         else:
-            raise BadToken(f"missing field name before '=' in {tok!r}", "write it as field=value, e.g. vol=15")
+            raise BadToken(
+                f"missing field name before '=' in {tok!r}", "write it as field=value, e.g. vol=15"
+            )
         name, text = tok[:i], tok[i + len(op) :]
         if not text:
             raise BadToken(f"{name}{op} needs a value", None, i + len(op))
@@ -140,8 +147,17 @@ class Parser:
             return (SUB, f.regs[0], f.voiced, op, value, f, f.mask, f.shift, op != "=")
         # Wide fields carry their two bytes ready-made for the common '=' case.
         kind = WIDE if f.kind == "wide" else BYTE
-        return (kind, f.regs[0], f.voiced, op, value, f,
-                value & ((1 << f.lo_bits) - 1), value >> f.lo_bits, op != "=")
+        return (
+            kind,
+            f.regs[0],
+            f.voiced,
+            op,
+            value,
+            f,
+            value & ((1 << f.lo_bits) - 1),
+            value >> f.lo_bits,
+            op != "=",
+        )
 
     def _compile_run(self, f: Field, op: str, text: str, col: int) -> tuple:
         """``pw+=16*8`` (REPEAT) or ``freq~=24*6`` (FLIP): see :mod:`sidlang.text.runs`."""
@@ -149,16 +165,22 @@ class Parser:
         if op == "=" or "*" not in text:
             raise BadToken(f"'*' counts the frames of a +=, -= or ~= run, e.g. {example}", None, col)
         if f.kind == "sub":
-            raise BadToken(f"runs work on whole-register and two-byte fields, not {f.name}",
-                        "write the register itself, e.g. ad+=1*4", col)
+            raise BadToken(
+                f"runs work on whole-register and two-byte fields, not {f.name}",
+                "write the register itself, e.g. ad+=1*4",
+                col,
+            )
         step, _, count_text = text.partition("*")
         delta = parse_int(step)
         count = parse_int(count_text)
         if delta is None or delta > f.max:
             raise BadToken(f"bad change {step!r} for {f.name}", f"a number 0–{f.max}", col)
         if count is None or not 1 <= count <= MAX_COUNT:
-            raise BadToken(f"bad frame count {count_text!r}", f"1–{MAX_COUNT} frames, e.g. {example}",
-                        col + len(step) + 1)
+            raise BadToken(
+                f"bad frame count {count_text!r}",
+                f"1–{MAX_COUNT} frames, e.g. {example}",
+                col + len(step) + 1,
+            )
         first, later = deltas_for(op, delta, count)
         return (RUN, f.regs[0], f.voiced, op, delta, f, first, later)
 
@@ -170,8 +192,11 @@ class Parser:
             note = parse_note(text)
             if note is not None:
                 if not note_fits(note[0], note[1], self.h.clock_hz):
-                    raise BadToken(f"note {text} is above the SID's range at this clock",
-                                "the highest is about A#7 (PAL) or B-7 (NTSC)", col)
+                    raise BadToken(
+                        f"note {text} is above the SID's range at this clock",
+                        "the highest is about A#7 (PAL) or B-7 (NTSC)",
+                        col,
+                    )
                 v = note_to_reg(note[0], note[1], self.h.clock_hz)
         if v is None:
             kinds = "a number ($hex, 0x hex, %binary)"
@@ -242,13 +267,14 @@ class Parser:
             toks = line.split()
             first = toks[0]
             k = 0
-            if (first.isascii() and first.isdigit()):
+            if first.isascii() and first.isdigit():
                 n = int(first) if len(first) <= MAX_DIGITS else MAX_FRAMES + 1
                 if n >= MAX_FRAMES:
                     raise self.error(f"frame {first} is past the last allowed frame ({MAX_FRAMES - 1})", 1)
                 if n <= frame:
-                    raise self.error(f"frame {n} comes after frame {frame}", 1,
-                                     "frames must be in increasing order")
+                    raise self.error(
+                        f"frame {n} comes after frame {frame}", 1, "frames must be in increasing order"
+                    )
                 frame = n
                 k = 1
             elif first == "wait":
@@ -289,8 +315,11 @@ class Parser:
                         body = tok
                     else:
                         o = tok[at + 1 :]
-                        off = (int(o) if (o.isascii() and o.isdigit() and len(o) <= MAX_DIGITS)
-                               else self._offset(i, at, o))
+                        off = (
+                            int(o)
+                            if (o.isascii() and o.isdigit() and len(o) <= MAX_DIGITS)
+                            else self._offset(i, at, o)
+                        )
                         body = tok[:at]
                     c = cache.get(body)
                     if c is None:
@@ -311,15 +340,20 @@ class Parser:
                         pass  # a raw address names its own chip; the context stays
                     elif voiced:
                         if voice < 0:
-                            raise self.token_error(i, BadToken(f"{c[5].name} needs a voice first",
-                                                            "put v1, v2 or v3 before it"))
+                            raise self.token_error(
+                                i, BadToken(f"{c[5].name} needs a voice first", "put v1, v2 or v3 before it")
+                            )
                         reg += voice * VOICE_STRIDE
                     if off < 0:
                         off = 0 if prev < 0 else prev + G
                     elif off < prev:
-                        raise self.token_error(i, BadToken(
-                            f"offset {off} is before the previous write (at {prev})",
-                            "writes of a frame are in time order"))
+                        raise self.token_error(
+                            i,
+                            BadToken(
+                                f"offset {off} is before the previous write (at {prev})",
+                                "writes of a frame are in time order",
+                            ),
+                        )
                     if kind == k_byte or kind == k_raw:  # one register
                         if kind == k_raw and voiced is not None:  # a raw address names its chip
                             wchip, wst = voiced, state[voiced]
@@ -353,8 +387,13 @@ class Parser:
                         st[r1] = hi
                     else:  # a bit field inside one register
                         mask, shift = lo, hi
-                        if (group is not None and group[0] == chip and group[1] == reg
-                                and f.name not in group[2] and at < 0):
+                        if (
+                            group is not None
+                            and group[0] == chip
+                            and group[1] == reg
+                            and f.name not in group[2]
+                            and at < 0
+                        ):
                             cur = out[-1][3]
                             if rel:
                                 value = self._diff(i, f, (cur & mask) >> shift, op, value)
@@ -374,8 +413,9 @@ class Parser:
                             prev = off
                         st[reg] = v
                     if prev >= L:
-                        raise self.token_error(i, BadToken(
-                            f"offset {prev} is past the end of the frame ({L} cycles)"))
+                        raise self.token_error(
+                            i, BadToken(f"offset {prev} is past the end of the frame ({L} cycles)")
+                        )
                 elif kind == k_ctx:
                     if c[1] is not None:
                         chip = c[1]
@@ -395,8 +435,9 @@ class Parser:
                     elif what == "noirq":
                         raise self.token_error(i, BadToken("noirq takes no offset"))
                     if off >= L:
-                        raise self.token_error(i, BadToken(
-                            f"offset {off} is past the end of the frame ({L} cycles)"))
+                        raise self.token_error(
+                            i, BadToken(f"offset {off} is past the end of the frame ({L} cycles)")
+                        )
                     if what == "noirq":
                         explicit_irq = True
                         continue
@@ -436,33 +477,63 @@ class Parser:
         try:
             return Tune(h, writes, np.array(irqs, np.int64), np.array(nmis, np.int64))
         except TuneError as e:
-            raise SidlangSyntaxError(shorten(str(e)), line=last_line or 1, column=1, text=lines[last_line - 1]
-                                     if last_line else "", file=self.file) from None
+            raise SidlangSyntaxError(
+                shorten(str(e)),
+                line=last_line or 1,
+                column=1,
+                text=lines[last_line - 1] if last_line else "",
+                file=self.file,
+            ) from None
 
     # -- REPEAT / FLIP ---------------------------------------------------------------------
-    def _run(self, i: int, c: tuple, off: int, prev: int, voice: int, chip: int, frame: int,
-             base: int, todo: list[Pending] | None) -> int:
+    def _run(
+        self,
+        i: int,
+        c: tuple,
+        off: int,
+        prev: int,
+        voice: int,
+        chip: int,
+        frame: int,
+        base: int,
+        todo: list[Pending] | None,
+    ) -> int:
         """A run token: its first write now, the rest queued for the frames after."""
         _, reg, voiced, op, delta, f, first, later = c
         G, L = self.h.gap, self.h.frame_cycles
         if frame + len(later) >= MAX_FRAMES:
-            raise self.token_error(i, BadToken(
-                f"this run of {len(later) + 1} frames goes past the last allowed frame ({MAX_FRAMES - 1})"))
+            raise self.token_error(
+                i,
+                BadToken(
+                    f"this run of {len(later) + 1} frames goes past the last allowed frame ({MAX_FRAMES - 1})"
+                ),
+            )
         self.run_writes += run_writes(len(later) + 1, f.kind == "wide")
         most = runs_module.MAX_RUN_WRITES
         if self.run_writes > most:
-            raise self.token_error(i, BadToken(
-                f"the runs of this text add more than {most:,} writes, the most one text may have",
-                "use fewer or shorter runs, or write the frames out"))
+            raise self.token_error(
+                i,
+                BadToken(
+                    f"the runs of this text add more than {most:,} writes, the most one text may have",
+                    "use fewer or shorter runs, or write the frames out",
+                ),
+            )
         if voiced:
             if voice < 0:
-                raise self.token_error(i, BadToken(f"{f.name} needs a voice first", "put v1, v2 or v3 before it"))
+                raise self.token_error(
+                    i, BadToken(f"{f.name} needs a voice first", "put v1, v2 or v3 before it")
+                )
             reg += voice * VOICE_STRIDE
         if off < 0:
             off = 0 if prev < 0 else prev + G
         elif off < prev:
-            raise self.token_error(i, BadToken(f"offset {off} is before the previous write (at {prev})",
-                                            "writes of a frame are in time order"))
+            raise self.token_error(
+                i,
+                BadToken(
+                    f"offset {off} is before the previous write (at {prev})",
+                    "writes of a frame are in time order",
+                ),
+            )
         last = off + G if f.kind == "wide" else off
         if last >= L:
             raise self.token_error(i, BadToken(f"offset {last} is past the end of the frame ({L} cycles)"))
@@ -485,9 +556,14 @@ class Parser:
             k += 1
             self._expand(e, base)
             if e.field.kind == "wide" and e.offset + G > limit:
-                raise self.token_error(i, BadToken(
-                    f"this write at @{limit} falls between the two bytes of a {e.field.name} run "
-                    f"(@{e.offset} and @{e.offset + G})", "give one of them another offset"))
+                raise self.token_error(
+                    i,
+                    BadToken(
+                        f"this write at @{limit} falls between the two bytes of a {e.field.name} run "
+                        f"(@{e.offset} and @{e.offset + G})",
+                        "give one of them another offset",
+                    ),
+                )
         del todo[:k]
 
     def _expand(self, e: Pending, base: int, before=None) -> None:
@@ -503,9 +579,15 @@ class Parser:
         if not 0 <= v <= f.max:
             line, col, text, token = e.origin
             raise SidlangSyntaxError(
-                shorten(f"{token} goes out of range: {f.name} would be {v} (0–{f.max}) at cycle "
-                        f"{base + e.offset}"), line=line, column=col, text=text, file=self.file,
-                hint="use fewer frames or a smaller change")
+                shorten(
+                    f"{token} goes out of range: {f.name} would be {v} (0–{f.max}) at cycle {base + e.offset}"
+                ),
+                line=line,
+                column=col,
+                text=text,
+                file=self.file,
+                hint="use fewer frames or a smaller change",
+            )
         t = base + e.offset
         if f.kind == "wide":
             lo, hi = v & ((1 << f.lo_bits) - 1), v >> f.lo_bits
@@ -523,17 +605,24 @@ class Parser:
     def _offset(self, i: int, at: int, text: str) -> int:
         v = parse_int(text) if len(text) <= MAX_DIGITS + 2 else None
         if v is None and text.isascii() and text.isdigit():
-            raise self.token_error(i, BadToken(
-                f"offset {text} is past the end of the frame ({self.h.frame_cycles} cycles)", None, at + 1))
+            raise self.token_error(
+                i,
+                BadToken(
+                    f"offset {text} is past the end of the frame ({self.h.frame_cycles} cycles)", None, at + 1
+                ),
+            )
         if v is None:
-            raise self.token_error(i, BadToken(f"bad cycle offset {text!r}", "an offset is a number: @120", at + 1))
+            raise self.token_error(
+                i, BadToken(f"bad cycle offset {text!r}", "an offset is a number: @120", at + 1)
+            )
         return v
 
     def _diff(self, i: int, f: Field, current: int, op: str, delta: int) -> int:
         v = current + delta if op == "+=" else current - delta
         if not 0 <= v <= f.max:
-            raise self.token_error(i, BadToken(
-                f"{f.name}{op}{delta} gives {v}, out of range 0–{f.max} (it was {current})"))
+            raise self.token_error(
+                i, BadToken(f"{f.name}{op}{delta} gives {v}, out of range 0–{f.max} (it was {current})")
+            )
         return v
 
 

@@ -89,8 +89,9 @@ class RunQueue:
     def __bool__(self) -> bool:
         return bool(self.heap)
 
-    def start(self, frame: int, offset: int, chip: int, reg: int, f: Field, deltas: Later | list[int],
-              origin: tuple) -> None:
+    def start(
+        self, frame: int, offset: int, chip: int, reg: int, f: Field, deltas: Later | list[int], origin: tuple
+    ) -> None:
         """A run started in ``frame``: ``deltas[k]`` is the change ``k + 1`` frames later."""
         self.seq += 1
         if len(deltas):
@@ -176,8 +177,9 @@ def find_runs(tune, foldable: np.ndarray) -> tuple[np.ndarray, dict[int, str]]:
     if len(cand) < MIN_RUN:
         return skip, starts
     lo_bits = np.array([WIDE_SLOTS[r].lo_bits if r in WIDE_SLOTS else 8 for r in range(32)])
-    hi_max = np.array([WIDE_SLOTS[r].max >> WIDE_SLOTS[r].lo_bits if r in WIDE_SLOTS else 0
-                       for r in range(32)])
+    hi_max = np.array(
+        [WIDE_SLOTS[r].max >> WIDE_SLOTS[r].lo_bits if r in WIDE_SLOTS else 0 for r in range(32)]
+    )
     vals = w["val"].astype(np.int64)
     r_c, c_c, f_c = reg[cand], chip[cand], frame[cand]
     value = vals[cand + 1] << lo_bits[r_c] | vals[cand]
@@ -195,8 +197,9 @@ def find_runs(tune, foldable: np.ndarray) -> tuple[np.ndarray, dict[int, str]]:
     cand, r_c, c_c, f_c, delta = cand[order], r_c[order], c_c[order], f_c[order], delta[order]
     offs = fr.offset[cand]
     link = np.zeros(len(cand), dtype=bool)
-    link[1:] = (r_c[1:] == r_c[:-1]) & (c_c[1:] == c_c[:-1]) & (f_c[1:] == f_c[:-1] + 1) \
-        & (offs[1:] == offs[:-1])
+    link[1:] = (
+        (r_c[1:] == r_c[:-1]) & (c_c[1:] == c_c[:-1]) & (f_c[1:] == f_c[:-1] + 1) & (offs[1:] == offs[:-1])
+    )
     repeat = link & np.concatenate(([False], (delta[1:] == delta[:-1]) & (delta[1:] != 0)))
     flip = link & np.concatenate(([False], (delta[1:] == -delta[:-1]) & (delta[1:] != 0)))
     spans = []

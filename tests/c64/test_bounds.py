@@ -47,10 +47,17 @@ LATCH_1 = psid(CIA_PLAYER.format(latch=1), speed=1)
 
 CASES = [
     (LATCH_1, {}, r"calls play every 2 cycles \(492,624 times a second\); sidlang calls it at most every 38"),
-    (psid(CIA_PLAYER.format(latch=76), speed=1), {"seconds": 3600},
-     r"play is called every 77 cycles, so 3600 s would be more than the 4,194,304 frames .* at most 327 s \(--seconds 327\)"),
+    (
+        psid(CIA_PLAYER.format(latch=76), speed=1),
+        {"seconds": 3600},
+        r"play is called every 77 cycles, so 3600 s would be more than the 4,194,304 frames .* at most 327 s \(--seconds 327\)",
+    ),
     (STA_LOOP, {}, r"writes the SID 1\d\d,\d+ times a second .* at most 100,000 a second"),
-    (NMI_STORM, {"seconds": 3600}, r"takes [\d,]+ interrupts in its first 0\.\d+ s \(\d+ a video frame\); .* 512"),
+    (
+        NMI_STORM,
+        {"seconds": 3600},
+        r"takes [\d,]+ interrupts in its first 0\.\d+ s \(\d+ a video frame\); .* 512",
+    ),
 ]
 
 
@@ -81,7 +88,9 @@ def test_the_whole_write_log_is_bounded():
     code, _ = assemble("ldy #0\nouter: ldx #0\nloop: sta $d400\ninx\nbne loop\ndey\nbne outer\nrts", 0x1000)
     m = C64(log_capacity=1024, max_writes=4096)
     m.load(0x1000, code)
-    with pytest.raises(MachineError, match=r"writes the SID 4,\d+ times in its first 0\.0 s, as many as sidlang"):
+    with pytest.raises(
+        MachineError, match=r"writes the SID 4,\d+ times in its first 0\.0 s, as many as sidlang"
+    ):
         m.call(0x1000, 0, 10**6, "test")
 
 
@@ -95,8 +104,13 @@ def test_info_refuses_in_one_line_under_2gb_and_5s(tmp_path, data):
     path.write_bytes(data)
     t = time.perf_counter()
     cli = "import sys; from sidlang.cli import main; sys.exit(main(sys.argv[1:]))"
-    p = subprocess.run([sys.executable, "-c", cli, "info", str(path), "--seconds", "3600"],
-                       capture_output=True, text=True, timeout=60, preexec_fn=_cap)
+    p = subprocess.run(
+        [sys.executable, "-c", cli, "info", str(path), "--seconds", "3600"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=_cap,
+    )
     assert p.returncode == 1, p.stderr
     assert len(p.stderr.strip().splitlines()) == 1 and p.stderr.startswith("sidlang: ")
     assert time.perf_counter() - t < 5 + 15  # 5 s of work, plus a slow start on a loaded machine

@@ -59,16 +59,19 @@ def test_read_modify_write_writes_twice():
     assert w[1][0] + 1 == w[2][0]
 
 
-@pytest.mark.parametrize("src, value", [
-    ("sed\nclc\nlda #$15\nadc #$27", 0x42),  # decimal ADC
-    ("sed\nsec\nlda #$42\nsbc #$15", 0x27),  # decimal SBC
-    ("clc\nlda #$7f\nadc #1", 0x80),
-    ("lda #$c3\nsta $20\nlax $20\ntxa", 0xC3),  # LAX (illegal)
-    ("lda #$f0\nldx #$3c\nsax $20\nlda $20", 0x30),  # SAX
-    ("lda #5\nsta $20\ndcp $20\nlda $20", 4),  # DCP
-    ("lda #$40\nsta $20\nlda #0\nslo $20", 0x80),  # SLO
-    ("lda #$ff\nldx #$0f\nsbx #2", None),  # SBX: checked through X below
-])
+@pytest.mark.parametrize(
+    "src, value",
+    [
+        ("sed\nclc\nlda #$15\nadc #$27", 0x42),  # decimal ADC
+        ("sed\nsec\nlda #$42\nsbc #$15", 0x27),  # decimal SBC
+        ("clc\nlda #$7f\nadc #1", 0x80),
+        ("lda #$c3\nsta $20\nlax $20\ntxa", 0xC3),  # LAX (illegal)
+        ("lda #$f0\nldx #$3c\nsax $20\nlda $20", 0x30),  # SAX
+        ("lda #5\nsta $20\ndcp $20\nlda $20", 4),  # DCP
+        ("lda #$40\nsta $20\nlda #0\nslo $20", 0x80),  # SLO
+        ("lda #$ff\nldx #$0f\nsbx #2", None),  # SBX: checked through X below
+    ],
+)
 def test_arithmetic_and_illegal_opcodes(src, value):
     _, w = run(src + "\nsta $d400\nstx $d401\nrts")
     if value is None:
@@ -92,20 +95,25 @@ def test_raster_counter_moves():
 
 
 def test_cia_timer_counts_down():
-    _, w = run("lda #$ff\nsta $dc04\nsta $dc05\nlda #$11\nsta $dc0e\nlda $dc04\nsta $d400\nnop\nnop\n"
-               "lda $dc04\nsta $d401\nrts")
+    _, w = run(
+        "lda #$ff\nsta $dc04\nsta $dc05\nlda #$11\nsta $dc0e\nlda $dc04\nsta $d400\nnop\nnop\n"
+        "lda $dc04\nsta $d401\nrts"
+    )
     assert (w[0][2] - w[1][2]) % 256 == 4 + 4 + 2 + 2  # STA + LDA + 2 NOPs between the reads
 
 
-@pytest.mark.parametrize("src, match", [
-    (".byte $02", "JAM opcode"),
-    ("loop: jmp loop", "loops forever"),
-    ("loop: dex\nbne loop\nloop2: inx\nbne loop2\njmp $1000", "did not return within"),
-    ("jsr $ffd5\nrts", "the KERNAL's LOAD \\(\\$ffd5\\)"),
-    ("jsr $e097\nrts", "KERNAL ROM code at \\$e097"),
-    ("jsr $bdcd\nrts", "BASIC ROM code at \\$bdcd"),
-    ("nop\n.byte 0", "BRK at \\$1001"),
-])
+@pytest.mark.parametrize(
+    "src, match",
+    [
+        (".byte $02", "JAM opcode"),
+        ("loop: jmp loop", "loops forever"),
+        ("loop: dex\nbne loop\nloop2: inx\nbne loop2\njmp $1000", "did not return within"),
+        ("jsr $ffd5\nrts", "the KERNAL's LOAD \\(\\$ffd5\\)"),
+        ("jsr $e097\nrts", "KERNAL ROM code at \\$e097"),
+        ("jsr $bdcd\nrts", "BASIC ROM code at \\$bdcd"),
+        ("nop\n.byte 0", "BRK at \\$1001"),
+    ],
+)
 def test_errors_name_the_problem(src, match):
     with pytest.raises(MachineError, match=match):
         run(src, budget=20_000)
@@ -138,5 +146,14 @@ def test_bad_lines_hold_the_cpu(d011, stalls):
 def test_ram_powers_up_in_libsidplayfps_pattern():
     m = C64()
     assert m.ram[0x1030:0x1038].tolist() == [0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0]
-    assert m.ram[0x4030:0x4038].tolist() == [0xFF, 0xFF, 0, 0, 0, 0, 0xFF, 0xFF]  # every other 16 KiB inverted
+    assert m.ram[0x4030:0x4038].tolist() == [
+        0xFF,
+        0xFF,
+        0,
+        0,
+        0,
+        0,
+        0xFF,
+        0xFF,
+    ]  # every other 16 KiB inverted
     assert not m.ram[0x0000:0x0200].any() and m.peek(0x02A6) == 1  # cleared but for the PAL flag

@@ -33,7 +33,7 @@ def regs(m: C64) -> tuple[int, int, int]:
 
 def test_rom_has_every_entry_point_where_the_c64_has_it():
     rom = kernal_image()
-    at = lambda a, n: rom[a - 0xE000: a - 0xE000 + n].tobytes()  # noqa: E731
+    at = lambda a, n: rom[a - 0xE000 : a - 0xE000 + n].tobytes()  # noqa: E731
     assert at(0xFFFA, 6) == bytes.fromhex("43fee2fc48ff")  # NMI $fe43, RESET $fce2, IRQ $ff48
     assert at(0xEA81, 6) == bytes.fromhex("68a868aa6840")  # PLA TAY PLA TAX PLA RTI
     assert at(0xFFD2, 3) == bytes.fromhex("6c2603")  # CHROUT: JMP ($0326)
@@ -67,13 +67,16 @@ count:  .byte 0
 """
 
 
-@pytest.mark.parametrize("exit_", [
-    "jmp $ea31",
-    "jmp $ea7e",
-    "lda $dc0d\njmp $ea81",
-    "jsr $ea87\njmp $ea7e",
-    "jsr $ff9f\njsr $ffea\njmp $ea7e",  # SCNKEY and UDTIM through the jump table
-])
+@pytest.mark.parametrize(
+    "exit_",
+    [
+        "jmp $ea31",
+        "jmp $ea7e",
+        "lda $dc0d\njmp $ea81",
+        "jsr $ea87\njmp $ea7e",
+        "jsr $ff9f\njsr $ffea\njmp $ea7e",  # SCNKEY and UDTIM through the jump table
+    ],
+)
 def test_irq_handler_ending_in_the_kernal_plays_at_the_timers_rate(exit_):
     tune = sidlang.load(rsid(COUNTER.format(exit=exit_)), format="sid", seconds=2)
     w = tune.writes

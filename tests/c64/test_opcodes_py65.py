@@ -34,13 +34,31 @@ MPU = py65.MPU
 _NOT_IMPLEMENTED = MPU.inst_not_implemented
 
 #: py65's names for our addressing modes.
-_PY65_MODE = {"impl": "imp", "acc": "acc", "imm": "imm", "zp": "zpg", "zpx": "zpx", "zpy": "zpy",
-              "abs": "abs", "absx": "abx", "absy": "aby", "ind": "ind", "indx": "inx", "indy": "iny",
-              "rel": "rel"}
+_PY65_MODE = {
+    "impl": "imp",
+    "acc": "acc",
+    "imm": "imm",
+    "zp": "zpg",
+    "zpx": "zpx",
+    "zpy": "zpy",
+    "abs": "abs",
+    "absx": "abx",
+    "absy": "aby",
+    "ind": "ind",
+    "indx": "inx",
+    "indy": "iny",
+    "rel": "rel",
+}
 
 #: The 151 documented opcodes: legal mnemonics, less the illegal NOPs and the second SBC #.
-LEGAL = [c for c in range(256) if OPS.index(ENTRIES[c][0]) < OPS.index("ALR")
-         and OPCODE[ENTRIES[c][:2]] == c and ENTRIES[c][0] != "NOP" or c == 0xEA]
+LEGAL = [
+    c
+    for c in range(256)
+    if OPS.index(ENTRIES[c][0]) < OPS.index("ALR")
+    and OPCODE[ENTRIES[c][:2]] == c
+    and ENTRIES[c][0] != "NOP"
+    or c == 0xEA
+]
 
 #: The flag bits both cores keep: B (``$10``) and bit 5 exist only when P is pushed.
 FLAGS = 0xCF
@@ -88,7 +106,7 @@ def machine_states(draw, opcode: int) -> dict:
     operand = draw(st.integers(0, 0xFFFF))
     n = OPERAND_BYTES[mode]
     code = [opcode, operand & 0xFF, operand >> 8][: 1 + n]
-    mem[pc: pc + len(code)] = code
+    mem[pc : pc + len(code)] = code
     ea = _effective_address(mode, mem, operand, s["x"], s["y"])
     if ea is not None and not pc <= ea < pc + len(code):
         mem[ea] = draw(st.integers(0, 255))
@@ -107,11 +125,32 @@ def run_ours(state: dict) -> tuple[dict, np.ndarray, int]:
     r[cpu.A], r[cpu.X], r[cpu.Y], r[cpu.SP] = state["a"], state["x"], state["y"], state["sp"]
     r[cpu.P], r[cpu.PC] = state["p"], state["pc"]
     # stop_sp 256: no RTS ends the run; until = now + 1: it stops after the first instruction.
-    st_ = cpu.execute(r, m.ram, m.rom, m.pmap, m.io, m.dev, m.log_clk, m.log_addr, m.log_val,
-                      m.irqlog, m.nmilog, 0, 0x100, int(r[cpu.CLK]) + 1, _NO_DRIVER)
+    st_ = cpu.execute(
+        r,
+        m.ram,
+        m.rom,
+        m.pmap,
+        m.io,
+        m.dev,
+        m.log_clk,
+        m.log_addr,
+        m.log_val,
+        m.irqlog,
+        m.nmilog,
+        0,
+        0x100,
+        int(r[cpu.CLK]) + 1,
+        _NO_DRIVER,
+    )
     assert st_ == cpu.ST_UNTIL
-    regs = {"a": r[cpu.A], "x": r[cpu.X], "y": r[cpu.Y], "sp": r[cpu.SP], "p": r[cpu.P] & FLAGS,
-            "pc": r[cpu.PC]}
+    regs = {
+        "a": r[cpu.A],
+        "x": r[cpu.X],
+        "y": r[cpu.Y],
+        "sp": r[cpu.SP],
+        "p": r[cpu.P] & FLAGS,
+        "pc": r[cpu.PC],
+    }
     return {k: int(v) for k, v in regs.items()}, m.ram, int(r[cpu.CLK])
 
 
@@ -144,8 +183,10 @@ def _same_memory(ours: np.ndarray, theirs: np.ndarray) -> str:
 
 def _check(state: dict, ours, theirs, what: str, cycles: bool = True) -> None:
     (r1, m1, c1), (r2, m2, c2) = ours, theirs
-    where = (f"{what} at ${state['pc']:04x}; before A=${state['a']:02x} X=${state['x']:02x} "
-             f"Y=${state['y']:02x} S=${state['sp']:02x} P=${state['p']:02x} ea={state['ea']}")
+    where = (
+        f"{what} at ${state['pc']:04x}; before A=${state['a']:02x} X=${state['x']:02x} "
+        f"Y=${state['y']:02x} S=${state['sp']:02x} P=${state['p']:02x} ea={state['ea']}"
+    )
     assert r1 == r2, where
     assert _same_memory(m1, m2) == "", where
     if cycles:
@@ -167,22 +208,39 @@ def test_documented_opcode_matches_py65(opcode, data):
 def test_decimal_mode_on_valid_bcd(op, a, v, carry, flags):
     """ADC and SBC with D set on two BCD numbers: the decimal result and every flag."""
     bcd = lambda n: (n // 10) << 4 | n % 10  # noqa: E731
-    state = {"a": bcd(a), "x": 0, "y": 0, "sp": 0xFF, "p": (flags | 0x08) & ~1 | carry, "pc": 0x1000,
-             "mem": np.zeros(0x10000, dtype=np.uint8), "ea": None}
+    state = {
+        "a": bcd(a),
+        "x": 0,
+        "y": 0,
+        "sp": 0xFF,
+        "p": (flags | 0x08) & ~1 | carry,
+        "pc": 0x1000,
+        "mem": np.zeros(0x10000, dtype=np.uint8),
+        "ea": None,
+    }
     state["mem"][0x1000:0x1002] = OPCODE[(op, "imm")], bcd(v)
     state["mem"][0], state["mem"][1] = PORT_DDR, PORT_DATA
     ours, theirs = run_ours(state), run_py65(state)
     _check(state, ours, theirs, op)
     total = a + v + carry if op == "ADC" else a - v - (1 - carry)
-    assert ours[0]["a"] == bcd(total % 100) and ours[0]["p"] & 1 == (0 <= total < 100 if op == "SBC" else total > 99)
+    assert ours[0]["a"] == bcd(total % 100) and ours[0]["p"] & 1 == (
+        0 <= total < 100 if op == "SBC" else total > 99
+    )
 
 
 #: Illegal opcodes that are exactly a documented read-modify-write followed by a documented
 #: operation on the same address (the second reads the value the first wrote), and LAX, which
 #: is LDA then LDX of one address. Each is run in py65 as the two instructions at the absolute
 #: address the illegal one uses; the cycles differ (the illegal one saves the second access).
-_PAIRS = {"SLO": ("ASL", "ORA"), "RLA": ("ROL", "AND"), "SRE": ("LSR", "EOR"), "RRA": ("ROR", "ADC"),
-          "DCP": ("DEC", "CMP"), "ISC": ("INC", "SBC"), "LAX": ("LDA", "LDX")}
+_PAIRS = {
+    "SLO": ("ASL", "ORA"),
+    "RLA": ("ROL", "AND"),
+    "SRE": ("LSR", "EOR"),
+    "RRA": ("ROR", "ADC"),
+    "DCP": ("DEC", "CMP"),
+    "ISC": ("INC", "SBC"),
+    "LAX": ("LDA", "LDX"),
+}
 PAIRED = [c for c in range(256) if ENTRIES[c][0] in _PAIRS]
 
 
@@ -199,12 +257,19 @@ def test_illegal_opcode_matches_its_documented_pair(opcode, data):
     assume(ea is not None and ea > 1 and not pc <= ea < pc + 6 and pc + 6 <= 0xFFFC)
     first, second = _PAIRS[name]
     pair = state["mem"].copy()
-    pair[pc: pc + 6] = [OPCODE[(first, "abs")], ea & 0xFF, ea >> 8, OPCODE[(second, "abs")], ea & 0xFF, ea >> 8]
+    pair[pc : pc + 6] = [
+        OPCODE[(first, "abs")],
+        ea & 0xFF,
+        ea >> 8,
+        OPCODE[(second, "abs")],
+        ea & 0xFF,
+        ea >> 8,
+    ]
     r1, m1, _ = run_ours(state)
     r2, m2, _ = run_py65({**state, "mem": pair}, steps=2)
     r2["pc"] = (pc + size) & 0xFFFF  # the pair is longer than the one instruction
     m2 = m2.copy()
-    m2[pc: pc + 6] = state["mem"][pc: pc + 6]
+    m2[pc : pc + 6] = state["mem"][pc : pc + 6]
     _check(state, (r1, m1, 0), (r2, m2, 0), name, cycles=False)
 
 

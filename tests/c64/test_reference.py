@@ -27,7 +27,8 @@ SECONDS = 4
 
 pytestmark = pytest.mark.skipif(
     shutil.which("sidplayfp") is None or shutil.which("ct2util") is None,
-    reason="needs Debian's sidplayfp and cheesecutter (ct2util)")
+    reason="needs Debian's sidplayfp and cheesecutter (ct2util)",
+)
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +45,12 @@ def exported(tmp_path_factory) -> Path:
         src = tmp / f"{SONG}.ct"
         src.write_bytes(gzip.decompress(gz.read_bytes()))
     out = tmp / f"{SONG}.sid"
-    subprocess.run(["ct2util", "sid", str(src), "-o", str(out)], check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        ["ct2util", "sid", str(src), "-o", str(out)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return out
 
 

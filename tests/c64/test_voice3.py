@@ -43,7 +43,14 @@ def test_envelope_attack_decay_sustain_release():
     # The rate counter runs on from its phase; the first release step is within a period.
     assert voice3.env3(dev, t1 + 33) == 0x87
     # Below $5D the exponential counter slows release (every 2nd, 4th, 8th, 16th, 30th step).
-    steps = (0x88 - 0x5D) + 2 * (0x5D - 0x36) + 4 * (0x36 - 0x1A) + 8 * (0x1A - 0x0E) + 16 * (0x0E - 0x06) + 30 * 6
+    steps = (
+        (0x88 - 0x5D)
+        + 2 * (0x5D - 0x36)
+        + 4 * (0x36 - 0x1A)
+        + 8 * (0x1A - 0x0E)
+        + 16 * (0x0E - 0x06)
+        + 30 * 6
+    )
     assert voice3.env3(dev, t1 + 32 * (steps - 2)) > 0
     assert voice3.env3(dev, t1 + 32 * (steps + 2)) == 0
     assert voice3.env3(dev, t1 + 32 * (steps + 2) + 1_000_000) == 0  # frozen at zero
@@ -104,6 +111,7 @@ def test_test_bit_keeps_the_noise_register_unless_held_long():
         voice3.write(dev, 0x12, 0x88, 40)  # test on
         voice3.write(dev, 0x12, 0x80, 40 + test_cycles)  # and off: the held shift completes
         return int(dev[voice3.V3_LFSR])
+
     # released soon: the register kept, shifted once with the test bit as bit 22: 1 ^ bit 17 (1)
     assert noise_after(1000) == 0x7FFFFC
     assert noise_after(voice3.TEST_RESET) == 0x7FFFFE  # held long: all ones, then that shift

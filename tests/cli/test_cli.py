@@ -10,7 +10,7 @@ from sidlang.cli import main
 from sidlang.formats.vice import write_vice, write_vice6
 from sidlang.testing import player_log
 
-TUNE_TEXT = "@title \"t\"\n0 v1 freq=C-4 wave=pulse,gate ad=$09 | vol=15\n8 v1 wave=pulse\n"
+TUNE_TEXT = '@title "t"\n0 v1 freq=C-4 wave=pulse,gate ad=$09 | vol=15\n8 v1 wave=pulse\n'
 
 
 @pytest.fixture
@@ -63,8 +63,10 @@ def test_info_says_whether_a_sid_can_hold_the_tune(files, capsys):
     n = CAPACITY // 20
     cyc = np.repeat(np.arange(n) * 19656, 12) + np.tile(np.arange(12) * 30, n)
     vals = np.random.default_rng(0).integers(0, 256, len(cyc))
-    sidlang.save(Tune(Header(), make_writes(cyc, np.zeros(len(cyc)), np.tile(np.arange(12), n), vals)),
-                 files / "long.sidl")
+    sidlang.save(
+        Tune(Header(), make_writes(cyc, np.zeros(len(cyc)), np.tile(np.arange(12), n), vals)),
+        files / "long.sidl",
+    )
     code, out, _ = run(capsys, "info", files / "long.sidl")
     assert code == 0 and as_sid(out).startswith("cannot be written: too long for a .sid: the tune (")
     assert f"C64 memory holds {CAPACITY}; its first " in as_sid(out)
@@ -84,17 +86,20 @@ def test_bad_dump_is_one_line_with_line_number(files, capsys):
     assert code == 1 and err.strip() == f"sidlang: {files / 'bad.vice'}:2: value 999 out of range 0–255"
 
 
-@pytest.mark.parametrize("argv, code", [
-    ([], 2),
-    (["convert", "only-one-arg"], 2),
-    (["frobnicate"], 2),
-    (["convert", "song.sidl", "out.xyz"], 2),
-    (["convert", "song.sidl", "out.sidl", "--to", "nope"], 2),
-    (["convert", "missing.sidl", "out.vice"], 1),
-    (["info", "."], 1),
-    (["--help"], 0),
-    (["convert", "--help"], 0),
-])
+@pytest.mark.parametrize(
+    "argv, code",
+    [
+        ([], 2),
+        (["convert", "only-one-arg"], 2),
+        (["frobnicate"], 2),
+        (["convert", "song.sidl", "out.xyz"], 2),
+        (["convert", "song.sidl", "out.sidl", "--to", "nope"], 2),
+        (["convert", "missing.sidl", "out.vice"], 1),
+        (["info", "."], 1),
+        (["--help"], 0),
+        (["convert", "--help"], 0),
+    ],
+)
 def test_exit_codes(files, capsys, monkeypatch, argv, code):
     monkeypatch.chdir(files)
     got, out, err = run(capsys, *argv)
@@ -128,7 +133,8 @@ def test_failed_write_leaves_nothing_behind(files, capsys, monkeypatch):
         code, _, err = run(capsys, "convert", files / "song.sidl", files / "out.vice", *force)
         assert code == 1 and err.count("\n") == 1 and "No space left on device" in err
     assert sorted(p.name for p in files.iterdir()) == sorted(
-        ["song.vice", "song.vice6", "song.sidl", "bad.sidl"])
+        ["song.vice", "song.vice6", "song.sidl", "bad.sidl"]
+    )
 
 
 def test_unwritable_conversion_writes_nothing(files, capsys):

@@ -55,7 +55,9 @@ def work(tmp_path, monkeypatch):
 
 
 def _sums(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()
+    }
 
 
 def _one_line(err: str) -> str:
@@ -65,44 +67,125 @@ def _one_line(err: str) -> str:
 
 #: (id, argv with {in} the input folder, exit code, words the line holds).
 REFUSED = [
-    ("seconds-on-sidl", ["convert", "{in}/song.sidl", "o.vice", "--seconds", "10"], 2, "--seconds does not apply"),
-    ("subtune-on-sidl", ["convert", "{in}/song.sidl", "o.vice", "--subtune", "2"], 2, "--subtune does not apply"),
-    ("clock-on-sidl", ["convert", "{in}/song.sidl", "o.vice", "--clock", "ntsc"], 2, "--clock does not apply"),
+    (
+        "seconds-on-sidl",
+        ["convert", "{in}/song.sidl", "o.vice", "--seconds", "10"],
+        2,
+        "--seconds does not apply",
+    ),
+    (
+        "subtune-on-sidl",
+        ["convert", "{in}/song.sidl", "o.vice", "--subtune", "2"],
+        2,
+        "--subtune does not apply",
+    ),
+    (
+        "clock-on-sidl",
+        ["convert", "{in}/song.sidl", "o.vice", "--clock", "ntsc"],
+        2,
+        "--clock does not apply",
+    ),
     ("seconds-on-info", ["info", "{in}/song.sidl", "--seconds", "3"], 2, "--seconds does not apply"),
-    ("continue-frames", ["continue", "{in}/song.sidl", "o.sidl", "--frames", "5000000"], 2, "--frames must be"),
+    (
+        "continue-frames",
+        ["continue", "{in}/song.sidl", "o.sidl", "--frames", "5000000"],
+        2,
+        "--frames must be",
+    ),
     ("continue-seed", ["continue", "{in}/song.sidl", "o.sidl", "--frames", "9", "--seed", "-1"], 2, "--seed"),
-    ("continue-nan", ["continue", "{in}/song.sidl", "o.sidl", "--frames", "9", "--temperature", "nan"], 2,
-     "--temperature"),
-    ("continue-inf", ["continue", "{in}/song.sidl", "o.sidl", "--frames", "9", "--temperature", "inf"], 2,
-     "--temperature"),
-    ("continue-negative", ["continue", "{in}/song.sidl", "o.sidl", "--frames", "9", "--temperature", "-1"], 2,
-     "--temperature"),
-    ("continue-top-p", ["continue", "{in}/song.sidl", "o.sidl", "--frames", "9", "--top-p", "nan"], 2, "--top-p"),
-    ("continue-weights", ["continue", "{in}/song.sidl", "o.sidl", "--frames", "9", "--weights",
-                          "{in}/garbage.weights"], 1, "not a sidlang weights file"),
-    ("continue-weights-folder", ["continue", "{in}/song.sidl", "o.sidl", "--frames", "9", "--weights", "{in}"], 1,
-     "is a folder"),
-    ("continue-weights-missing", ["continue", "{in}/song.sidl", "o.sidl", "--frames", "9", "--weights",
-                                  "{in}/none.weights"], 1, "no such weights file"),
-    ("eval-weights", ["eval", "{in}/song.sidl", "--weights", "{in}/garbage.weights"], 1, "not a sidlang weights"),
+    (
+        "continue-nan",
+        ["continue", "{in}/song.sidl", "o.sidl", "--frames", "9", "--temperature", "nan"],
+        2,
+        "--temperature",
+    ),
+    (
+        "continue-inf",
+        ["continue", "{in}/song.sidl", "o.sidl", "--frames", "9", "--temperature", "inf"],
+        2,
+        "--temperature",
+    ),
+    (
+        "continue-negative",
+        ["continue", "{in}/song.sidl", "o.sidl", "--frames", "9", "--temperature", "-1"],
+        2,
+        "--temperature",
+    ),
+    (
+        "continue-top-p",
+        ["continue", "{in}/song.sidl", "o.sidl", "--frames", "9", "--top-p", "nan"],
+        2,
+        "--top-p",
+    ),
+    (
+        "continue-weights",
+        ["continue", "{in}/song.sidl", "o.sidl", "--frames", "9", "--weights", "{in}/garbage.weights"],
+        1,
+        "not a sidlang weights file",
+    ),
+    (
+        "continue-weights-folder",
+        ["continue", "{in}/song.sidl", "o.sidl", "--frames", "9", "--weights", "{in}"],
+        1,
+        "is a folder",
+    ),
+    (
+        "continue-weights-missing",
+        ["continue", "{in}/song.sidl", "o.sidl", "--frames", "9", "--weights", "{in}/none.weights"],
+        1,
+        "no such weights file",
+    ),
+    (
+        "eval-weights",
+        ["eval", "{in}/song.sidl", "--weights", "{in}/garbage.weights"],
+        1,
+        "not a sidlang weights",
+    ),
     ("eval-frames", ["eval", "{in}/song.sidl", "--frames", "0"], 2, "--frames"),
     ("eval-seed", ["eval", "{in}/song.sidl", "--seed", "-1"], 2, "--seed"),
     ("train-no-corpus", ["train", "{in}", "run", "--init", "{in}/garbage.weights"], 1, "no corpus parts"),
-    ("train-init", ["train", "{in}/corpus", "run", "--init", "{in}/garbage.weights"], 1, "not a sidlang weights"),
+    (
+        "train-init",
+        ["train", "{in}/corpus", "run", "--init", "{in}/garbage.weights"],
+        1,
+        "not a sidlang weights",
+    ),
     ("render-seconds-nan", ["render", "{in}/song.sidl", "o.wav", "--seconds", "nan"], 2, "seconds"),
     ("render-seconds-day", ["render", "{in}/song.sidl", "o.wav", "--seconds", "1e9"], 2, "at most a day"),
-    ("pianoroll-in-no-folder", ["render", "{in}/song.sidl", "o.wav", "--seconds", "0.2", "--pianoroll",
-                                "nodir/p.png"], 1, "no such folder"),
+    (
+        "pianoroll-in-no-folder",
+        ["render", "{in}/song.sidl", "o.wav", "--seconds", "0.2", "--pianoroll", "nodir/p.png"],
+        1,
+        "no such folder",
+    ),
     ("render-over-input", ["render", "{in}/song.sidl", "{in}/song.sidl", "--force"], 2, "is the input file"),
-    ("pianoroll-over-input", ["render", "{in}/song.sidl", "o.wav", "--pianoroll", "{in}/song.sidl", "--force"], 2,
-     "is the input file"),
-    ("continue-over-input", ["continue", "{in}/song.sidl", "{in}/song.sidl", "--frames", "2", "--force"], 2,
-     "is the input file"),
-    ("convert-over-input", ["convert", "{in}/song.sidl", "{in}/song.sidl", "--force"], 2, "is the input file"),
+    (
+        "pianoroll-over-input",
+        ["render", "{in}/song.sidl", "o.wav", "--pianoroll", "{in}/song.sidl", "--force"],
+        2,
+        "is the input file",
+    ),
+    (
+        "continue-over-input",
+        ["continue", "{in}/song.sidl", "{in}/song.sidl", "--frames", "2", "--force"],
+        2,
+        "is the input file",
+    ),
+    (
+        "convert-over-input",
+        ["convert", "{in}/song.sidl", "{in}/song.sidl", "--force"],
+        2,
+        "is the input file",
+    ),
     ("play-wav-over-input", ["play", "{in}/song.sidl", "--wav", "{in}/song.sidl"], 2, "is the input file"),
     ("abc-text-is-a-path", ["convert", "{in}/path.abc", "o.sidl"], 1, "not a readable abc file"),
     ("krn-text-is-a-path", ["convert", "{in}/path.krn", "o.sidl"], 1, "not a readable humdrum file"),
-    ("musicxml-text-is-a-path", ["convert", "{in}/path.musicxml", "o.sidl"], 1, "not a readable musicxml file"),
+    (
+        "musicxml-text-is-a-path",
+        ["convert", "{in}/path.musicxml", "o.sidl"],
+        1,
+        "not a readable musicxml file",
+    ),
     ("corpus-name-is-a-path", ["convert", "music21:{in}/ok.abc", "o.sidl"], 1, "not in the music21 corpus"),
 ]
 
@@ -190,8 +273,10 @@ def test_racing_converts_to_one_new_name_exactly_one_wins(work):
     for r in range(10):
         out = str(work / "out" / f"o{r}.vice")
         barrier = fork.Barrier(2)
-        racers = [fork.Process(target=_convert_at_barrier, args=(barrier, ["convert", song, out, "--to", to]))
-                  for to in ("vice", "vice6")]
+        racers = [
+            fork.Process(target=_convert_at_barrier, args=(barrier, ["convert", song, out, "--to", to]))
+            for to in ("vice", "vice6")
+        ]
         for p in racers:
             p.start()
         for p in racers:
@@ -267,11 +352,14 @@ def test_repl_render_refuses_before_rendering(repl, work, monkeypatch):
     assert [p.name for p in (work / "out").iterdir()] == ["d.wav"]
 
 
-@pytest.mark.parametrize("line, words", [
-    ("loop 0-0 100000000", "frames; a tune has at most"),
-    ("continue 5000000", "continue writes 1–"),
-    ("transpose 100000000", "at most 96 semitones"),
-])
+@pytest.mark.parametrize(
+    "line, words",
+    [
+        ("loop 0-0 100000000", "frames; a tune has at most"),
+        ("continue 5000000", "continue writes 1–"),
+        ("transpose 100000000", "at most 96 semitones"),
+    ],
+)
 def test_repl_limits_before_work(repl, line, words):
     from sidlang.repl.args import ArgError
 
@@ -315,17 +403,34 @@ def test_a_20_minute_render_fits_under_an_800_mb_address_space(work):
     """Held whole (32 bytes a sample) 20 minutes take 1.7 GB; streamed, the cap is plenty."""
     seconds = 1200
     out = work / "out" / "long.wav"
-    done = subprocess.run([sys.executable, "-c", LONG_RENDER, "800", "render", str(work / "in" / "song.sidl"),
-                           str(out), "--seconds", str(seconds)], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            LONG_RENDER,
+            "800",
+            "render",
+            str(work / "in" / "song.sidl"),
+            str(out),
+            "--seconds",
+            str(seconds),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert out.stat().st_size == 44 + seconds * 44100 * 2
     assert [p.name for p in (work / "out").iterdir()] == ["long.wav"]
 
 
-@pytest.mark.parametrize("error, words", [
-    (MemoryError(), "info: out of memory"),
-    (OSError(28, "No space left on device", "out.wav"), "out.wav: No space left on device"),
-])
+@pytest.mark.parametrize(
+    "error, words",
+    [
+        (MemoryError(), "info: out of memory"),
+        (OSError(28, "No space left on device", "out.wav"), "out.wav: No space left on device"),
+    ],
+)
 def test_memory_and_system_errors_are_one_line(monkeypatch, capsys, error, words):
     """Whatever gives way underneath a command, the user reads one line and exit code 1."""
     import sidlang.cli.info as info_cmd

@@ -45,8 +45,27 @@ def test_render_writes_a_wav(song, tmp_path, capsys):
 
 def test_render_options(song, tmp_path):
     out = tmp_path / "x.wav"
-    assert main(["render", str(song), str(out), "--rate", "22050", "--stereo", "--seconds", "0.5",
-                 "--chip", "8580", "--normalize", "--no-filter", "--method", "decimate"]) == 0
+    assert (
+        main(
+            [
+                "render",
+                str(song),
+                str(out),
+                "--rate",
+                "22050",
+                "--stereo",
+                "--seconds",
+                "0.5",
+                "--chip",
+                "8580",
+                "--normalize",
+                "--no-filter",
+                "--method",
+                "decimate",
+            ]
+        )
+        == 0
+    )
     samples, rate = read_wav(out.read_bytes())
     assert rate == 22050 and samples.shape == (11025, 2)
 
@@ -83,8 +102,20 @@ def test_render_missing_input(tmp_path, capsys):
 def test_render_pictures(song, tmp_path):
     pytest.importorskip("matplotlib")
     spec, roll = tmp_path / "spec.png", tmp_path / "roll.png"
-    assert main(["render", str(song), str(tmp_path / "x.wav"), "--spectrogram", str(spec),
-                 "--pianoroll", str(roll)]) == 0
+    assert (
+        main(
+            [
+                "render",
+                str(song),
+                str(tmp_path / "x.wav"),
+                "--spectrogram",
+                str(spec),
+                "--pianoroll",
+                str(roll),
+            ]
+        )
+        == 0
+    )
     for png in (spec, roll):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

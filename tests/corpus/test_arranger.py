@@ -130,7 +130,9 @@ def test_abc2midi_output_of_a_corpus_tune(tmp_path):
 
 def test_drums_go_to_the_drum_voice_and_spare_the_melody():
     pm = pretty_midi.PrettyMIDI(initial_tempo=120)
-    lead, pad, bass, drums = (pretty_midi.Instrument(p, is_drum=d) for p, d in ((80, False), (88, False), (33, False), (0, True)))
+    lead, pad, bass, drums = (
+        pretty_midi.Instrument(p, is_drum=d) for p, d in ((80, False), (88, False), (33, False), (0, True))
+    )
     for i in range(16):
         t = i * 0.25
         lead.notes.append(pretty_midi.Note(100, 72 + i % 5, t, t + 0.25))
@@ -194,8 +196,10 @@ def test_cli_convert_music21_source_with_style(tmp_path, capsys):
     assert "--style applies to MIDI" in capsys.readouterr().err
 
 
-@given(st.lists(st.tuples(st.integers(0, 40), st.integers(1, 12), st.integers(30, 90)), max_size=30),
-       st.booleans())
+@given(
+    st.lists(st.tuples(st.integers(0, 40), st.integers(1, 12), st.integers(30, 90)), max_size=30),
+    st.booleans(),
+)
 def test_line_is_monophonic_and_loses_nothing_silently(raw, top):
     qs = [QNote(s, s + d, p) for s, d, p in raw]
     out, rest = line(qs, top)
@@ -205,8 +209,9 @@ def test_line_is_monophonic_and_loses_nothing_silently(raw, top):
     assert all((q.start, q.pitch) in starts for q in out)
 
 
-@pytest.mark.parametrize("path", ["ryansMammoth/AcaciaReel.abc", "palestrina/Agnus_II_47.krn",
-                                  "corelli/opus3no1/1grave.xml"])
+@pytest.mark.parametrize(
+    "path", ["ryansMammoth/AcaciaReel.abc", "palestrina/Agnus_II_47.krn", "corelli/opus3no1/1grave.xml"]
+)
 def test_score_files_load_through_their_formats(path):
     """ABC, Humdrum and MusicXML files read by ``sidlang.load`` (music21 parses, the arranger arranges)."""
     tune = sidlang.load(M21 / "corpus" / path, style="plain")

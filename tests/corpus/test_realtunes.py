@@ -56,8 +56,9 @@ def test_sid_wizard_export_builds_to_token_sequences(tmp_path, capsys, exports):
     src = tmp_path / "hvsc" / "Hermit"
     src.mkdir(parents=True)
     shutil.copy(exports / "flashitback.sid", src)
-    code, out, err = run(capsys, "corpus", "build", tmp_path / "c", "--source", tmp_path / "hvsc",
-                         "--seconds", 3, "--quiet")
+    code, out, err = run(
+        capsys, "corpus", "build", tmp_path / "c", "--source", tmp_path / "hvsc", "--seconds", 3, "--quiet"
+    )
     assert code == 0, err
     assert counts(out)["failed"] == 0 and counts(out)["sequences"] >= 1
     seqs = [s for split in ("train", "val", "test") for s in load_split(tmp_path / "c", split)[0]]
@@ -74,10 +75,25 @@ def test_max_frames_crops_real_tunes(tmp_path, capsys, exports):
     shutil.copy(exports / "flashitback.sid", src)
     lengths = {}
     for frames in (20, 100):
-        code, _, err = run(capsys, "corpus", "build", tmp_path / f"c{frames}", "--source", tmp_path / "hvsc",
-                           "--seconds", 3, "--max-frames", frames, "--transpose", 0, "--quiet")
+        code, _, err = run(
+            capsys,
+            "corpus",
+            "build",
+            tmp_path / f"c{frames}",
+            "--source",
+            tmp_path / "hvsc",
+            "--seconds",
+            3,
+            "--max-frames",
+            frames,
+            "--transpose",
+            0,
+            "--quiet",
+        )
         assert code == 0, err
-        seqs = [s for split in ("train", "val", "test") for s in load_split(tmp_path / f"c{frames}", split)[0]]
+        seqs = [
+            s for split in ("train", "val", "test") for s in load_split(tmp_path / f"c{frames}", split)[0]
+        ]
         lengths[frames] = len(seqs[0])
     assert lengths[20] < lengths[100] / 3
 
@@ -88,8 +104,9 @@ def test_broken_sid_is_skipped_with_one_line(tmp_path, capsys, exports):
     shutil.copy(exports / "flashitback.sid", src / "good.sid")
     (src / "broken.sid").write_bytes((exports / "lenore.sid").read_bytes()[:300])  # cut short
     (src / "text.sid").write_text("not a tune\n")
-    code, out, err = run(capsys, "corpus", "build", tmp_path / "c", "--source", tmp_path / "hvsc",
-                         "--seconds", 2, "--quiet")
+    code, out, err = run(
+        capsys, "corpus", "build", tmp_path / "c", "--source", tmp_path / "hvsc", "--seconds", 2, "--quiet"
+    )
     assert code == 0, err
     assert counts(out)["failed"] == 2 and counts(out)["items"] == 3
     lines = err.strip().splitlines()
@@ -146,8 +163,19 @@ def test_hold_out_sends_the_named_pieces_to_test(tmp_path, capsys):
     for i, name in enumerate(names):
         (src / f"{name}.sidl").write_text(TUNE.replace("pw+=16", f"pw+={i + 1}"))
     (tmp_path / "list.txt").write_text("# held out\nt3\n")
-    code, out, err = run(capsys, "corpus", "build", tmp_path / "c", "--source", tmp_path / "tunes", "--quiet",
-                         "--hold-out", "t1,ninja*", "--hold-out", f"@{tmp_path / 'list.txt'}")
+    code, out, err = run(
+        capsys,
+        "corpus",
+        "build",
+        tmp_path / "c",
+        "--source",
+        tmp_path / "tunes",
+        "--quiet",
+        "--hold-out",
+        "t1,ninja*",
+        "--hold-out",
+        f"@{tmp_path / 'list.txt'}",
+    )
     assert code == 0, err
     split = pieces(tmp_path / "c")
     held = {"t1", "t3", "Ninja_1", "ninja_2"}
@@ -194,8 +222,9 @@ def test_goattracker_songs_in_a_folder_build(tmp_path, capsys, goat):
     src.mkdir(parents=True)
     shutil.copy(goat / "consultant.sng", src)
     (src / "broken.sng").write_bytes(b"GTS5" + bytes(40))
-    code, out, err = run(capsys, "corpus", "build", tmp_path / "c", "--source", tmp_path / "songs",
-                         "--seconds", 3, "--quiet")
+    code, out, err = run(
+        capsys, "corpus", "build", tmp_path / "c", "--source", tmp_path / "songs", "--seconds", 3, "--quiet"
+    )
     assert code == 0, err
     assert counts(out)["items"] == 2 and counts(out)["failed"] == 1 and "broken.sng" in err
     assert pieces(tmp_path / "c") and set().union(*pieces(tmp_path / "c").values()) == {"consultant"}
@@ -209,8 +238,9 @@ def test_cheesecutter_song_builds_through_ct2util(tmp_path, capsys):
     src = tmp_path / "songs" / "Wisdom"
     src.mkdir(parents=True)
     shutil.copy(CHEESE / "wisdom-Adrift.ct", src)
-    code, out, err = run(capsys, "corpus", "build", tmp_path / "c", "--source", tmp_path / "songs",
-                         "--seconds", 3, "--quiet")
+    code, out, err = run(
+        capsys, "corpus", "build", tmp_path / "c", "--source", tmp_path / "songs", "--seconds", 3, "--quiet"
+    )
     assert code == 0, err
     assert counts(out)["failed"] == 0 and counts(out)["sequences"] >= 1
     tune = realtunes.read_ct(CHEESE / "wisdom-Adrift.ct", seconds=3)
@@ -226,8 +256,9 @@ def test_ct_songs_without_ct2util_are_one_line_and_stay_to_do(tmp_path, capsys, 
     monkeypatch.setattr(build_mod, "ct2util", lambda: None)
     code, out, err = run(capsys, "corpus", "build", tmp_path / "c", "--source", tmp_path / "songs", "--quiet")
     assert code == 0
-    assert err.strip().splitlines() == ["skipped 2 CheeseCutter .ct song(s): ct2util is not installed "
-                                        "(apt-get install cheesecutter)"]
+    assert err.strip().splitlines() == [
+        "skipped 2 CheeseCutter .ct song(s): ct2util is not installed (apt-get install cheesecutter)"
+    ]
     assert counts(out)["skipped_no_tool"] == 2
     assert (tmp_path / "c" / "shard-0-of-1" / "done.txt").read_text().split() == ["songs/x/t.sidl"]
 
@@ -243,8 +274,20 @@ def test_gather_writes_sources_and_resumes(tmp_path, capsys, exports, goat):
         shutil.copy(goat / f"{name}.sng", gt)
     shutil.copy(goat / "goatcompo.txt", gt)
     out = tmp_path / "real"
-    argv = ("corpus", "gather", out, "--sid-wizard", sw, "--goattracker", gt, "--cheesecutter", tmp_path / "none",
-            "--seconds", 2, "--quiet")
+    argv = (
+        "corpus",
+        "gather",
+        out,
+        "--sid-wizard",
+        sw,
+        "--goattracker",
+        gt,
+        "--cheesecutter",
+        tmp_path / "none",
+        "--seconds",
+        2,
+        "--quiet",
+    )
     code, stdout, err = run(capsys, *argv)
     assert code == 0, err
     assert "skipped cheesecutter" in err and "sid-wizard=2 goattracker=2" in stdout

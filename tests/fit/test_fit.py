@@ -83,10 +83,13 @@ def test_transcribing_a_rendered_duet_recovers_its_notes():
     assert score_at(y / 32768, x) >= 0.75  # lag 0: a transcription keeps the recording's time
 
 
-@pytest.mark.parametrize("make", [
-    lambda x: np.clip(x * 20, -1, 1),  # clipped
-    lambda x: np.round(x * 127) / 127,  # 8-bit
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda x: np.clip(x * 20, -1, 1),  # clipped
+        lambda x: np.round(x * 127) / 127,  # 8-bit
+    ],
+)
 def test_distorted_audio_still_transcribes_to_the_notes(make):
     tune = sidlang.parse(DUET)
     x = make(render(tune, RenderOptions(rate=44100)).astype(np.float64).ravel() / 32768)
@@ -106,7 +109,9 @@ def test_silence_transcribes_to_silence_and_rates_are_taken_as_given():
 
 def test_the_cli_fits_a_patch_and_converts_a_wav(tmp_path, capsys):
     note = tmp_path / "note.wav"
-    note.write_bytes(wav_bytes(np.rint(render_frames(PLUCK.frames(40), rate=44100) * 32767).astype(np.int16), 44100))
+    note.write_bytes(
+        wav_bytes(np.rint(render_frames(PLUCK.frames(40), rate=44100) * 32767).astype(np.int16), 44100)
+    )
     out = tmp_path / "patch.sidl"
     assert main(["fit", str(note), str(out), "--renders", "25", "--budget", "120"]) == 0
     text = out.read_text()
@@ -126,12 +131,39 @@ def test_the_cli_fits_a_patch_and_converts_a_wav(tmp_path, capsys):
     assert main(["fit", str(note), str(tmp_path / "y.sidl"), "--voices", "3"]) == 2
 
 
-@pytest.mark.parametrize("patch", [
-    PLUCK,
-    Patch(wave="pulse", pw=0x300, pw_sweep=20, a=0, d=6, s=10, r=8, gate=40, freq=note_to_reg(50, 0, PAL_HZ),
-          mode="lp", cut=0x300, res=8, cut_sweep=6),
-    Patch(wave="tri", a=2, d=4, s=12, r=6, gate=35, freq=note_to_reg(72, 0, PAL_HZ), vib_depth=60, vib_period=8),
-], ids=["pluck", "filtered-sweep", "vibrato"])
+@pytest.mark.parametrize(
+    "patch",
+    [
+        PLUCK,
+        Patch(
+            wave="pulse",
+            pw=0x300,
+            pw_sweep=20,
+            a=0,
+            d=6,
+            s=10,
+            r=8,
+            gate=40,
+            freq=note_to_reg(50, 0, PAL_HZ),
+            mode="lp",
+            cut=0x300,
+            res=8,
+            cut_sweep=6,
+        ),
+        Patch(
+            wave="tri",
+            a=2,
+            d=4,
+            s=12,
+            r=6,
+            gate=35,
+            freq=note_to_reg(72, 0, PAL_HZ),
+            vib_depth=60,
+            vib_period=8,
+        ),
+    ],
+    ids=["pluck", "filtered-sweep", "vibrato"],
+)
 def test_a_patch_as_a_tracker_instrument_sounds_like_the_patch(patch):
     """The pattern song written for a patch plays, through the pattern player, what the patch's
     own frames play (the text parsed back first, as a user's file would be)."""
@@ -151,7 +183,9 @@ def test_a_patch_as_a_tracker_instrument_sounds_like_the_patch(patch):
 
 def test_the_cli_writes_a_fitted_patch_as_pattern_text(tmp_path):
     note = tmp_path / "note.wav"
-    note.write_bytes(wav_bytes(np.rint(render_frames(PLUCK.frames(40), rate=44100) * 32767).astype(np.int16), 44100))
+    note.write_bytes(
+        wav_bytes(np.rint(render_frames(PLUCK.frames(40), rate=44100) * 32767).astype(np.int16), 44100)
+    )
     out = tmp_path / "patch.sidp"
     assert main(["fit", str(note), str(out), "--renders", "20", "--budget", "120"]) == 0
     text = out.read_text()

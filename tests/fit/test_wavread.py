@@ -14,11 +14,25 @@ from sidlang.formats.wavread import read_audio
 def wav(body: bytes, *, tag=1, channels=1, rate=44100, bits=16, extensible=False, extra=b"") -> bytes:
     align = channels * bits // 8
     if extensible:
-        fmt = struct.pack("<HHIIHHHHIH14s", 0xFFFE, channels, rate, rate * align, align, bits, 22, bits, 0, tag,
-                          b"\x00\x00\x00\x00\x10\x00\x80\x00\x00\xaa\x00\x38\x9b\x71")
+        fmt = struct.pack(
+            "<HHIIHHHHIH14s",
+            0xFFFE,
+            channels,
+            rate,
+            rate * align,
+            align,
+            bits,
+            22,
+            bits,
+            0,
+            tag,
+            b"\x00\x00\x00\x00\x10\x00\x80\x00\x00\xaa\x00\x38\x9b\x71",
+        )
     else:
         fmt = struct.pack("<HHIIHH", tag, channels, rate, rate * align, align, bits)
-    chunks = b"fmt " + struct.pack("<I", len(fmt)) + fmt + extra + b"data" + struct.pack("<I", len(body)) + body
+    chunks = (
+        b"fmt " + struct.pack("<I", len(fmt)) + fmt + extra + b"data" + struct.pack("<I", len(body)) + body
+    )
     return b"RIFF" + struct.pack("<I", 4 + len(chunks)) + b"WAVE" + chunks
 
 
@@ -38,8 +52,17 @@ def encode(x: np.ndarray, kind: str) -> bytes:
     return x.astype({"f32": "<f4", "f64": "<f8"}[kind]).tobytes()
 
 
-@pytest.mark.parametrize("kind, tag, bits, tol", [("u8", 1, 8, 1e-2), ("i16", 1, 16, 1e-4), ("i24", 1, 24, 1e-6),
-                                                  ("i32", 1, 32, 1e-8), ("f32", 3, 32, 1e-7), ("f64", 3, 64, 0)])
+@pytest.mark.parametrize(
+    "kind, tag, bits, tol",
+    [
+        ("u8", 1, 8, 1e-2),
+        ("i16", 1, 16, 1e-4),
+        ("i24", 1, 24, 1e-6),
+        ("i32", 1, 32, 1e-8),
+        ("f32", 3, 32, 1e-7),
+        ("f64", 3, 64, 0),
+    ],
+)
 @pytest.mark.parametrize("extensible", [False, True])
 def test_every_sample_format_decodes_to_the_signal(kind, tag, bits, tol, extensible):
     audio = read_audio(wav(encode(SINE, kind), tag=tag, bits=bits, extensible=extensible))
@@ -62,13 +85,19 @@ def test_unknown_chunks_are_skipped_and_a_cut_file_is_read_to_where_it_stops():
     assert cut.truncated and len(cut.samples) == len(SINE) - 501
 
 
-@pytest.mark.parametrize("data, words", [
-    (b"", "not a WAV"), (b"RIFF\x00\x00\x00\x00WAVX", "not a WAV"),
-    (b"RIFF\x04\x00\x00\x00WAVE", "no fmt chunk"),
-    (wav(b"", bits=12), "12 bits"), (wav(b"\x00" * 8, tag=2), "format 0x2"),
-    (wav(b"\x00" * 8, rate=100), "sample rate"), (wav(b"\x00" * 8, channels=0), "channel"),
-    (wav(encode(np.array([np.nan, 0.0]), "f32"), tag=3, bits=32), "NaN"),
-])
+@pytest.mark.parametrize(
+    "data, words",
+    [
+        (b"", "not a WAV"),
+        (b"RIFF\x00\x00\x00\x00WAVX", "not a WAV"),
+        (b"RIFF\x04\x00\x00\x00WAVE", "no fmt chunk"),
+        (wav(b"", bits=12), "12 bits"),
+        (wav(b"\x00" * 8, tag=2), "format 0x2"),
+        (wav(b"\x00" * 8, rate=100), "sample rate"),
+        (wav(b"\x00" * 8, channels=0), "channel"),
+        (wav(encode(np.array([np.nan, 0.0]), "f32"), tag=3, bits=32), "NaN"),
+    ],
+)
 def test_broken_files_are_one_clear_error(data, words):
     with pytest.raises(FormatError) as e:
         read_audio(data, "x.wav")

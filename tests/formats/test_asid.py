@@ -18,8 +18,36 @@ from sidlang.registers import N_WRITABLE
 from sidlang.tune import Header, Tune, make_writes
 
 # The protocol's table (protocol.md, "ASID to SID register mapping"), typed in from the spec.
-SPEC_MAP = [0x00, 0x01, 0x02, 0x03, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0C, 0x0D, 0x0E, 0x0F,
-            0x10, 0x11, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x04, 0x0B, 0x12, 0x04, 0x0B, 0x12]
+SPEC_MAP = [
+    0x00,
+    0x01,
+    0x02,
+    0x03,
+    0x05,
+    0x06,
+    0x07,
+    0x08,
+    0x09,
+    0x0A,
+    0x0C,
+    0x0D,
+    0x0E,
+    0x0F,
+    0x10,
+    0x11,
+    0x13,
+    0x14,
+    0x15,
+    0x16,
+    0x17,
+    0x18,
+    0x04,
+    0x0B,
+    0x12,
+    0x04,
+    0x0B,
+    0x12,
+]
 
 
 def test_register_map_is_the_protocols():
@@ -76,8 +104,11 @@ def tunes(draw, max_frames: int = 12) -> Tune:
     frames = draw(st.lists(st.lists(write, max_size=12), min_size=1, max_size=max_frames))
     rows = [(n * frame + off, c, r, v) for n, ws in enumerate(frames) for off, c, r, v in sorted(ws)]
     header = Header(
-        clock_hz=clock, frame_cycles=frame, models=tuple(draw(st.sampled_from([6581, 8580])) for _ in range(chips)),
-        sids=tuple(0xD400 + 0x20 * i for i in range(chips)), frames=len(frames) + draw(st.integers(0, 2)),
+        clock_hz=clock,
+        frame_cycles=frame,
+        models=tuple(draw(st.sampled_from([6581, 8580])) for _ in range(chips)),
+        sids=tuple(0xD400 + 0x20 * i for i in range(chips)),
+        frames=len(frames) + draw(st.integers(0, 2)),
     )
     return Tune(header, make_writes(*zip(*rows)) if rows else None)
 
@@ -128,7 +159,10 @@ def test_decode_encode_gives_back_frame_states_and_retriggers(tune):
     back = asid.decode(asid.encode(tune))
     assert len(back.frames) == len(tune.frames)
     assert back.header.models == tune.header.models
-    assert (back.header.clock_hz, back.header.frame_cycles) == (tune.header.clock_hz, tune.header.frame_cycles)
+    assert (back.header.clock_hz, back.header.frame_cycles) == (
+        tune.header.clock_hz,
+        tune.header.frame_cycles,
+    )
     for chip in range(tune.header.chips):
         assert np.array_equal(back.frames.state(chip), tune.frames.state(chip))
     assert_same_control_changes(back, tune)
@@ -165,8 +199,12 @@ def test_a_retrigger_is_a_second_control_write():
 def test_more_control_changes_than_asid_holds():
     # Frame 1: gate on -> test -> gate off -> gate on: the retrigger (off, on) survives.
     # Frame 2: on -> off -> on -> off: no two writes can say that; the final value goes.
-    w = make_writes([0, 19656, 19666, 19676, 39312, 39322, 39332], [0] * 7, [4] * 7,
-                    [0x41, 0x08, 0x40, 0x41, 0x40, 0x41, 0x40])
+    w = make_writes(
+        [0, 19656, 19666, 19676, 39312, 39322, 39332],
+        [0] * 7,
+        [4] * 7,
+        [0x41, 0x08, 0x40, 0x41, 0x40, 0x41, 0x40],
+    )
     updates = asid.frame_updates(Tune(Header(), w))
     assert updates[1] == {22: 0x40, 25: 0x41}
     assert updates[2] == {22: 0x40}
@@ -328,8 +366,9 @@ def reference_frame_updates(tune: Tune, chip: int = 0) -> list[dict[int, int]]:
             if asid.REG_TO_ASID[reg] >= asid.FIRST_CONTROL:
                 controls.setdefault(reg, []).append(val)
             pos += 1
-        update = {i: last[r] for r, i in asid.REG_TO_ASID.items()
-                  if i < asid.FIRST_CONTROL and last[r] != held[r]}
+        update = {
+            i: last[r] for r, i in asid.REG_TO_ASID.items() if i < asid.FIRST_CONTROL and last[r] != held[r]
+        }
         for c, reg in enumerate(asid.CONTROL):
             steps = []
             for v in controls.get(reg, [last[reg]] if held[reg] is None else []):
@@ -369,7 +408,11 @@ def test_array_encoder_on_a_player_log():
 
     tune = player_log(300, chips=2)
     assert asid.encode(tune) == reference_encode(tune)
-    w = make_writes([0, 19656, 19666, 19676, 19686, 39312, 39322, 39332], [0] * 8, [4] * 8,
-                    [0x41, 0x08, 0x40, 0x41, 0x08, 0x40, 0x41, 0x40])
+    w = make_writes(
+        [0, 19656, 19666, 19676, 19686, 39312, 39322, 39332],
+        [0] * 8,
+        [4] * 8,
+        [0x41, 0x08, 0x40, 0x41, 0x08, 0x40, 0x41, 0x40],
+    )
     retrig = Tune(Header(), w)
     assert asid.encode(retrig) == reference_encode(retrig)

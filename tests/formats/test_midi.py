@@ -23,15 +23,21 @@ WAVES = [WAVE_BITS["pulse"], WAVE_BITS["saw"], WAVE_BITS["tri"]]
 GATE = WAVE_BITS["gate"]
 
 
-def note_tune(voices: dict[tuple[int, int], list[tuple[int, int, int, int]]], clock: int = PAL_HZ,
-              chips: int = 1, extra: list[tuple[int, int, int, int]] = ()) -> Tune:
+def note_tune(
+    voices: dict[tuple[int, int], list[tuple[int, int, int, int]]],
+    clock: int = PAL_HZ,
+    chips: int = 1,
+    extra: list[tuple[int, int, int, int]] = (),
+) -> Tune:
     """A tune written register by register (no sidlang player involved).
 
     ``voices[(chip, voice)]`` lists ``(start, end, midi pitch, wave)``; a note that starts
     where the previous one ends closes and reopens the gate inside its first frame.
     ``extra`` adds raw ``(frame, chip, reg, val)`` writes.
     """
-    header = Header(clock_hz=clock, gap=8, models=(6581,) * chips, sids=tuple(0xD400 + 0x20 * i for i in range(chips)))
+    header = Header(
+        clock_hz=clock, gap=8, models=(6581,) * chips, sids=tuple(0xD400 + 0x20 * i for i in range(chips))
+    )
     L = header.frame_cycles
     rows: list[tuple[int, int, int, int]] = []  # (cycle, chip, reg, val)
     for chip in range(chips):
@@ -84,7 +90,9 @@ def test_round_trip_keeps_every_note(chips, clock, data):
 
 
 def test_sidlang_made_midi_round_trips_through_load_and_save(tmp_path):
-    tune = note_tune({(0, 0): [(0, 10, 60, WAVES[0]), (10, 20, 62, WAVES[0])], (0, 2): [(5, 9, 40, WAVES[2])]})
+    tune = note_tune(
+        {(0, 0): [(0, 10, 60, WAVES[0]), (10, 20, 62, WAVES[0])], (0, 2): [(5, 9, 40, WAVES[2])]}
+    )
     path = tmp_path / "x.mid"
     sidlang.save(tune, path)
     back = sidlang.load(path)
@@ -92,8 +100,9 @@ def test_sidlang_made_midi_round_trips_through_load_and_save(tmp_path):
 
 
 def test_export_mapping_tempo_channels_rpn_programs():
-    tune = note_tune({(0, 0): [(0, 10, 60, WAVES[0])], (0, 1): [(2, 5, 48, WAVES[1])],
-                      (0, 2): [(3, 6, 72, WAVES[2])]})
+    tune = note_tune(
+        {(0, 0): [(0, 10, 60, WAVES[0])], (0, 1): [(2, 5, 48, WAVES[1])], (0, 2): [(3, 6, 72, WAVES[2])]}
+    )
     mf = mido.MidiFile(file=io.BytesIO(midi.write_mid(tune)))
     assert mf.type == 1 and mf.ticks_per_beat == midi.TICKS_PER_FRAME * midi.FRAMES_PER_BEAT
     tempo = next(m.tempo for m in mf.tracks[0] if m.type == "set_tempo")
@@ -106,13 +115,21 @@ def test_export_mapping_tempo_channels_rpn_programs():
         assert [m.program for m in track if m.type == "program_change"] == [prog]
     pm = pretty_midi.PrettyMIDI(io.BytesIO(midi.write_mid(tune)))
     frame = 19656 / PAL_HZ
-    assert [(round(n.start / frame), round(n.end / frame), n.pitch) for n in pm.instruments[0].notes] == [(0, 10, 60)]
+    assert [(round(n.start / frame), round(n.end / frame), n.pitch) for n in pm.instruments[0].notes] == [
+        (0, 10, 60)
+    ]
 
 
 def test_vibrato_is_pitch_bend_noise_is_drums_filter_is_cc74():
-    tune = note_tune({(0, 0): [(0, 10, 60, WAVES[0])], (0, 1): [(0, 3, 100, WAVE_BITS["noise"])]},
-                     extra=[(4, 0, 0, note_to_reg(61, 0, PAL_HZ) & 0xFF), (4, 0, 1, note_to_reg(61, 0, PAL_HZ) >> 8),
-                            (0, 0, 23, 0xF1), (0, 0, 22, 0x40)])
+    tune = note_tune(
+        {(0, 0): [(0, 10, 60, WAVES[0])], (0, 1): [(0, 3, 100, WAVE_BITS["noise"])]},
+        extra=[
+            (4, 0, 0, note_to_reg(61, 0, PAL_HZ) & 0xFF),
+            (4, 0, 1, note_to_reg(61, 0, PAL_HZ) >> 8),
+            (0, 0, 23, 0xF1),
+            (0, 0, 22, 0x40),
+        ],
+    )
     mf = mido.MidiFile(file=io.BytesIO(midi.write_mid(tune)))
     v1, v2 = mf.tracks[1], mf.tracks[2]
     bends = [m.pitch for m in v1 if m.type == "pitchwheel"]

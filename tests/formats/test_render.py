@@ -49,7 +49,9 @@ def test_pitch_of_a_note_from_its_spectrum_peak(model, name, hz):
 
 
 def test_ntsc_clock_gives_the_same_pitch():
-    tune = sidlang.parse("# sidlang 1\n@clock ntsc\n@frames 60\n0 vol=15 | v1 freq=A-4 sr=$f0 wave=tri,gate\n")
+    tune = sidlang.parse(
+        "# sidlang 1\n@clock ntsc\n@frames 60\n0 vol=15 | v1 freq=A-4 sr=$f0 wave=tri,gate\n"
+    )
     assert tune.header.clock_hz == NTSC_HZ
     assert abs(peak_hz(render(tune)[RATE // 10 :]) - 440.0) < 1.5
 
@@ -120,7 +122,9 @@ def same(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def test_mono_mix_averages_the_chips_and_stereo_pans_them():
-    w = make_writes([0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 1, 1], [24, 1, 6, 4, 24, 1], [15, 0x20, 0xF0, 0x21, 15, 0x30])
+    w = make_writes(
+        [0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 1, 1], [24, 1, 6, 4, 24, 1], [15, 0x20, 0xF0, 0x21, 15, 0x30]
+    )
     tune = Tune(Header(models=(6581, 6581), sids=(0xD400, 0xD420), frames=25), w)
     one, two = render_chip(tune, 0), render_chip(tune, 1)
     mono = render(tune)
@@ -184,7 +188,14 @@ def test_wav_format_through_save_and_convert(tmp_path):
 
 @pytest.mark.parametrize(
     "options",
-    [{"rate": 1000}, {"chip": 6582}, {"seconds": -1.0}, {"curve_6581": 2.0}, {"method": "cubic"}, {"volume": 3}],
+    [
+        {"rate": 1000},
+        {"chip": 6582},
+        {"seconds": -1.0},
+        {"curve_6581": 2.0},
+        {"method": "cubic"},
+        {"volume": 3},
+    ],
 )
 def test_bad_options_are_usage_errors(options):
     with pytest.raises(UsageError):

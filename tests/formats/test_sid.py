@@ -25,9 +25,25 @@ def load(data: bytes, **options) -> Tune:
 
 
 def test_header_round_trips_every_field():
-    s = SidFile(magic="PSID", version=4, load=0x1000, init=0x1003, play=0x1006, songs=3, start_song=2,
-                speed=0b101, name="Ä title", author="Ø", released="1987 €", flags=0x02A4, start_page=0x20,
-                page_length=4, second_sid=0x42, third_sid=0xE0, data=b"\x60\x60\x60\x60\x60\x60\x60")
+    s = SidFile(
+        magic="PSID",
+        version=4,
+        load=0x1000,
+        init=0x1003,
+        play=0x1006,
+        songs=3,
+        start_song=2,
+        speed=0b101,
+        name="Ä title",
+        author="Ø",
+        released="1987 €",
+        flags=0x02A4,
+        start_page=0x20,
+        page_length=4,
+        second_sid=0x42,
+        third_sid=0xE0,
+        data=b"\x60\x60\x60\x60\x60\x60\x60",
+    )
     back = parse(build(s))
     assert back == s
     assert back.sid_addresses() == (0xD400, 0xD420, 0xDE00)
@@ -56,8 +72,10 @@ def test_vbi_play_writes_exact_cycles():
     assert h.frame_cycles == PAL and h.start_cycle == 0 and h.frames == 6
     w = tune.writes
     # the player's volume (as libsidplayfp's driver sets it), then init's own write
-    assert [(int(c), int(r), int(v)) for c, r, v in zip(w["cycle"][:2], w["reg"][:2], w["val"][:2])] == \
-        [(0, 0x18, 15), (5, 0x18, 15)]
+    assert [(int(c), int(r), int(v)) for c, r, v in zip(w["cycle"][:2], w["reg"][:2], w["val"][:2])] == [
+        (0, 0x18, 15),
+        (5, 0x18, 15),
+    ]
     # play at frame n: INC abs (6) + LDA abs (4) + STA abs writes on its 4th cycle
     assert w["cycle"][2:].tolist() == [n * PAL + 13 for n in range(1, 6)]
     assert w["val"][2:].tolist() == [1, 2, 3, 4, 5]
@@ -65,9 +83,7 @@ def test_vbi_play_writes_exact_cycles():
     assert state[3, 0] == 3 and state[0, 0x18] == 15
 
 
-
-
-@pytest.mark.parametrize("latch, frame", [(0x4cc7, 0x4cc8), (PAL // 4 - 1, PAL // 4)])
+@pytest.mark.parametrize("latch, frame", [(0x4CC7, 0x4CC8), (PAL // 4 - 1, PAL // 4)])
 def test_cia_speed_and_multispeed_follow_the_tunes_timer(latch, frame):
     tune = load(psid(CIA_PLAYER.format(latch=latch), speed=1), seconds=0.2)
     assert tune.header.frame_cycles == frame
@@ -176,24 +192,27 @@ def test_play_zero_psid_with_raster_irq_through_fffe():
     assert all(0x40 * 63 <= c % PAL < 0x41 * 63 + 40 for c in cycles.tolist())
 
 
-@pytest.mark.parametrize("data, match", [
-    (b"PSI", "not a PSID/RSID file"),
-    (b"MTHd" + bytes(200), "not a PSID/RSID file"),
-    (b"PSID" + bytes(20), "truncated header"),
-    (psid("init: rts\nplay: rts")[:0x7C], "load address .* is missing"),
-    (psid("init: rts\nplay: rts", load=0)[:0x7E], "no C64 data"),
-    (psid("init: rts\nplay: rts").replace(b"PSID\x00\x02", b"PSID\x00\x07", 1), "version must be 1–4"),
-    (psid("init: rts\nplay: rts", magic="RSID"), "play address must be 0"),
-    (psid("init: rts\nplay: rts", load=0x0400, magic="RSID", play=None), "load at \\$07e8"),
-    (psid("init: rts\nplay: rts\n.byte 0", load=0xFFFE), "runs past \\$ffff"),
-    (psid("init: rts\nplay: rts", songs=0), "number of songs"),
-    (psid("init: .byte 2\nplay: rts"), "JAM opcode \\$02 at \\$1000"),
-    (psid("init: jmp init\nplay: rts"), "loops forever"),
-    (psid("init: rts\nplay: inx\nbne play\niny\nbne play\njmp play"), "play at \\$1001 did not return"),
-    (psid("init: jsr $ffc0\nrts\nplay: rts"), "the KERNAL's OPEN \\(\\$f34a\\)"),
-    (psid("init: rts\nplay: lda #$21\nsta $dc0e\nrts", speed=0), "CIA timer counting CNT"),
-    (psid("init: rts", magic="RSID", play=None, flags=2), "BASIC program"),
-])
+@pytest.mark.parametrize(
+    "data, match",
+    [
+        (b"PSI", "not a PSID/RSID file"),
+        (b"MTHd" + bytes(200), "not a PSID/RSID file"),
+        (b"PSID" + bytes(20), "truncated header"),
+        (psid("init: rts\nplay: rts")[:0x7C], "load address .* is missing"),
+        (psid("init: rts\nplay: rts", load=0)[:0x7E], "no C64 data"),
+        (psid("init: rts\nplay: rts").replace(b"PSID\x00\x02", b"PSID\x00\x07", 1), "version must be 1–4"),
+        (psid("init: rts\nplay: rts", magic="RSID"), "play address must be 0"),
+        (psid("init: rts\nplay: rts", load=0x0400, magic="RSID", play=None), "load at \\$07e8"),
+        (psid("init: rts\nplay: rts\n.byte 0", load=0xFFFE), "runs past \\$ffff"),
+        (psid("init: rts\nplay: rts", songs=0), "number of songs"),
+        (psid("init: .byte 2\nplay: rts"), "JAM opcode \\$02 at \\$1000"),
+        (psid("init: jmp init\nplay: rts"), "loops forever"),
+        (psid("init: rts\nplay: inx\nbne play\niny\nbne play\njmp play"), "play at \\$1001 did not return"),
+        (psid("init: jsr $ffc0\nrts\nplay: rts"), "the KERNAL's OPEN \\(\\$f34a\\)"),
+        (psid("init: rts\nplay: lda #$21\nsta $dc0e\nrts", speed=0), "CIA timer counting CNT"),
+        (psid("init: rts", magic="RSID", play=None, flags=2), "BASIC program"),
+    ],
+)
 def test_bad_files_give_one_clear_line(data, match):
     with pytest.raises(FormatError, match=match) as e:
         load(data, seconds=0.1)
@@ -202,8 +221,11 @@ def test_bad_files_give_one_clear_line(data, match):
 
 def test_bad_options_are_usage_errors():
     data = psid(VBI_PLAYER)
-    for opts, match in (({"seconds": 0}, "--seconds"), ({"seconds": 1e9}, "--seconds"),
-                        ({"clock": "secam"}, "--clock")):
+    for opts, match in (
+        ({"seconds": 0}, "--seconds"),
+        ({"seconds": 1e9}, "--seconds"),
+        ({"clock": "secam"}, "--clock"),
+    ):
         with pytest.raises(UsageError, match=match):
             load(data, **opts)
     assert load(data, clock="ntsc", seconds=0.05).header.frame_cycles == 17095
@@ -211,14 +233,19 @@ def test_bad_options_are_usage_errors():
 
 def _tune(frames: int, chips: int = 1, frame: int = PAL, seed: int = 1) -> Tune:
     rng = np.random.default_rng(seed)
-    pattern = [(c, r, int(v)) for c in range(chips) for r, v in zip(rng.integers(0, 25, 6), rng.integers(0, 256, 6))]
+    pattern = [
+        (c, r, int(v)) for c in range(chips) for r, v in zip(rng.integers(0, 25, 6), rng.integers(0, 256, 6))
+    ]
     rows = []
     for n in range(frames):
         for k, (c, r, v) in enumerate(pattern):
             rows.append((n * frame + 40 * k, c, r, (v + (n % 8)) & 0xFF))
     cyc, ch, rg, vl = zip(*rows)
     sids = (0xD400, 0xD420, 0xD440)[:chips]
-    return Tune(Header(title="Round", frame_cycles=frame, sids=sids, models=(8580,) * chips), make_writes(cyc, ch, rg, vl))
+    return Tune(
+        Header(title="Round", frame_cycles=frame, sids=sids, models=(8580,) * chips),
+        make_writes(cyc, ch, rg, vl),
+    )
 
 
 @pytest.mark.parametrize("chips, frame", [(1, PAL), (3, PAL), (1, 4914)])
@@ -238,7 +265,10 @@ def test_too_long_is_a_clear_error():
     rng = np.random.default_rng(0)
     n = CAPACITY // 20 + 100
     cyc = np.repeat(np.arange(n) * PAL, 12) + np.tile(np.arange(12) * 30, n)
-    tune = Tune(Header(), make_writes(cyc, np.zeros(len(cyc)), np.tile(np.arange(12), n), rng.integers(0, 256, len(cyc))))
+    tune = Tune(
+        Header(),
+        make_writes(cyc, np.zeros(len(cyc)), np.tile(np.arange(12), n), rng.integers(0, 256, len(cyc))),
+    )
     with pytest.raises(FormatError, match="too long for a .sid.*C64 memory holds"):
         encode_sid(tune)
 
@@ -296,10 +326,16 @@ def test_cli_info_and_convert(tmp_path, capsys):
 
 
 @pytest.mark.skipif(not EXPORTS.is_dir(), reason="../shared/testdata/sid-wizard is absent")
-@pytest.mark.parametrize("name, chips, frame", [
-    ("bronkosaurus", 1, PAL), ("lenore", 1, 4914), ("childhood-2SID", 2, PAL), ("newwave-3SID", 3, PAL),
-    ("echo-test", 1, PAL),
-])
+@pytest.mark.parametrize(
+    "name, chips, frame",
+    [
+        ("bronkosaurus", 1, PAL),
+        ("lenore", 1, 4914),
+        ("childhood-2SID", 2, PAL),
+        ("newwave-3SID", 3, PAL),
+        ("echo-test", 1, PAL),
+    ],
+)
 def test_real_exports(name, chips, frame):
     tune = sidlang.load(EXPORTS / f"{name}.sid", seconds=3)
     assert tune.header.chips == chips and tune.header.frame_cycles == frame

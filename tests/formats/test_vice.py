@@ -36,8 +36,11 @@ def test_any_tune_as_vice_dump_round_trips(tune):
     assert write_vice(via_text(again)) == dump
 
 
-@given(st.lists(st.tuples(st.integers(0, 40000), st.integers(0, 127), st.integers(0, 255)),
-                min_size=1, max_size=60))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 40000), st.integers(0, 127), st.integers(0, 255)), min_size=1, max_size=60
+    )
+)
 def test_arbitrary_dump_lines_round_trip(rows):
     dump = "".join(f"{d} {r} {v}\n" for d, r, v in rows).encode()
     assert write_vice(via_text(read_vice(dump))) == dump
@@ -68,13 +71,16 @@ def test_vice_second_device_is_kept_as_a_chip():
     assert write_vice(tune) == b"10 4 1\n10 36 2\n"
 
 
-@pytest.mark.parametrize("dump, line, needle", [
-    (b"", None, "no 'DELTA REG VAL' lines"),
-    (b"hello\n", None, "no 'DELTA REG VAL' lines"),
-    (b"1 4 65\n-5 4 1\n", 2, "cycle delta -5"),
-    (b"1 4 65\n5 4 256\n", 2, "value 256"),
-    (b"1 4 65\n5 300 1\n", 2, "register 300"),
-])
+@pytest.mark.parametrize(
+    "dump, line, needle",
+    [
+        (b"", None, "no 'DELTA REG VAL' lines"),
+        (b"hello\n", None, "no 'DELTA REG VAL' lines"),
+        (b"1 4 65\n-5 4 1\n", 2, "cycle delta -5"),
+        (b"1 4 65\n5 4 256\n", 2, "value 256"),
+        (b"1 4 65\n5 300 1\n", 2, "register 300"),
+    ],
+)
 def test_vice_bad_input(dump, line, needle):
     with pytest.raises(FormatError) as e:
         read_vice(dump, "x.vice")
@@ -139,6 +145,10 @@ def test_write_columns_matches_printf(seed, n):
 
     rng = np.random.default_rng(seed)
     huge = rng.integers(0, 1 << 40, n) * (rng.random(n) < 0.05)
-    cols = (huge + rng.integers(-3, 70000, n), rng.integers(0, 256, n), rng.integers(0, 256, n).astype(np.uint8))
+    cols = (
+        huge + rng.integers(-3, 70000, n),
+        rng.integers(0, 256, n),
+        rng.integers(0, 256, n).astype(np.uint8),
+    )
     want = "".join(f"{a} {b} {c}\n" for a, b, c in zip(*(c.tolist() for c in cols))).encode()
     assert write_columns(*cols) == want

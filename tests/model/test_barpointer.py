@@ -15,7 +15,12 @@ NOTES = ("C-4", "E-4", "G-4", "B-4", "D-5", "A-4", "F-4", "D-4")
 
 def groove(frames: int = 400) -> str:
     """A bass note every 8 frames over a 64-frame figure, a pulse sweep and a drum on voice 3."""
-    lines = ["# sidlang 1", "@clock pal", f"@frames {frames}", "0 v1 ad=$09 sr=$00 pw=$300 | v3 ad=$00 sr=$a0 | vol=15"]
+    lines = [
+        "# sidlang 1",
+        "@clock pal",
+        f"@frames {frames}",
+        "0 v1 ad=$09 sr=$00 pw=$300 | v3 ad=$00 sr=$a0 | vol=15",
+    ]
     for f in range(1, frames):
         parts = []
         if f % 8 == 1:
@@ -90,7 +95,7 @@ def test_following_only_the_pointer_loops_the_tune_a_pattern_back(seed, monkeypa
     assert len(out.frames) == 550
     state = out.frames.state(0)[:, :25]
     reach = 64  # the groove's bar is a divisor of 64, so the reach is 64
-    same = np.all(state[400:550] == state[400 - reach:550 - reach], axis=1)
+    same = np.all(state[400:550] == state[400 - reach : 550 - reach], axis=1)
     assert same.mean() > 0.95, same.mean()
 
 

@@ -12,8 +12,8 @@ from sidlang.model.cache import TuneCache, mix
 def places_matching(history: list[int], written: list[int], m: int) -> set[int]:
     """Every place p (1 <= p < len(history)) whose m tokens before equal the last m written."""
     seq = history + written
-    tail = seq[len(seq) - m:]
-    return {p for p in range(max(m, 1), len(history)) if history[p - m:p] == tail}
+    tail = seq[len(seq) - m :]
+    return {p for p in range(max(m, 1), len(history)) if history[p - m : p] == tail}
 
 
 def longest(history: list[int], written: list[int], most: int) -> int:
@@ -63,8 +63,11 @@ def test_mix_drops_what_the_grammar_forbids_and_sums_to_one():
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.integers(0, 3), min_size=2, max_size=40), st.lists(st.integers(0, 4), max_size=30),
-       st.integers(1, 6))
+@given(
+    st.lists(st.integers(0, 3), min_size=2, max_size=40),
+    st.lists(st.integers(0, 4), max_size=30),
+    st.integers(1, 6),
+)
 def test_places_are_exactly_those_matching_and_the_match_is_longest(history, written, order):
     c = TuneCache(history, order=order)
     for i, t in enumerate(written):

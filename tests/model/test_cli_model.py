@@ -21,15 +21,18 @@ def run(capsys, *argv):
 
 def test_continue_writes_a_longer_tune(tmp_path, capsys):
     (tmp_path / "a.sidl").write_text(TUNE)
-    code, _, err = run(capsys, "continue", tmp_path / "a.sidl", tmp_path / "b.sidl", "--frames", 20, "--seed", 1)
+    code, _, err = run(
+        capsys, "continue", tmp_path / "a.sidl", tmp_path / "b.sidl", "--frames", 20, "--seed", 1
+    )
     assert code == 0, err
     assert len(load(tmp_path / "b.sidl").frames) == 9 + 20
     code, _, err = run(capsys, "continue", tmp_path / "a.sidl", tmp_path / "b.sidl", "--frames", 20)
     assert code == 1 and "already exists" in err
 
 
-@pytest.mark.parametrize("args", [["--frames", "0"], ["--frames", "5", "--keep-voices", "4"],
-                                  ["--frames", "5", "--top-p", "2"]])
+@pytest.mark.parametrize(
+    "args", [["--frames", "0"], ["--frames", "5", "--keep-voices", "4"], ["--frames", "5", "--top-p", "2"]]
+)
 def test_continue_usage_errors(tmp_path, capsys, args):
     (tmp_path / "a.sidl").write_text(TUNE)
     code, _, err = run(capsys, "continue", tmp_path / "a.sidl", tmp_path / "b.sidl", *args)
@@ -46,8 +49,14 @@ def test_eval_json_on_files_without_corpus(tmp_path, capsys):
     code, out, err = run(capsys, "eval", tmp_path / "a.sidl", "--json", "--samples", 2, "--frames", 5)
     assert code == 0, err
     result = json.loads(out)
-    for key in ("model_ppl", "context_ngram_ppl", "unigram_ppl", "repeat_ppl", "accuracy",
-                "ratio_to_best_baseline"):
+    for key in (
+        "model_ppl",
+        "context_ngram_ppl",
+        "unigram_ppl",
+        "repeat_ppl",
+        "accuracy",
+        "ratio_to_best_baseline",
+    ):
         assert result[key] is not None, key
     assert result["validity"] == 1.0 and result["model_ppl"] > 1
 
@@ -98,8 +107,16 @@ def test_weights_of_another_token_form_are_one_line(tmp_path, capsys):
     old = Tokenizer(TokenizerConfig(version=TOKENIZER_VERSION - 1))
     save_model(SidModel(ModelConfig.tiny()), tmp_path / "old.safetensors", old)
     (tmp_path / "in.sidl").write_text(TUNE)
-    code, _, err = run(capsys, "continue", tmp_path / "in.sidl", tmp_path / "out.sidl", "--frames", "4",
-                       "--weights", tmp_path / "old.safetensors")
+    code, _, err = run(
+        capsys,
+        "continue",
+        tmp_path / "in.sidl",
+        tmp_path / "out.sidl",
+        "--frames",
+        "4",
+        "--weights",
+        tmp_path / "old.safetensors",
+    )
     assert code == 1 and f"made for tokenizer version {TOKENIZER_VERSION - 1}" in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "out.sidl").exists()

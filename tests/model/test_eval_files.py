@@ -20,9 +20,11 @@ TOK = Tokenizer()
 def tune_text(frames: int, seed: int, repeat: int = 1) -> str:
     """``frames`` frames of seeded random notes and pulse widths, the whole played ``repeat`` times."""
     rng = np.random.default_rng(seed)
-    body = [f"v1 freq=${rng.integers(0x400, 0x4000):04x} pw=${rng.integers(0, 0xfff):03x} "
-            f"| v2 freq=${rng.integers(0x400, 0x4000):04x} wave={rng.choice(['pulse', 'saw'])},gate"
-            for _ in range(frames)]
+    body = [
+        f"v1 freq=${rng.integers(0x400, 0x4000):04x} pw=${rng.integers(0, 0xFFF):03x} "
+        f"| v2 freq=${rng.integers(0x400, 0x4000):04x} wave={rng.choice(['pulse', 'saw'])},gate"
+        for _ in range(frames)
+    ]
     lines = [f"{i + 1} {b}" for i, b in enumerate(body * repeat)]
     return "\n".join(["0 v1 ad=$09 sr=$a9 wave=pulse,gate | vol=15", *lines]) + "\n"
 
@@ -67,9 +69,9 @@ def test_scorer_equals_one_forward_pass_when_the_tune_fits(tiny_model):
         with torch.inference_mode():
             logits, _ = tiny_model(torch.from_numpy(s[None, :-1]))
         full = torch.log_softmax(logits[0].float(), -1)
-        want = full[torch.arange(len(s) - 1), torch.from_numpy(s[1:])].numpy()[st - 1:]
+        want = full[torch.arange(len(s) - 1), torch.from_numpy(s[1:])].numpy()[st - 1 :]
         assert lp.shape == want.shape and np.allclose(lp, want, atol=1e-5)
-        assert np.array_equal(hit, (full.argmax(-1).numpy() == s[1:])[st - 1:])
+        assert np.array_equal(hit, (full.argmax(-1).numpy() == s[1:])[st - 1 :])
 
 
 def test_scorer_on_a_long_tune_matches_each_window_alone(tiny_model):
@@ -114,14 +116,43 @@ def run(capsys, *argv) -> tuple[int, str, str]:
 def test_eval_two_files_reports_every_field(tmp_path, capsys, weights):
     (tmp_path / "a.sidl").write_text(tune_text(10, seed=4, repeat=4))
     (tmp_path / "b.sidl").write_text(tune_text(60, seed=5))
-    code, out, err = run(capsys, "eval", tmp_path / "a.sidl", tmp_path / "b.sidl", "--json",
-                         "--weights", weights, "--samples", 2, "--frames", 4)
+    code, out, err = run(
+        capsys,
+        "eval",
+        tmp_path / "a.sidl",
+        tmp_path / "b.sidl",
+        "--json",
+        "--weights",
+        weights,
+        "--samples",
+        2,
+        "--frames",
+        4,
+    )
     assert code == 0, err
     r = json.loads(out)
-    for key in ("tokens", "tunes", "model_ppl", "accuracy", "context_ngram_ppl", "context_ngram_order",
-                "context_ngram_discount", "repeat_ppl", "repeat_bar_frames", "unigram_ppl", "best_baseline",
-                "ratio_to_best_baseline", "per_tune", "samples", "validity", "copy_rate", "copy_reference",
-                "model_cache_ppl", "cache_weight", "cache_ratio_to_best_baseline"):
+    for key in (
+        "tokens",
+        "tunes",
+        "model_ppl",
+        "accuracy",
+        "context_ngram_ppl",
+        "context_ngram_order",
+        "context_ngram_discount",
+        "repeat_ppl",
+        "repeat_bar_frames",
+        "unigram_ppl",
+        "best_baseline",
+        "ratio_to_best_baseline",
+        "per_tune",
+        "samples",
+        "validity",
+        "copy_rate",
+        "copy_reference",
+        "model_cache_ppl",
+        "cache_weight",
+        "cache_ratio_to_best_baseline",
+    ):
         assert r.get(key) is not None, key
     assert all(v is not None for v in r.values())
     # a.sidl plays its figure four times: the tune's own memory knows the second half
@@ -170,13 +201,25 @@ def corpus(tmp_path_factory):
 
 
 def test_eval_corpus_alone_keeps_its_fields(capsys, weights, corpus):
-    code, out, err = run(capsys, "eval", "--corpus", corpus, "--json", "--weights", weights,
-                         "--samples", 1, "--frames", 3)
+    code, out, err = run(
+        capsys, "eval", "--corpus", corpus, "--json", "--weights", weights, "--samples", 1, "--frames", 3
+    )
     assert code == 0, err
     r = json.loads(out)
-    for key in ("tokens", "model_ppl", "accuracy", "unigram_ppl", "ngram_ppl", "ngram_order",
-                "ngram_discount", "repeat_ppl", "repeat_bar_frames", "ratio_to_ngram", "validity",
-                "copy_rate"):
+    for key in (
+        "tokens",
+        "model_ppl",
+        "accuracy",
+        "unigram_ppl",
+        "ngram_ppl",
+        "ngram_order",
+        "ngram_discount",
+        "repeat_ppl",
+        "repeat_bar_frames",
+        "ratio_to_ngram",
+        "validity",
+        "copy_rate",
+    ):
         assert r.get(key) is not None, key
     assert "context_ngram_ppl" not in r and "per_tune" not in r and r["copy_reference"] == "training split"
     assert isinstance(r["repeat_bar_frames"], int)
@@ -184,13 +227,34 @@ def test_eval_corpus_alone_keeps_its_fields(capsys, weights, corpus):
 
 def test_eval_files_and_corpus_report_both(tmp_path, capsys, weights, corpus):
     (tmp_path / "a.sidl").write_text(tune_text(30, seed=20))
-    code, out, err = run(capsys, "eval", tmp_path / "a.sidl", "--corpus", corpus, "--json",
-                         "--weights", weights, "--samples", 1, "--frames", 3)
+    code, out, err = run(
+        capsys,
+        "eval",
+        tmp_path / "a.sidl",
+        "--corpus",
+        corpus,
+        "--json",
+        "--weights",
+        weights,
+        "--samples",
+        1,
+        "--frames",
+        3,
+    )
     assert code == 0, err
     r = json.loads(out)
-    for key in ("context_ngram_ppl", "repeat_ppl", "unigram_ppl", "repeat_bar_frames", "ngram_ppl",
-                "ngram_order", "corpus_unigram_ppl", "corpus_repeat_ppl", "corpus_repeat_bar_frames",
-                "ratio_to_ngram"):
+    for key in (
+        "context_ngram_ppl",
+        "repeat_ppl",
+        "unigram_ppl",
+        "repeat_bar_frames",
+        "ngram_ppl",
+        "ngram_order",
+        "corpus_unigram_ppl",
+        "corpus_repeat_ppl",
+        "corpus_repeat_bar_frames",
+        "ratio_to_ngram",
+    ):
         assert r.get(key) is not None, key
     assert r["copy_reference"] == "training split" and r["tokens"] == r["per_tune"][0]["tokens"]
     every = [v for k, v in r.items() if k.endswith("_ppl") and k not in ("model_ppl", "model_cache_ppl")]

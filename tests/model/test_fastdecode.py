@@ -35,8 +35,13 @@ def fast_logits(m: SidModel, tokens: list[int], jit: bool | None = None) -> np.n
     return np.stack([dec.logits_in(dec.step(cache, t), ALL, out).copy() for t in tokens])
 
 
-JIT = [False, pytest.param(True, marks=pytest.mark.skipif(
-    fastdecode._kernel() is None, reason="numba missing or SIDLANG_NO_JIT set"))]
+JIT = [
+    False,
+    pytest.param(
+        True,
+        marks=pytest.mark.skipif(fastdecode._kernel() is None, reason="numba missing or SIDLANG_NO_JIT set"),
+    ),
+]
 
 
 @pytest.mark.parametrize("jit", JIT)

@@ -38,8 +38,18 @@ def corpus(tmp_path_factory):
 @pytest.fixture(scope="module")
 def tiny(corpus, tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
-    cfg = TrainConfig(corpus=str(corpus), out=str(out), model=ModelConfig.tiny(), batch_size=8, steps=40,
-                      lr=1e-2, warmup=5, eval_every=20, eval_windows=8, threads=1)
+    cfg = TrainConfig(
+        corpus=str(corpus),
+        out=str(out),
+        model=ModelConfig.tiny(),
+        batch_size=8,
+        steps=40,
+        lr=1e-2,
+        warmup=5,
+        eval_every=20,
+        eval_windows=8,
+        threads=1,
+    )
     metrics = train(cfg, log=lambda *a: None)
     return out, metrics
 
@@ -59,8 +69,17 @@ def test_tiny_model_loss_falls(tiny):
 
 def test_resume_continues_the_step_count(tiny, corpus):
     out, _ = tiny
-    cfg = TrainConfig(corpus=str(corpus), out=str(out), model=ModelConfig.tiny(), batch_size=4, steps=42,
-                      eval_every=2, eval_windows=4, threads=1, resume=True)
+    cfg = TrainConfig(
+        corpus=str(corpus),
+        out=str(out),
+        model=ModelConfig.tiny(),
+        batch_size=4,
+        steps=42,
+        eval_every=2,
+        eval_windows=4,
+        threads=1,
+        resume=True,
+    )
     metrics = train(cfg, log=lambda *a: None)
     assert metrics["step"] == 42
 
@@ -96,7 +115,8 @@ def test_the_tunes_own_memory_keeps_generation_valid_and_seeded(bundle):
         assert a == continue_tune(tune, 20, seed=4, model=bundle, cache=w)
     # With the cache alone, the untrained-ish model follows what the prompt did
     assert continue_tune(tune, 20, seed=4, model=bundle, cache=1.0) != continue_tune(
-        tune, 20, seed=4, model=bundle, cache=0.0)
+        tune, 20, seed=4, model=bundle, cache=0.0
+    )
     with pytest.raises(SidlangError, match="cache weight must be 0–1"):
         continue_tune(tune, 5, model=bundle, cache=1.5)
 
@@ -123,7 +143,9 @@ def test_kv_cache_matches_full_forward():
     x = torch.randint(0, TOK.vocab_size, (1, 40))
     full, _ = m(x)
     caches = m.new_caches()
-    parts = [m(x[:, :30], caches=caches)[0]] + [m(x[:, i : i + 1], caches=caches, start=i)[0] for i in range(30, 40)]
+    parts = [m(x[:, :30], caches=caches)[0]] + [
+        m(x[:, i : i + 1], caches=caches, start=i)[0] for i in range(30, 40)
+    ]
     assert torch.allclose(torch.cat(parts, 1), full, atol=1e-4)
     # Tables built while generating must not break training later in the same process.
     continue_tune(player_log(5), 3, seed=0, model=(m, TOK, {}))

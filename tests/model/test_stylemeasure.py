@@ -14,8 +14,17 @@ from sidlang import transforms as T
 from sidlang.model import stylemeasure as sm
 
 
-def song(notes: list[str], *, step: int = 8, wave: str = "pulse", ad: str = "$09", sr: str = "$a8",
-         bars: int = 8, sweep: bool = False, bass: str | None = None) -> str:
+def song(
+    notes: list[str],
+    *,
+    step: int = 8,
+    wave: str = "pulse",
+    ad: str = "$09",
+    sr: str = "$a8",
+    bars: int = 8,
+    sweep: bool = False,
+    bass: str | None = None,
+) -> str:
     """A one-line melody on voice 1 (and a bass note per bar on voice 2): ``bars`` bars of
     ``notes``, a note every ``step`` frames, its gate off two frames before the next."""
     lines = ["@clock pal"]
@@ -29,7 +38,9 @@ def song(notes: list[str], *, step: int = 8, wave: str = "pulse", ad: str = "$09
             if sweep:
                 for k in range(1, step - 2):
                     lines.append(f"{f + k} cut=${0x100 + 0x20 * k:03x}")
-            lines.append(f"{f + step - 2} v1 wave={wave}" + (" | v2 wave=tri" if bass and i == len(notes) - 1 else ""))
+            lines.append(
+                f"{f + step - 2} v1 wave={wave}" + (" | v2 wave=tri" if bass and i == len(notes) - 1 else "")
+            )
             f += step
     lines.append(str(f))
     return "\n".join(lines) + "\n"
@@ -45,14 +56,14 @@ BAR = 32
 def test_onsets_follow_every_gate_write_in_order():
     tune = parse(
         "@clock pal\n"
-        "0 v1 wave=pulse,gate\n"                          # 0 -> 1: an onset
-        "1 v1 wave=pulse,gate\n"                          # held: none
-        "2 v1 wave=pulse\n"                               # released
-        "4 v1 wave=pulse,gate | v2 wave=saw,gate\n"       # two voices at once
-        "5 v1 wave=pulse wave=pulse,gate@100\n"           # off and on inside one frame: a retrigger
-        "6 v1 wave=test wave=pulse,gate@100\n"            # hard restart: test (gate off), then gate
+        "0 v1 wave=pulse,gate\n"  # 0 -> 1: an onset
+        "1 v1 wave=pulse,gate\n"  # held: none
+        "2 v1 wave=pulse\n"  # released
+        "4 v1 wave=pulse,gate | v2 wave=saw,gate\n"  # two voices at once
+        "5 v1 wave=pulse wave=pulse,gate@100\n"  # off and on inside one frame: a retrigger
+        "6 v1 wave=test wave=pulse,gate@100\n"  # hard restart: test (gate off), then gate
         "7 v1 wave=pulse,gate wave=pulse@50 wave=pulse,gate@90 wave=pulse@120 wave=pulse,gate@150\n"
-        "9 v3 wave=0\n"                                   # gate never on: none
+        "9 v3 wave=0\n"  # gate never on: none
     )
     on = sm.onsets(tune)
     expect = np.zeros((10, 3), np.int64)
@@ -64,8 +75,10 @@ def test_onsets_follow_every_gate_write_in_order():
 
 
 def test_onset_envelope_and_pitch_are_read_after_the_frame():
-    tune = parse("@clock pal\n0 v1 freq=A-4 ad=$1a sr=$b3 wave=pulse,gate\n3 v1 wave=pulse\n"
-                 "5 v1 freq=A-2 ad=$1a sr=$b3 wave=pulse,gate\n9\n")
+    tune = parse(
+        "@clock pal\n0 v1 freq=A-4 ad=$1a sr=$b3 wave=pulse,gate\n3 v1 wave=pulse\n"
+        "5 v1 freq=A-2 ad=$1a sr=$b3 wave=pulse,gate\n9\n"
+    )
     f = sm.features(tune)
     assert f.onsets == 2
     assert f.hists["ad"][0x1A] == 2 and f.hists["sr"][0xB3] == 2
@@ -107,7 +120,9 @@ def test_kept_is_one_for_the_truth_and_zero_for_another_tune():
     assert sm.kept(prompt, others[0], truth, others[:1]) == pytest.approx(0.0)
     # Scored as continuations, the other tunes average 0: their mean distance is the zero.
     assert np.mean([sm.kept(prompt, o, truth, others) for o in others]) == pytest.approx(0.0, abs=1e-12)
-    assert sm.kept(prompt, sm.features(A, 112, 240), truth, others) > 1  # the prompt again: closer than the truth
+    assert (
+        sm.kept(prompt, sm.features(A, 112, 240), truth, others) > 1
+    )  # the prompt again: closer than the truth
     assert math.isnan(sm.kept(prompt, truth, truth, []))
 
 
@@ -133,8 +148,10 @@ def test_voices_left_out_do_not_count_but_the_globals_do():
 
 
 def test_second_chip_pools_as_more_voices():
-    two = parse("@clock pal\n@sids $d400 $d420\n0 s2.v1 freq=C-4 ad=$44 wave=saw,gate\n3 s2.v1 wave=saw\n"
-                "4 s2.v1 wave=saw,gate\n7\n")
+    two = parse(
+        "@clock pal\n@sids $d400 $d420\n0 s2.v1 freq=C-4 ad=$44 wave=saw,gate\n3 s2.v1 wave=saw\n"
+        "4 s2.v1 wave=saw,gate\n7\n"
+    )
     f = sm.features(two)
     assert f.onsets == 2 and f.hists["ad"][0x44] == 2
     assert f.rows.shape == (8, 50)

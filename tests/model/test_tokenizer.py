@@ -44,13 +44,25 @@ def test_round_trip_keeps_every_change_exactly_but_for_offsets(tune):
 
 
 def test_model_form_drops_only_rewrites_of_an_unchanged_value():
-    tune = parse("0 v1 freq=$1234 wave=pulse,gate\n1 v1 freq=$1234 wave=pulse wave=pulse,gate\n"
-                 "2 v1 freq_lo=$35 | vol=15\n3 vol=15 vol=14\n")
+    tune = parse(
+        "0 v1 freq=$1234 wave=pulse,gate\n1 v1 freq=$1234 wave=pulse wave=pulse,gate\n"
+        "2 v1 freq_lo=$35 | vol=15\n3 vol=15 vol=14\n"
+    )
     kept = TOK.model_form(tune)
-    names = [(int(f), int(r), int(x)) for f, r, x in zip(kept.frames.index, kept.writes["reg"], kept.writes["val"])]
+    names = [
+        (int(f), int(r), int(x)) for f, r, x in zip(kept.frames.index, kept.writes["reg"], kept.writes["val"])
+    ]
     # frame 1: freq rewritten (dropped), the gate toggled off and on (kept: a retrigger)
-    assert names == [(0, 0, 0x34), (0, 1, 0x12), (0, 4, 0x41), (1, 4, 0x40), (1, 4, 0x41), (2, 0, 0x35),
-                     (2, 24, 15), (3, 24, 14)]
+    assert names == [
+        (0, 0, 0x34),
+        (0, 1, 0x12),
+        (0, 4, 0x41),
+        (1, 4, 0x40),
+        (1, 4, 0x41),
+        (2, 0, 0x35),
+        (2, 24, 15),
+        (3, 24, 14),
+    ]
     assert key(TOK.decode(TOK.encode(tune), tune.header))[0].tolist() == key(kept)[0].tolist()
 
 

@@ -21,7 +21,9 @@ pytest.importorskip("pygoattracker")
 
 EXAMPLES = Path("/usr/share/doc/goattracker/examples")
 SONGS = sorted(EXAMPLES.glob("*.sng")) if EXAMPLES.is_dir() else []
-needs_examples = pytest.mark.skipif(not SONGS, reason=f"no GoatTracker examples in {EXAMPLES} (Debian package goattracker)")
+needs_examples = pytest.mark.skipif(
+    not SONGS, reason=f"no GoatTracker examples in {EXAMPLES} (Debian package goattracker)"
+)
 
 
 @needs_examples
@@ -45,8 +47,17 @@ def _tiny_song():
     song.pulsetable.add(0x10, 0x20)  # 16 frames of +32
     song.pulsetable.add(0xFF, 0x02)  # back to the sweep
     song.speedtable.add(0x00, 0x40)  # a speed of $40
-    song.instruments.append(gt.Instrument(attack_decay=0x09, sustain_release=0xA8, wave_ptr=1,
-                                          pulse_ptr=1, gateoff_timer=2, first_wave=0x09, name="lead"))
+    song.instruments.append(
+        gt.Instrument(
+            attack_decay=0x09,
+            sustain_release=0xA8,
+            wave_ptr=1,
+            pulse_ptr=1,
+            gateoff_timer=2,
+            first_wave=0x09,
+            name="lead",
+        )
+    )
     rows = [gt.Row(note=0x60 + 48, instrument=1, command=1, data=1), gt.Row(note=0xBE), gt.Row()]
     song.patterns = [gt.Pattern(rows)]
     song.subtunes[0].channels[0].entries = [gt.Transpose(5), gt.Repeat(1), gt.PlayPattern(0)]
@@ -58,7 +69,11 @@ def test_the_mapping_of_a_small_song():
     inst = s.instruments[1]
     assert (inst.ad, inst.sr, inst.hr, inst.hr_ad, inst.name) == (0x09, 0xA8, 2, 0x0F, "lead")
     assert inst.wave[0].wave == 0x08 and inst.wave[1].wave == 0x40  # first wave, then the table
-    assert [(p.kind, p.value, p.frames) for p in inst.pulse] == [("add", 0, 1), ("set", 0x800, 1), ("add", 32, 16)]
+    assert [(p.kind, p.value, p.frames) for p in inst.pulse] == [
+        ("add", 0, 1),
+        ("set", 0x800, 1),
+        ("add", 32, 16),
+    ]
     assert inst.pulse_loop == 2
     rows = s.patterns[0].rows
     assert rows[0].note == 48 + 12 and rows[0].instrument == 1
@@ -78,7 +93,9 @@ def test_an_instrument_without_a_note_moves_to_the_next_note():
     import pygoattracker as gt
 
     song = _tiny_song()
-    song.patterns = [gt.Pattern([gt.Row(instrument=1), gt.Row(), gt.Row(note=0x60 + 24), gt.Row(instrument=1)])]
+    song.patterns = [
+        gt.Pattern([gt.Row(instrument=1), gt.Row(), gt.Row(note=0x60 + 24), gt.Row(instrument=1)])
+    ]
     rows = song_from_goat(song).patterns[0].rows
     assert [r.instrument for r in rows] == [None, None, 1, None]
 
@@ -114,7 +131,9 @@ def test_subtunes_on_the_command_line(tmp_path, capsys):
 def test_a_truncated_sng_is_one_line_and_exit_1(tmp_path, capsys):
     head = (
         b"GTS5"  # identifier
-        + b"tiny".ljust(32, b"\0") + b"me".ljust(32, b"\0") + bytes(32)  # name, author, copyright
+        + b"tiny".ljust(32, b"\0")
+        + b"me".ljust(32, b"\0")
+        + bytes(32)  # name, author, copyright
         + b"\x01"  # one subtune
         + b"\x02\x00\xff"  # voice 1's orderlist: pattern 0, the end mark, then (cut off) the restart
     )

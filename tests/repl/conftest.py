@@ -54,6 +54,7 @@ class Typist:
         """``script(send, wait_for)`` types from another thread while the session runs, and can
         wait until text appears on the screen (to see an error drawn before fixing it)."""
         with create_pipe_input() as inp:
+
             def wait_for(text: str, timeout: float = 5.0) -> bool:
                 t0 = time.monotonic()
                 while text not in self.screen:
@@ -81,8 +82,11 @@ class Typist:
             return repl
 
     def _run(self, inp, path, restore, screen) -> Repl:
-        output = (Vt100_Output(self.screen_buf, lambda: Size(rows=40, columns=120), term="xterm")
-                  if screen else DummyOutput())
+        output = (
+            Vt100_Output(self.screen_buf, lambda: Size(rows=40, columns=120), term="xterm")
+            if screen
+            else DummyOutput()
+        )
         self.repl = Repl(input=inp, output=output, console=self.console, folder=self.folder)
         self.repl.start(path, offer_restore=restore)
         self.repl.run()

@@ -34,8 +34,12 @@ def test_typed_frames_append_and_match_the_language(typist):
 def test_numbered_line_replaces_and_wait_skips(typist):
     repl = typist.run(*TUNE_LINES, "1 v1 freq=C-5 wave=saw,gate", "wait 4", "v1 wave=saw", "quit", "quit")
     t = repl.session.tune
-    assert dumps(t).splitlines()[-4:] == ["1 v1 freq=C-5 wave=saw,gate", "2 v1 pw=$440", "3 v1 wave=pulse",
-                                            "8 v1 wave=saw"]
+    assert dumps(t).splitlines()[-4:] == [
+        "1 v1 freq=C-5 wave=saw,gate",
+        "2 v1 pw=$440",
+        "3 v1 wave=pulse",
+        "8 v1 wave=saw",
+    ]
     assert len(t.frames) == 9
 
 
@@ -75,14 +79,21 @@ def test_directive_lines_set_the_header(typist):
 
 
 def test_transforms_undo_and_redo(typist):
-    repl = typist.run(*TUNE_LINES, "transpose 12", "swap v1 v2", "undo", "undo", "redo", "loop 1-2 3",
-                      "quit", "quit")
+    repl = typist.run(
+        *TUNE_LINES, "transpose 12", "swap v1 v2", "undo", "undo", "redo", "loop 1-2 3", "quit", "quit"
+    )
     s = repl.session
     base = parse(SAME_AS_FILE)
-    assert [p.label for p in s.undo_stack][-2:] == ["transpose +12 semitones, all voices", "loop frames 1–2 × 3"]
+    assert [p.label for p in s.undo_stack][-2:] == [
+        "transpose +12 semitones, all voices",
+        "loop frames 1–2 × 3",
+    ]
     assert len(s.tune.frames) == len(base.frames) + 4
     freq = s.tune.frames.state(0)[1, 0] | s.tune.frames.state(0)[1, 1].astype(int) << 8
-    assert int(freq) == int(parse("0 v1 freq=A-5").writes["val"][0]) | int(parse("0 v1 freq=A-5").writes["val"][1]) << 8
+    assert (
+        int(freq)
+        == int(parse("0 v1 freq=A-5").writes["val"][0]) | int(parse("0 v1 freq=A-5").writes["val"][1]) << 8
+    )
     assert "undid: swap v1 and v2" in typist.printed
     # Undo all the way gives the empty tune back; every step is there.
     for _ in range(len(s.undo_stack)):
@@ -91,8 +102,9 @@ def test_transforms_undo_and_redo(typist):
 
 
 def test_show_roll_state_info_and_help(typist):
-    typist.run(*TUNE_LINES, "show", "show 1-2", "roll", "state 1", "info", "help", "help transpose",
-               "quit", "quit")
+    typist.run(
+        *TUNE_LINES, "show", "show 1-2", "roll", "state 1", "info", "help", "help transpose", "quit", "quit"
+    )
     out = typist.printed
     assert "filter·vol" in out and "freq=A-4 wave=pulse,gate" in out
     assert "█" in out and "A-4" in out
@@ -111,8 +123,16 @@ def test_every_command_has_an_example_in_help():
 
 
 def test_save_and_reload(typist, tmp_path):
-    repl = typist.run(*TUNE_LINES, "save song.sidl", "transpose 2", "save song.vice", "save song.sidl",
-                      "save song.sidl --force", "load song.sidl", "quit")
+    repl = typist.run(
+        *TUNE_LINES,
+        "save song.sidl",
+        "transpose 2",
+        "save song.vice",
+        "save song.sidl",
+        "save song.sidl --force",
+        "load song.sidl",
+        "quit",
+    )
     saved = load("song.sidl")
     assert repl.session.tune == saved
     assert not repl.session.dirty
@@ -161,8 +181,19 @@ def test_big_tune_commands(typist, tmp_path):
     from sidlang.testing import player_log
 
     save(player_log(300), tmp_path / "big.sidl")
-    repl = typist.run("show", "transpose -2 v1", "reverse 10-20", "simplify", "undo", "undo", "undo",
-                      "12 v2 freq+=16", "quit", "quit", path=str(tmp_path / "big.sidl"))
+    repl = typist.run(
+        "show",
+        "transpose -2 v1",
+        "reverse 10-20",
+        "simplify",
+        "undo",
+        "undo",
+        "undo",
+        "12 v2 freq+=16",
+        "quit",
+        "quit",
+        path=str(tmp_path / "big.sidl"),
+    )
     t = repl.session.tune
     before = load(tmp_path / "big.sidl")
     assert len(t.frames) == len(before.frames)

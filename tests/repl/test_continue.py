@@ -12,8 +12,9 @@ pytest.importorskip("safetensors")
 def test_continue_appends_frames_undoably_and_repeatably(typist):
     from sidlang.model.network import continue_tune
 
-    repl = typist.run(*TUNE_LINES, "continue 12 seed=3 temp=0.8", "continue 6 seed=1 from=2 keep=v1",
-                      "undo", "quit", "quit")
+    repl = typist.run(
+        *TUNE_LINES, "continue 12 seed=3 temp=0.8", "continue 6 seed=1 from=2 keep=v1", "undo", "quit", "quit"
+    )
     s = repl.session
     base = parse(SAME_AS_FILE)
     assert len(s.tune.frames) == len(base.frames) + 12
@@ -23,8 +24,12 @@ def test_continue_appends_frames_undoably_and_repeatably(typist):
 
 
 def test_continue_settings_are_checked_before_accepting(typist):
-    repl = typist.run("continue 5 temp=hot", CLEAR_LINE + "continue 5 colour=3", CLEAR_LINE + "continue 0",
-                      CLEAR_LINE + "quit")
+    repl = typist.run(
+        "continue 5 temp=hot",
+        CLEAR_LINE + "continue 5 colour=3",
+        CLEAR_LINE + "continue 0",
+        CLEAR_LINE + "quit",
+    )
     errors = repl.validator.errors
     assert errors[0].startswith("a temperature from 0 to 10 expected, got 'hot'")
     assert errors[1].startswith("a setting like seed=…")

@@ -40,8 +40,13 @@ with create_pipe_input() as inp:
 def killed_session(home: Path, *lines: str) -> None:
     """Run a REPL in another process, type ``lines``, and kill it with SIGKILL mid-session."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(home), *lines], stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, env=env, cwd=Path(__file__).resolve().parents[2])
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(home), *lines],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     seen = b""
     deadline = time.monotonic() + 20
     while b"leave (asks first" not in seen and time.monotonic() < deadline:
@@ -52,8 +57,14 @@ def killed_session(home: Path, *lines: str) -> None:
     assert b"leave (asks first" in seen, seen.decode(errors="replace")
 
 
-LINES = ("v1 ad=$0a sr=$a6 pw=$400 | vol=15", "v1 freq=A-4 wave=pulse,gate", "v1 wave=pulse", "transpose 12",
-         "swap v1 v2", "undo")
+LINES = (
+    "v1 ad=$0a sr=$a6 pw=$400 | vol=15",
+    "v1 freq=A-4 wave=pulse,gate",
+    "v1 wave=pulse",
+    "transpose 12",
+    "swap v1 v2",
+    "undo",
+)
 
 
 def test_killed_session_is_offered_and_restored(typist):
@@ -65,7 +76,9 @@ def test_killed_session_is_offered_and_restored(typist):
     assert "An unsaved session was found" in typist.printed
     assert "restored" in typist.printed
     # After the restore's 'undo' the transpose is gone too: the undo history came back.
-    assert s.tune == parse("0 v1 ad=$0a sr=$a6 pw=$400 | vol=15\n1 v1 freq=A-4 wave=pulse,gate\n2 v1 wave=pulse\n")
+    assert s.tune == parse(
+        "0 v1 ad=$0a sr=$a6 pw=$400 | vol=15\n1 v1 freq=A-4 wave=pulse,gate\n2 v1 wave=pulse\n"
+    )
     assert [p.label for p in s.redo_stack] == ["swap v1 and v2", "transpose +12 semitones, all voices"]
     assert not list((typist.folder / "journal").glob("*.journal"))  # quit cleanly: gone
 
@@ -75,8 +88,9 @@ def test_clipboard_survives_a_kill(typist):
     killed_session(typist.folder, "v1 freq=C-4", "v1 freq=D-4", "copy 0-1", "v2 freq=E-4")
     repl = typist.run("y", "paste", "quit", "quit")
     assert "restored" in typist.printed
-    assert repl.session.tune == parse("0 v1 freq=C-4\n1 v1 freq=D-4\n2 v2 freq=E-4\n"
-                                      "3 v1 freq=C-4\n4 v1 freq=D-4\n")
+    assert repl.session.tune == parse(
+        "0 v1 freq=C-4\n1 v1 freq=D-4\n2 v2 freq=E-4\n3 v1 freq=C-4\n4 v1 freq=D-4\n"
+    )
 
 
 def test_clipboard_record_replays_exactly(tmp_path):
@@ -138,8 +152,12 @@ def test_big_tune_journal_replays_exactly(tmp_path):
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["edit", "undo", "redo"]), st.integers(0, 40), st.integers(0, 255)),
-                max_size=25))
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["edit", "undo", "redo"]), st.integers(0, 40), st.integers(0, 255)),
+        max_size=25,
+    )
+)
 def test_undo_redo_walks_exact_states(ops):
     """Any mix of edits, undos and redos: undo goes back through exactly the states visited."""
     s = Session()

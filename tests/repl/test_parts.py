@@ -51,9 +51,18 @@ def test_errors_point_into_the_typed_text():
 def test_a_run_typed_in_the_repl_reaches_later_frames():
     edit = apply_text(BASE, "v1 pw+=16*4")
     assert len(edit.tune.frames) == 6
-    pw = [int(edit.tune.frames.state(0)[f, 2]) | int(edit.tune.frames.state(0)[f, 3]) << 8 for f in range(2, 6)]
+    pw = [
+        int(edit.tune.frames.state(0)[f, 2]) | int(edit.tune.frames.state(0)[f, 3]) << 8 for f in range(2, 6)
+    ]
     assert pw == [0x410, 0x420, 0x430, 0x440]
-    assert [k for k, _ in tokens("v1 freq~=24*6") if k] == ["context", "field", "op", "number", "op", "number"]
+    assert [k for k, _ in tokens("v1 freq~=24*6") if k] == [
+        "context",
+        "field",
+        "op",
+        "number",
+        "op",
+        "number",
+    ]
 
 
 def test_irq_timed_tunes_keep_their_interrupts():
@@ -95,8 +104,17 @@ def test_command_lines_versus_sidlang():
 # -- highlighting and completion -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("line", ["12 v1 freq=C#4 wave=pulse,gate@40 | vol+=1 # c#", '@title "a b"',
-                                  "v2 frq=3 irq@3 $d404=$41@10", "wait 4", "show 1-3", "   "])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "12 v1 freq=C#4 wave=pulse,gate@40 | vol+=1 # c#",
+        '@title "a b"',
+        "v2 frq=3 irq@3 $d404=$41@10",
+        "wait 4",
+        "show 1-3",
+        "   ",
+    ],
+)
 def test_lexer_pieces_join_back(line):
     assert "".join(t for _, t in tokens(line, {"show"})) == line
 

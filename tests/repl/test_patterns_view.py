@@ -40,7 +40,10 @@ def test_patterns_n_shows_one_pattern_and_who_plays_it(typist):
     out = typist.printed
     assert "pattern 3 (4 rows, played by v3)" in out
     assert [x.split() for x in out.splitlines() if x.strip()[:1].isdigit() and "C-4" in x] == [
-        ["0", "C-4", "04"], ["2", "C-4", "04"], ["3", "C-4", "04"]]
+        ["0", "C-4", "04"],
+        ["2", "C-4", "04"],
+        ["3", "C-4", "04"],
+    ]
     assert "error: pattern 9 is not in the song (patterns: 0, 1, 2, 3)" in out
 
 
@@ -65,16 +68,25 @@ def test_a_second_edit_builds_on_the_first_and_redo_brings_it_back(typist):
     repl = typist.run("row 0 4 E-5 01", "ptranspose 1 12", "undo", "redo", "quit", "quit", path=SONG)
     edited = song()
     edited.patterns[0].rows[4] = patternview.parse_row("E-5 01")
-    edited.patterns[1].rows = [Row(r.note + 12 if r.note is not None and r.note >= 0 else r.note,
-                                   r.instrument, r.effect) for r in edited.patterns[1].rows]
+    edited.patterns[1].rows = [
+        Row(r.note + 12 if r.note is not None and r.note >= 0 else r.note, r.instrument, r.effect)
+        for r in edited.patterns[1].rows
+    ]
     assert repl.session.tune == play(edited)
     assert [p.label for p in repl.session.undo_stack][1:] == ["row 0 4 E-5 01", "ptranspose pattern 1 +12"]
 
 
 def test_a_bad_row_is_one_line_and_changes_nothing(typist):
     loaded = sidlang.load(SONG)
-    repl = typist.run("row 0 4 X-5", CLEAR_LINE + "row 0 4 C-5 01 upp:3", CLEAR_LINE + "row 0 4 C-5 09",
-                      "row 0 9 C-5", "ptranspose 1 90", "quit", path=SONG)
+    repl = typist.run(
+        "row 0 4 X-5",
+        CLEAR_LINE + "row 0 4 C-5 01 upp:3",
+        CLEAR_LINE + "row 0 4 C-5 09",
+        "row 0 9 C-5",
+        "ptranspose 1 90",
+        "quit",
+        path=SONG,
+    )
     errors = repl.validator.errors
     assert errors[0].startswith("bad note 'X-5' — a note C-0–B-7")
     assert errors[1] == "unknown effect 'upp' — did you mean 'up'?"
@@ -124,8 +136,15 @@ def test_row_syntax_is_checked_at_the_prompt_on_the_word_that_is_wrong():
     from sidlang.repl.commands import ArgError, check
 
     assert check("row 0 4 --- --")[1] == {"P": 0, "R": 4, "TEXT": "--- --"}  # not taken for options
-    for line, word in [("row 0 4 X-5", 3), ("row 0 4 C-5 01 upp:3", 5), ("row 0 4 C-5 1x", 4),
-                       ("row 0 4 C-5 01 up:3 x", 6), ("row 0 4", 3), ("row 256 0 C-4", 1), ("ptranspose 0 5c", 2)]:
+    for line, word in [
+        ("row 0 4 X-5", 3),
+        ("row 0 4 C-5 01 upp:3", 5),
+        ("row 0 4 C-5 1x", 4),
+        ("row 0 4 C-5 01 up:3 x", 6),
+        ("row 0 4", 3),
+        ("row 256 0 C-4", 1),
+        ("ptranspose 0 5c", 2),
+    ]:
         with pytest.raises(ArgError) as e:
             check(line)
         assert e.value.word == word, line

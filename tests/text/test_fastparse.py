@@ -76,8 +76,17 @@ def test_hand_written_forms_agree():
 
 
 def test_unusual_lines_step_aside():
-    for tail in ("13 v1 freq+=3\n", "wait 4\n", "v1 wave=0\n", "13 vol=3\n", "13 v1 wave=0 # hi\n",
-                 "13 v1 wave=0\r\n", "  13 v1 wave=0\n", "13 a=1 a=2\n", "13 irq@x\n"):
+    for tail in (
+        "13 v1 freq+=3\n",
+        "wait 4\n",
+        "v1 wave=0\n",
+        "13 vol=3\n",
+        "13 v1 wave=0 # hi\n",
+        "13 v1 wave=0\r\n",
+        "  13 v1 wave=0\n",
+        "13 a=1 a=2\n",
+        "13 irq@x\n",
+    ):
         text = HAND + tail
         fast, exact = both(text)
         assert fast is None, tail
@@ -85,8 +94,16 @@ def test_unusual_lines_step_aside():
 
 
 def test_mistakes_are_the_exact_parsers():
-    for tail in ("13 v1 frq=3\n", "11 v1 wave=0\n", "13 freq=$10\n", "13 v1 freq=$10@19999\n",
-                 "13 v1 pw=$1@50 wave=0@40\n", "13 v1 pw+=4000*2\n", "13 noirq@4\n", "13 s3 vol=1\n"):
+    for tail in (
+        "13 v1 frq=3\n",
+        "11 v1 wave=0\n",
+        "13 freq=$10\n",
+        "13 v1 freq=$10@19999\n",
+        "13 v1 pw=$1@50 wave=0@40\n",
+        "13 v1 pw+=4000*2\n",
+        "13 noirq@4\n",
+        "13 s3 vol=1\n",
+    ):
         text = HAND + tail
         fast, exact = both(text)
         assert fast is None and isinstance(exact, str), tail

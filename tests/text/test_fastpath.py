@@ -147,8 +147,19 @@ def test_printed_tunes_are_taken(tune):
         assert got == tune
 
 
-@pytest.mark.parametrize("tail", ["13 v1 freq+=3\n", "wait 4\n", "13 v1 wave=0 # hi\n", "13 v1 wave=0\r\n",
-                                  "  13 v1 wave=0\n", "13 v1 frq=3\n", "13 noirq@4\n", "11 v1 wave=0\n"])
+@pytest.mark.parametrize(
+    "tail",
+    [
+        "13 v1 freq+=3\n",
+        "wait 4\n",
+        "13 v1 wave=0 # hi\n",
+        "13 v1 wave=0\r\n",
+        "  13 v1 wave=0\n",
+        "13 v1 frq=3\n",
+        "13 noirq@4\n",
+        "11 v1 wave=0\n",
+    ],
+)
 def test_what_it_does_not_handle_is_declined(tail):
     text = RUNS + tail
     assert isinstance(fast_or_reason(text), str)
@@ -156,6 +167,7 @@ def test_what_it_does_not_handle_is_declined(tail):
 
 def test_a_bug_in_the_fast_path_is_not_swallowed(monkeypatch):
     """Only Decline steps aside: any other exception comes out of parse."""
+
     def broken(*args, **kwargs):
         raise RuntimeError("a bug in the fast path")
 

@@ -10,7 +10,7 @@ from sidlang.testing import player_log
 from tests.strategies import mutate
 
 SEED_TEXT = dumps(player_log(12, chips=2, irq=True)) + '@title "x"\n0 v1 freq=C#4+3c a=1 d=2\n'
-ALPHABET = "0123456789$@=+-~|.,#\"\\ \n\tvsfrqpwaeglu%xCDEAB_*"
+ALPHABET = '0123456789$@=+-~|.,#"\\ \n\tvsfrqpwaeglu%xCDEAB_*'
 
 
 def _parse_or_syntax_error(text: str) -> None:

@@ -14,8 +14,13 @@ def test_fields_notes_and_bits():
     t = parse("0 v1 freq=A-4 pw=$800 wave=pulse,gate ad=$09 sr=%11110000")
     a4 = note_to_reg(69, 0, PAL_HZ)
     assert writes("0 v1 freq=A-4 pw=$800 wave=pulse,gate ad=$09 sr=%11110000") == [
-        (0, 0, 0, a4 & 0xFF), (0, 0, 1, a4 >> 8), (0, 0, 2, 0x00), (0, 0, 3, 0x08),
-        (0, 0, 4, 0x41), (0, 0, 5, 0x09), (0, 0, 6, 0xF0),
+        (0, 0, 0, a4 & 0xFF),
+        (0, 0, 1, a4 >> 8),
+        (0, 0, 2, 0x00),
+        (0, 0, 3, 0x08),
+        (0, 0, 4, 0x41),
+        (0, 0, 5, 0x09),
+        (0, 0, 6, 0xF0),
     ]
     assert t.header.frame_cycles == 19656
 
@@ -45,7 +50,15 @@ def test_a_d_s_r_nibbles():
 def test_diff_ops_change_the_current_value():
     w = writes("0 v1 freq=$1000\n1 v1 freq+=24\n2 v1 freq-=48\n3 vol=10\n4 vol+=3")
     assert [(r, v) for _, _, r, v in w] == [
-        (0, 0x00), (1, 0x10), (0, 24), (1, 0x10), (0, 0xE8), (1, 0x0F), (24, 10), (24, 13)]
+        (0, 0x00),
+        (1, 0x10),
+        (0, 24),
+        (1, 0x10),
+        (0, 0xE8),
+        (1, 0x0F),
+        (24, 10),
+        (24, 13),
+    ]
 
 
 def test_wait_and_implicit_frame_numbers():
@@ -60,8 +73,7 @@ def test_offsets_and_gap():
 
 def test_raw_registers_and_addresses_with_two_chips():
     w = writes("@sids $d400 $d420\n0 $04=$41 $d424=$11 vol=2 s2.v1 wave=gate s1 vol=1")
-    assert [(c, r, v) for _, c, r, v in w] == [
-        (0, 4, 0x41), (1, 4, 0x11), (0, 24, 2), (1, 4, 1), (0, 24, 1)]
+    assert [(c, r, v) for _, c, r, v in w] == [(0, 4, 0x41), (1, 4, 0x11), (0, 24, 2), (1, 4, 1), (0, 24, 1)]
 
 
 def test_comments_and_sharps():
@@ -82,7 +94,12 @@ def test_irq_timing_elides_the_frame_start_interrupt():
     assert t.irq.tolist() == [0, 19656 + 5, 3 * 19656]
     # Frames 0 and 3 have their IRQ at the start: frame 0's is implied by its writes, frame 3
     # (no writes) spells it out; frame 1's is late, frame 2 has none.
-    assert dumps(t).splitlines()[-4:] == ["0 mode=0 vol=1", "1 irq@5 mode=0 vol=2", "2 noirq mode=0 vol=3", "3 irq"]
+    assert dumps(t).splitlines()[-4:] == [
+        "0 mode=0 vol=1",
+        "1 irq@5 mode=0 vol=2",
+        "2 noirq mode=0 vol=3",
+        "3 irq",
+    ]
     assert parse(dumps(t)) == t
 
 
@@ -90,7 +107,7 @@ def test_irq_timing_elides_the_frame_start_interrupt():
     "text, line, col, needle",
     [
         ("0 v1 frq=1", 1, 6, "did you mean 'freq'"),
-        ("@title \"x\"\n0 v1 wave=plse", 2, 11, "did you mean 'pulse'"),
+        ('@title "x"\n0 v1 wave=plse', 2, 11, "did you mean 'pulse'"),
         ("0 freq=C-4", 1, 3, "needs a voice"),
         ("0 v1 freq=70000", 1, 11, "out of range"),
         ("0 vol=1\n0 vol=2", 2, 1, "frame 0 comes after frame 0"),

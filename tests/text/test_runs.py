@@ -49,15 +49,18 @@ def test_printer_uses_runs_for_sweeps_and_vibrato():
     assert parse(out) == t
 
 
-@pytest.mark.parametrize("text, needle", [
-    ("0 v1 pw*=3", "unknown field"),
-    ("0 v1 freq~=24", "'*' counts the frames"),
-    ("0 v1 freq=24*3", "'*' counts the frames"),
-    ("0 vol+=1*3", "runs work on whole-register and two-byte fields"),
-    ("0 v1 pw+=16*0", "bad frame count"),
-    ("0 v1 pw=$ff0\n1 v1 pw+=16*3", "goes out of range"),
-    ("@gap 10\n0 v1 pw+=1*3@100\n1 v1 ad=1@105", "falls between the two bytes"),
-])
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ("0 v1 pw*=3", "unknown field"),
+        ("0 v1 freq~=24", "'*' counts the frames"),
+        ("0 v1 freq=24*3", "'*' counts the frames"),
+        ("0 vol+=1*3", "runs work on whole-register and two-byte fields"),
+        ("0 v1 pw+=16*0", "bad frame count"),
+        ("0 v1 pw=$ff0\n1 v1 pw+=16*3", "goes out of range"),
+        ("@gap 10\n0 v1 pw+=1*3@100\n1 v1 ad=1@105", "falls between the two bytes"),
+    ],
+)
 def test_run_errors(text, needle):
     with pytest.raises(SidlangSyntaxError, match=needle.replace("*", r"\*")):
         parse(text)

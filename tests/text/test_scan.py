@@ -52,10 +52,30 @@ def test_printed_tunes_scan_like_python(tune):
     assert_same(body(dumps(tune)))
 
 
-ODD = ["", "\n", "0", "0 ", "0 v1\n\n\n3 x", " 0 v1", "0 v1@", "0 v1@x", "0 v1@1@2", "0 @5",
-       "0 v1@12345678901234567", "0 v1@12345678901234567890", "1234567890123456 v1", "0 a  b   c\n1\n2 a@3 a@4 b", "0 v1\n x",
-       "x v1", "0 a@007 a@7", "0 ab abc ab@1 abc@2\n5 abc", "0 v1 # hi", "0 v1\t2", "0 v1\r\n1 v2",
-       "0 C#4 @5"]
+ODD = [
+    "",
+    "\n",
+    "0",
+    "0 ",
+    "0 v1\n\n\n3 x",
+    " 0 v1",
+    "0 v1@",
+    "0 v1@x",
+    "0 v1@1@2",
+    "0 @5",
+    "0 v1@12345678901234567",
+    "0 v1@12345678901234567890",
+    "1234567890123456 v1",
+    "0 a  b   c\n1\n2 a@3 a@4 b",
+    "0 v1\n x",
+    "x v1",
+    "0 a@007 a@7",
+    "0 ab abc ab@1 abc@2\n5 abc",
+    "0 v1 # hi",
+    "0 v1\t2",
+    "0 v1\r\n1 v2",
+    "0 C#4 @5",
+]
 
 
 @pytest.mark.parametrize("text", ODD)
@@ -103,4 +123,6 @@ def test_long_texts_take_the_scanner(monkeypatch):
 
     monkeypatch.setattr(fastparse, "_cut", no_python_cut)
     assert parse(text) == tune
-    assert fastparse.parse_fast(__import__("sidlang.text.parse", fromlist=["Parser"]).Parser(text, "t")) == tune
+    assert (
+        fastparse.parse_fast(__import__("sidlang.text.parse", fromlist=["Parser"]).Parser(text, "t")) == tune
+    )
