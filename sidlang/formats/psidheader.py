@@ -18,6 +18,7 @@ import struct
 from dataclasses import dataclass
 
 from sidlang.errors import FormatError
+from sidlang.registers import SID_BASE
 
 V1_SIZE, V2_SIZE = 0x76, 0x7C
 _FIXED = struct.Struct(">4sHHHHHHHI32s32s32s")
@@ -66,7 +67,7 @@ class SidFile:
 
     def sid_addresses(self) -> tuple[int, ...]:
         """$D400, then the second and third SID where the header names valid ones."""
-        out = [0xD400]
+        out = [SID_BASE]
         for byte in (self.second_sid, self.third_sid):
             if not valid_sid_byte(byte):
                 break

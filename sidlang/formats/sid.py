@@ -16,6 +16,7 @@ from sidlang.c64.player import Program, play
 from sidlang.errors import FormatError, UsageError
 from sidlang.frames import default_gap
 from sidlang.pitch import CLOCK_NAMES, NTSC_HZ, PAL_HZ
+from sidlang.registers import SID_BASE, SID_STRIDE
 from sidlang.tune import Header, Tune, make_writes
 
 from . import Format
@@ -101,16 +102,16 @@ def read_sid(
 
 def _chips(addrs: np.ndarray, sids: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, int, list[int]]:
     """Chip index (or -1) and register of each logged address; count dropped, list mirrors."""
-    slot = (addrs.astype(np.int64) - 0xD400) >> 5  # 32-byte slots from $D400; $DE00 is slot 80
+    slot = (addrs.astype(np.int64) - SID_BASE) // SID_STRIDE  # 32-byte slots from $D400; $DE00 is slot 80
     table = np.full(96, -1, dtype=np.int64)
     table[:32] = 0  # $D400-$D7FF: the first SID and its mirrors
     for i, a in enumerate(sids[1:], 1):
-        table[(a - 0xD400) >> 5] = i
+        table[(a - SID_BASE) // SID_STRIDE] = i
     chips = table[slot]
     dropped = int(np.count_nonzero(chips < 0))
     used = np.unique(slot[slot < 32])
-    declared = {(a - 0xD400) >> 5 for a in sids}
-    mirrors = [0xD400 + 32 * int(k) for k in used if int(k) not in declared]
+    declared = {(a - SID_BASE) // SID_STRIDE for a in sids}
+    mirrors = [SID_BASE + SID_STRIDE * int(k) for k in used if int(k) not in declared]
     return chips, (addrs & 0x1F).astype(np.uint8), dropped, mirrors
 
 

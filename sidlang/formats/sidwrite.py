@@ -34,6 +34,7 @@ import numpy as np
 from sidlang.c64.asm import assemble
 from sidlang.errors import FormatError
 from sidlang.pitch import NTSC_FRAME, NTSC_HZ, PAL_FRAME, PAL_HZ
+from sidlang.registers import SID_BASE
 from sidlang.tune import Tune
 
 from .psidheader import SidFile, build, valid_sid_byte
@@ -281,7 +282,7 @@ def _clock_frame(tune: Tune) -> tuple[bool, int]:
 
 
 def _sid_bytes(sids: tuple[int, ...]) -> list[int]:
-    if sids[0] != 0xD400:
+    if sids[0] != SID_BASE:
         raise FormatError(f"a .sid's first SID is at $d400; this tune's is at ${sids[0]:04x}")
     if len(sids) > 3:
         raise FormatError(f"a .sid holds at most 3 SIDs; this tune has {len(sids)}")
@@ -299,7 +300,7 @@ def _sid_bytes(sids: tuple[int, ...]) -> list[int]:
 
 def capacity() -> int:
     """Bytes of stream a .sid written by sidlang can hold."""
-    code, _ = replay((0xD400,), 0)
+    code, _ = replay((SID_BASE,), 0)
     return (LOW_END - ORIGIN - len(code)) + (HIGH_END - HIGH_START)
 
 

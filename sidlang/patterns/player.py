@@ -20,7 +20,7 @@ from collections.abc import Iterator
 
 from sidlang.errors import FormatError
 from sidlang.pitch import note_to_reg
-from sidlang.registers import FIELDS, ROUTE_BITS, VOICE_STRIDE, VOICES, WAVE_BITS
+from sidlang.registers import FIELDS, ROUTE_BITS, SID_BASE, SID_STRIDE, VOICE_STRIDE, VOICES, WAVE_BITS
 from sidlang.tune import Header, Tune, make_writes
 
 from .model import GATE_OFF, MAX_LENGTH, Effect, Instrument, OrderEntry, Row, Song, TableStep
@@ -28,7 +28,6 @@ from .model import GATE_OFF, MAX_LENGTH, Effect, Instrument, OrderEntry, Row, So
 GATE = WAVE_BITS["gate"]
 WRITE_GAP = 16  #: cycles between two writes of a frame
 TAIL_FRAMES = 50  #: frames after the song's end (gates closed) so the last release is heard
-SID_STRIDE = 0x20
 _FREQ, _PW = FIELDS["freq"].regs, FIELDS["pw"].regs
 _WAVE, _AD, _SR = FIELDS["wave"].regs[0], FIELDS["ad"].regs[0], FIELDS["sr"].regs[0]
 _CUT, _RES, _MODE = FIELDS["cut"].regs, FIELDS["res"].regs[0], FIELDS["mode"].regs[0]
@@ -368,7 +367,7 @@ def play(song: Song, subtune: int = 1, *, frames: int = 0) -> Tune:
         released=song.released,
         clock_hz=song.clock_hz,
         models=song.models,
-        sids=tuple(0xD400 + SID_STRIDE * i for i in range(song.chips)),
+        sids=tuple(SID_BASE + SID_STRIDE * i for i in range(song.chips)),
         gap=WRITE_GAP,
         songs=len(song.subtunes) if len(song.subtunes) > 1 else 0,
         subtune=subtune if len(song.subtunes) > 1 else 0,

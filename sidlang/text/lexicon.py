@@ -46,19 +46,24 @@ class ValueError_(Exception):
 
 
 def parse_int(text: str) -> int | None:
-    """``15``, ``$0f``, ``0x0f``, ``%1111`` -> 15; anything else -> None."""
-    try:
-        if text[0] == "$":
-            return int(text[1:], 16)
-        if text[0] == "%":
-            return int(text[1:], 2)
-        if text[:2] in ("0x", "0X"):
-            return int(text[2:], 16)
-        if text.isascii() and text.isdigit():
-            return int(text)
-    except (ValueError, IndexError):
+    """``15``, ``$0f``, ``0x0f``, ``%1111`` -> 15; anything else (``$-5``, ``1_0``, ``$ f``) -> None."""
+    if text[:1] == "$":
+        body, base, digits = text[1:], 16, _HEX
+    elif text[:1] == "%":
+        body, base, digits = text[1:], 2, "01"
+    elif text[:2] in ("0x", "0X"):
+        body, base, digits = text[2:], 16, _HEX
+    else:
+        body, base, digits = text, 10, "0123456789"
+    if not body or not all(c in digits for c in body):  # int() would take signs, '_' and spaces
         return None
-    return None
+    try:
+        return int(body, base)
+    except ValueError:  # more digits than Python converts (4300)
+        return None
+
+
+_HEX = "0123456789abcdefABCDEF"
 
 
 def parse_bits(text: str, flags: dict[str, int]) -> int | None:

@@ -134,3 +134,13 @@ def test_errors_name_line_column_and_hint(text, line, col, needle):
     assert "\n" not in str(err)
     pretty = err.pretty().splitlines()
     assert pretty[2].index("^") - 4 == col - 1
+
+
+@pytest.mark.parametrize("word", ["$-5", "-5", "+5", "1_0", "$ f", "0x", "%2"])
+def test_a_number_is_digits_only(word):
+    """int() takes signs, '_' and spaces; a register value does not (``vol=$-5`` once wrote 251)."""
+    from sidlang.text.lexicon import parse_int
+
+    assert parse_int(word) is None
+    with pytest.raises(SidlangSyntaxError):
+        parse(f"0 vol={word}\n")
