@@ -81,6 +81,12 @@ def mono(x: np.ndarray) -> np.ndarray:
     return (x.mean(axis=1) if x.ndim == 2 else x) / 32768
 
 
+def score16(ours: np.ndarray, ref: np.ndarray, rate: int = RATE) -> float:
+    """Band correlation at lag 0 of two +-1 signals on the renderer's 16-bit scale, as bench_sid
+    and the reference tests score (band power's 1e-3 floor hides quiet bands on a +-1 scale)."""
+    return score_at(ours * 32768, ref * 32768, rate)
+
+
 def bench_tunes(paths: list[Path], seconds: float) -> None:
     print(
         f"transcription round trip, {seconds:.0f} s each: band correlation at lag 0 "
@@ -100,11 +106,9 @@ def bench_tunes(paths: list[Path], seconds: float) -> None:
             got = transcribe(x, RATE, TranscribeOptions(chip=chip, timbre=timbre))
             took = time.perf_counter() - t0
             y = mono(render(got, RenderOptions(rate=RATE, chip=chip)))
-            # Scored on the renderer's own 16-bit scale, as bench_sid and the reference tests score
-            # (band power has a floor of 1e-3: on a +-1 scale it hides the quiet bands; that
-            # figure is printed beside, as earlier runs reported it)
+            # score16 first; the +-1 figure beside, as earlier runs reported it
             row[timbre] = (
-                score_at(y * 32768, x * 32768, RATE),
+                score16(y, x),
                 took,
                 got.meta.get("notes", 0),
                 score_at(y, x, RATE),
@@ -139,7 +143,7 @@ def bench_notes() -> None:
         y = render_frames(result.patch.frames(n), rate=RATE)
         first = guess(to_rate(x, RATE))  # the analysis alone: pitch and envelope, no search
         g = render_frames(first.frames(n), rate=RATE)
-        s, b = score_at(y * 32768, x * 32768, RATE), score_at(g * 32768, x * 32768, RATE)  # 16-bit scale
+        s, b = score16(y, x), score16(g, x)
         scores.append(s)
         print(
             f"{name:18s} {s:8.3f} {b:9.3f} {result.loss:6.3f} {result.renders:8d} {result.seconds:8.1f} "
@@ -194,7 +198,7 @@ def bench_audio(seconds: float) -> None:
             y = mono(render(got, RenderOptions(rate=audio.rate)))
             ref = audio.samples[: len(y)]
             print(
-                f"  {name:22s} {score_at(y * 32768, ref * 32768, audio.rate):.3f} "
+                f"  {name:22s} {score16(y, ref, audio.rate):.3f} "
                 f"(+-1 scale {score_at(y, ref, audio.rate):.3f}; {got.meta.get('notes', 0)} notes)"
             )
 

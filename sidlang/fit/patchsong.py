@@ -37,13 +37,9 @@ from sidlang.patterns.model import (
     WaveStep,
 )
 from sidlang.pitch import PAL_HZ, reg_to_midi
-from sidlang.registers import MODE_BITS, WAVE_BITS
 
 from .patch import Patch
-
-
-def _bits(names: str, table: dict[str, int]) -> int:
-    return sum(table[n] for n in names.split(",") if n)
+from .synth import mode_bits, wave_bits
 
 
 def _sweep(first: int, step: int, frames: int) -> list[TableStep]:
@@ -64,12 +60,12 @@ def instrument(patch: Patch, frames: int, name: str = "fitted") -> Instrument:
         ad=patch.a << 4 | patch.d,
         sr=patch.s << 4 | patch.r,
         hr=0,
-        wave=[WaveStep(wave=_bits(patch.wave, WAVE_BITS))],
+        wave=[WaveStep(wave=wave_bits(patch.wave))],
     )
     if "pulse" in patch.wave:
         inst.pulse = _sweep(patch.pw, patch.pw_sweep, frames - 1)
     if patch.mode:
-        inst.fmode = _bits(patch.mode, MODE_BITS)
+        inst.fmode = mode_bits(patch.mode)
         inst.fres = patch.res
         inst.filter = _sweep(patch.cut, patch.cut_sweep, frames - 1)
     return inst

@@ -240,13 +240,18 @@ def split_notes(track: np.ndarray, amp: np.ndarray, voice: int) -> list[Note]:
 # -- timbre ---------------------------------------------------------------------------------------
 
 
+def pulse_profile(pw: np.ndarray | int, n: np.ndarray) -> np.ndarray:
+    """Harmonic magnitudes ``n`` (relative to the first) of a pulse of width ``pw`` (of 4096)."""
+    d = np.asarray(pw, dtype=np.float64)[..., None] / 4096
+    return np.abs(np.sin(np.pi * n * d)) / n / np.sin(np.pi * d)
+
+
 def _profiles() -> dict[tuple[str, int], np.ndarray]:
     """Harmonic magnitudes 1–8 (relative to the first) of each waveform the fitter plays."""
     n = np.arange(1, 9)
     out = {("tri", 0x800): np.where(n % 2 == 1, 1.0 / n**2, 0.0), ("saw", 0x800): 1.0 / n}
     for pw in (0x800, 0x400, 0x200, 0x100):
-        d = pw / 4096
-        out[("pulse", pw)] = np.abs(np.sin(np.pi * n * d)) / n / np.sin(np.pi * d)
+        out[("pulse", pw)] = pulse_profile(pw, n)
     return out
 
 
@@ -254,15 +259,7 @@ PROFILES = _profiles()
 
 #: Pulse widths a frame's width is picked from (duty 2–50 %; d and 1 - d sound the same).
 PW_GRID = np.arange(80, 2049, 16)
-_N = np.arange(1, 9)
-_PW_LOG = np.log(
-    np.maximum(
-        np.abs(np.sin(np.pi * _N[None, :] * PW_GRID[:, None] / 4096))
-        / _N[None, :]
-        / np.sin(np.pi * PW_GRID[:, None] / 4096),
-        1e-3,
-    )
-)
+_PW_LOG = np.log(np.maximum(pulse_profile(PW_GRID, np.arange(1, 9)), 1e-3))  # (grid, 8)
 
 
 def pulse_widths(harm: np.ndarray) -> np.ndarray:

@@ -30,23 +30,26 @@ MARGIN = 0.03
 
 def with_filter(tune: Tune, cut: int, route: int, mode: str = "lp", res: int = 0) -> Tune:
     """``tune`` with the filter set at its first frame: ``cut``, ``res``, the voices in ``route``
-    (bits as in ``ROUTE_BITS``) through ``mode``; its own volume writes keep their volume."""
-    h = tune.header
+    (bits as in ``ROUTE_BITS``) through ``mode``; the tune's own writes of the volume register
+    keep their volume and take the mode."""
     cut_f, res_f, route_f, mode_f, vol_f = (FIELDS[n] for n in ("cut", "res", "route", "mode", "vol"))
-    lo = cut & ((1 << cut_f.lo_bits) - 1)
-    regs = [cut_f.regs[0], cut_f.regs[1], res_f.regs[0], mode_f.regs[0]]
-    vals = [
-        lo,
-        cut >> cut_f.lo_bits,
-        res << res_f.shift | route << route_f.shift,
-        MODE_BITS[mode] << mode_f.shift | 15 << vol_f.shift,
-    ]
-    w = tune.writes
-    keep = w[w["reg"] != mode_f.regs[0]]  # the volume register carries the mode: ours replaces it
-    add = make_writes(np.full(4, h.start_cycle), np.zeros(4, np.int64), np.array(regs), np.array(vals))
-    allw = np.concatenate([add, keep])
+    mode_reg = mode_f.regs[0]
+    res_byte = route_f.encode(route, res_f.encode(res)[0])[0]
+    mode_byte = mode_f.encode(MODE_BITS[mode], vol_f.encode(15)[0])[0]
+    regs = [*cut_f.regs, res_f.regs[0], mode_reg]
+    vals = [*cut_f.encode(cut), res_byte, mode_byte]
+    w = tune.writes.copy()
+    at = w["reg"] == mode_reg
+    w["val"][at] = [mode_f.encode(MODE_BITS[mode], int(v))[0] for v in w["val"][at]]
+    add = make_writes(
+        np.full(len(regs), tune.header.start_cycle),
+        np.zeros(len(regs), np.int64),
+        np.array(regs),
+        np.array(vals),
+    )
+    allw = np.concatenate([add, w])
     allw = allw[np.argsort(allw["cycle"], kind="stable")]
-    return Tune(h, allw, irq=tune.irq, nmi=tune.nmi, meta=dict(tune.meta))
+    return Tune(tune.header, allw, irq=tune.irq, nmi=tune.nmi, meta=dict(tune.meta))
 
 
 def choose_filter(tune: Tune, x: np.ndarray, voices: int, model: int) -> tuple[Tune, str]:
@@ -64,17 +67,16 @@ def choose_filter(tune: Tune, x: np.ndarray, voices: int, model: int) -> tuple[T
 
     every = sum(ROUTE_BITS[f"v{v + 1}"] for v in range(voices))
     best, best_loss, said = tune, loss(tune) * (1 - MARGIN), "filter off"
+    best_cut = None
     for cut in CUTOFFS:
         cand = with_filter(tune, cut, every)
         c = loss(cand)
         if c < best_loss:
-            best, best_loss, said = cand, c, f"low-pass ${cut:03x}, every voice"
-    if best is not tune:
-        cut = int(said.split("$")[1][:3], 16)
+            best, best_loss, best_cut, said = cand, c, cut, f"low-pass ${cut:03x}, every voice"
+    if best_cut is not None:
         for v in range(voices):
-            route = every & ~ROUTE_BITS[f"v{v + 1}"]
-            cand = with_filter(tune, cut, route)
+            cand = with_filter(tune, best_cut, every & ~ROUTE_BITS[f"v{v + 1}"])
             c = loss(cand)
             if c < best_loss:
-                best, best_loss, said = cand, c, f"low-pass ${cut:03x}, all but v{v + 1}"
+                best, best_loss, said = cand, c, f"low-pass ${best_cut:03x}, all but v{v + 1}"
     return best, said
