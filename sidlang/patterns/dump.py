@@ -26,6 +26,7 @@ from .model import (
     Subtune,
 )
 from .parse import MAGIC
+from .raw import dump_raw
 
 ORDER_PER_LINE = 16  #: orderlist entries per line; a longer list continues on the next line
 _CLOCK_WORD = {hz: name for name, hz in CLOCK_NAMES.items()}
@@ -126,10 +127,15 @@ def dump(song: Song) -> str:
         out.append(f"chips {song.chips}")
     if song.vol != 15:
         out.append(f"vol {song.vol}")
+    for note in sorted(song.pitch):
+        out.append(f"pitch {note_name(note)} {_hex(song.pitch[note], 4)}")
     for number in sorted(song.instruments):
         out += ["", *dump_instrument(number, song.instruments[number])]
     for number in sorted(song.patterns):
         out += ["", f"pattern {number}", *("  " + dump_row(r) for r in song.patterns[number].rows)]
     for i, sub in enumerate(song.subtunes, 1):
         out += ["", *dump_subtune(i, sub)]
+    for i, sub in enumerate(song.subtunes, 1):
+        if sub.raw:
+            out += ["", f"raw {i}", *("  " + line for line in dump_raw(sub.raw, song.clock_hz, song.chips))]
     return "\n".join(out) + "\n"

@@ -171,6 +171,10 @@ class Subtune:
     tempo: tuple[int, ...] = (6,)
     orders: dict[int, Orderlist] = field(default_factory=dict)
     length: int = 0
+    #: Raw register writes ``(frame, chip, reg, val)`` in order: what the patterns do not
+    #: explain (``raw N`` in the text). On such a frame the player leaves out its own writes
+    #: to every register the frame names and writes these instead (see ``docs/patterns.md``).
+    raw: tuple[tuple[int, int, int, int], ...] = ()
 
 
 @dataclass
@@ -185,6 +189,9 @@ class Song:
     instruments: dict[int, Instrument] = field(default_factory=dict)
     patterns: dict[int, Pattern] = field(default_factory=dict)
     subtunes: list[Subtune] = field(default_factory=list)
+    #: The frequency register value of a MIDI note where it is not ``sidlang.pitch``'s
+    #: (``pitch C-4 $1125``): a tracker's own note table, so its notes play exactly.
+    pitch: dict[int, int] = field(default_factory=dict)
 
     @property
     def voices(self) -> int:

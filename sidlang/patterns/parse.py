@@ -54,6 +54,7 @@ from .model import (
     TableStep,
     WaveStep,
 )
+from .raw import parse_raw
 
 __all__ = ["MAGIC", "parse"]
 
@@ -68,6 +69,7 @@ class _Parser:
         self.section_at = (0, 1)
         self.open_tables: dict[str, bool] = {}  # table name -> a loop has closed it
         self.refs: list[tuple[str, int, int, int]] = []  # kind, number, line, column
+        self.raw_done: set[int] = set()  # subtunes whose raw section has been read
 
     def error(
         self, message: str, tok: Tok | int = 1, hint: str | None = None, line: int | None = None
@@ -206,6 +208,12 @@ class _Parser:
         elif word == "chips":
             self.args(toks, 1)
             song.chips = self.number(toks[1], 1, MAX_CHIPS, "chips")
+        elif word == "pitch":
+            self.args(toks, 2)
+            note = self.note(toks[1])
+            if note in song.pitch:
+                raise self.error(f"a second pitch for {toks[1].text}", toks[1], "one pitch line per note")
+            song.pitch[note] = self.number(toks[2], 0, 0xFFFF, "frequency")
         else:
             self.args(toks, 1)
             song.vol = self.number(toks[1], 0, 15, "vol")
@@ -233,6 +241,17 @@ class _Parser:
                 raise self.error(f"pattern {n} is defined twice", toks[1], "give each pattern its own number")
             song.patterns[n] = Pattern()
             self.section = ("pattern", song.patterns[n])
+        elif word == "raw":
+            self.args(toks, 1)
+            n = self.number(toks[1], 1, 255, "subtune number")
+            if n > len(song.subtunes) or n in self.raw_done:
+                raise self.error(
+                    f"raw {n} " + ("comes twice" if n in self.raw_done else "before its subtune"),
+                    toks[1],
+                    "one 'raw N' section per subtune, after 'subtune N'",
+                )
+            self.raw_done.add(n)
+            self.section = ("raw", (n, []))
         else:
             self.args(toks, 1)
             n = self.number(toks[1], 1, 255, "subtune number")
@@ -250,6 +269,13 @@ class _Parser:
             return
         kind, obj = self.section
         line, col = self.section_at
+        if kind == "raw":
+            n, lines = obj
+            if lines:
+                sub = self.song.subtunes[n - 1]
+                sub.raw = parse_raw(lines, self.song.clock_hz, self.song.chips, self.file)
+                if any(chip >= self.song.chips for _, chip, _, _ in sub.raw):
+                    raise self.error("a raw write to a SID the song does not have", 1, line=lines[0][0])
         if kind == "pattern" and not obj.rows:
             raise self.error(
                 "a pattern needs at least one row",
@@ -258,6 +284,9 @@ class _Parser:
                 line=line,
             )
         self.section = None
+
+    def in_raw(self, toks: list[Tok]) -> None:
+        self.section[1][1].append((self.where, self.lines[self.where - 1]))
 
     # -- instruments ---------------------------------------------------------------------
 

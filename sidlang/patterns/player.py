@@ -20,7 +20,16 @@ from collections.abc import Iterator
 
 from sidlang.errors import FormatError
 from sidlang.pitch import note_to_reg
-from sidlang.registers import FIELDS, ROUTE_BITS, SID_BASE, SID_STRIDE, VOICE_STRIDE, VOICES, WAVE_BITS
+from sidlang.registers import (
+    FIELDS,
+    N_REGS,
+    ROUTE_BITS,
+    SID_BASE,
+    SID_STRIDE,
+    VOICE_STRIDE,
+    VOICES,
+    WAVE_BITS,
+)
 from sidlang.tune import Header, Tune, make_writes
 
 from .model import GATE_OFF, MAX_LENGTH, Effect, Instrument, OrderEntry, Row, Song, TableStep
@@ -153,7 +162,7 @@ class _Player:
             raise FormatError(f"subtune {subtune} does not exist; the song has {len(song.subtunes)}")
         self.song = song
         self.sub = song.subtunes[subtune - 1]
-        self.notes = [note_to_reg(m, 0, song.clock_hz) for m in range(128)]
+        self.notes = [song.pitch.get(m, note_to_reg(m, 0, song.clock_hz)) for m in range(128)]
         self.voices = [_Voice(v) for v in range(song.voices)]
         self.chips = [_Chip(song.vol) for _ in range(song.chips)]
         empty = ([], None)
@@ -163,9 +172,14 @@ class _Player:
             self.cursors.append(_Cursor(song, v, *((o.entries, o.loop) if o else empty)))
         self.speeds = self.sub.tempo
         self.funk = 0
-        self.last: list[list[int | None]] = [[None] * 25 for _ in self.chips]
+        self.last: list[list[int | None]] = [[None] * N_REGS for _ in self.chips]
         self.cycles: list[int] = []
         self.regs: list[tuple[int, int, int]] = []
+        self.pending: list[tuple[int, int, int, bool]] = []  #: this frame's writes, before ``raw``
+        self.raw: dict[int, list[tuple[int, int, int]]] = {}
+        for frame, chip, reg, val in self.sub.raw:
+            self.raw.setdefault(frame, []).append((chip, reg, val))
+        self.record: list[list[tuple[int, int, int, bool]]] | None = None  #: see :func:`intents`
 
     # -- rows --------------------------------------------------------------------------------
 
@@ -284,6 +298,7 @@ class _Player:
 
     def write_frame(self, frame: int) -> None:
         start = len(self.cycles)
+        self.pending = []
         for c, chip in enumerate(self.chips):
             for voice in self.voices[c * VOICES : (c + 1) * VOICES]:
                 base = (voice.index % VOICES) * VOICE_STRIDE
@@ -312,15 +327,31 @@ class _Player:
                 self.put(c, _CUT[1], chip.cut >> _CUT_LO_BITS)
             self.put(c, _RES, (chip.res << 4) | chip.route)
             self.put(c, _MODE, (chip.mode << 4) | chip.vol)
+        self.flush(frame)
         base_cycle = frame * self.frame_cycles
         for i in range(start, len(self.cycles)):
             self.cycles[i] = base_cycle + (i - start) * WRITE_GAP
 
     def put(self, chip: int, reg: int, val: int, force: bool = False) -> None:
-        if force or self.last[chip][reg] != val:
-            self.last[chip][reg] = val
-            self.cycles.append(0)
-            self.regs.append((chip, reg, val))
+        self.pending.append((chip, reg, val, force))
+
+    def flush(self, frame: int) -> None:
+        """Write the frame: the player's writes that change a register (or are forced), less
+        those to registers the frame's raw writes name, then the raw writes."""
+        if self.record is not None:
+            self.record.append(self.pending)
+        raw = self.raw.get(frame)
+        named = {(c, r) for c, r, _ in raw} if raw else ()
+        last, regs = self.last, self.regs
+        for chip, reg, val, force in self.pending:
+            if (force or last[chip][reg] != val) and (not named or (chip, reg) not in named):
+                last[chip][reg] = val
+                regs.append((chip, reg, val))
+        for chip, reg, val in raw or ():
+            if last[chip][reg] != val:
+                last[chip][reg] = val
+                regs.append((chip, reg, val))
+        self.cycles.extend([0] * (len(regs) - len(self.cycles)))
 
     # -- the whole subtune ---------------------------------------------------------------------
 
@@ -377,3 +408,18 @@ def play(song: Song, subtune: int = 1, *, frames: int = 0) -> Tune:
     chips, regs, vals = zip(*player.regs) if player.regs else ((), (), ())
     writes = make_writes(player.cycles, chips, regs, vals)
     return Tune(header.replace(frames=n), writes)
+
+
+def intents(song: Song, subtune: int = 1, *, frames: int = 0) -> list[list[tuple[int, int, int, bool]]]:
+    """What the player means to write in each frame, before it drops unchanged values and
+    applies the raw writes: per frame a list of ``(chip, reg, val, forced)``.
+
+    The player's own state never depends on what reached the chip, so this is the same with
+    or without ``raw``; :mod:`sidlang.patterns.infer` compares it with a tune to find the raw
+    writes a song needs.
+    """
+    header = Header(clock_hz=song.clock_hz)
+    player = _Player(song, subtune)
+    player.record = []
+    player.run(header.frame_cycles, frames or song.subtunes[subtune - 1].length)
+    return player.record
