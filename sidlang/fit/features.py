@@ -30,14 +30,31 @@ LOW_HZ, HIGH_HZ = 55.0, 10000.0
 FLOOR_DB = 70.0
 
 
+#: Longest sound (seconds) resampled in one FFT; longer ones go through scipy's polyphase filter.
+FFT_RESAMPLE_S = 60.0
+
+
 def to_rate(x: np.ndarray, rate: int, target: int = RATE) -> np.ndarray:
-    """Mono float samples resampled from ``rate`` to ``target`` (polyphase, anti-aliased)."""
+    """Mono float samples resampled from ``rate`` to ``target`` (band-limited).
+
+    A short sound (a note to fit) is resampled in the frequency domain with numpy's FFT: importing
+    ``scipy.signal`` takes 1-3 s on this project's loaded 2-core machine, a third of a patch fit's
+    10 s. A long one (a tune) goes through ``scipy.signal.resample_poly`` (anti-aliased polyphase).
+    """
+    x = np.asarray(x, dtype=np.float64)
     if rate == target:
-        return np.asarray(x, dtype=np.float64)
+        return x
+    if len(x) <= FFT_RESAMPLE_S * rate:
+        n = int(round(len(x) * target / rate))
+        spec = np.fft.rfft(x)
+        keep = min(len(spec), n // 2 + 1)
+        out = np.zeros(n // 2 + 1, dtype=complex)
+        out[:keep] = spec[:keep]
+        return np.fft.irfft(out, n) * (n / max(len(x), 1))
     from scipy.signal import resample_poly
 
     g = gcd(int(rate), int(target))
-    return resample_poly(np.asarray(x, dtype=np.float64), target // g, rate // g)
+    return resample_poly(x, target // g, rate // g)
 
 
 @lru_cache(maxsize=4)
@@ -96,6 +113,20 @@ class Target:
         """The loss of candidate samples ``x`` (at RATE), over the first ``hops`` hops or all."""
         bands, env = features(x[: self.samples] if len(x) > self.samples else x)
         return self.loss_of(bands, env, hops)
+
+    def colour_loss(self, x: np.ndarray, hops: int | None = None) -> float:
+        """How far the mean spectrum of ``x`` is from the target's over the first ``hops`` hops
+        (mean absolute dB difference of the time-averaged band power, each curve's own mean taken
+        away, in bels): what tells a noise's colour, whose band powers frame by frame are random."""
+        bands, _ = features(x[: self.samples] if len(x) > self.samples else x)
+        n = min(len(bands), len(self.bands), hops or len(self.bands))
+
+        def mean_db(b: np.ndarray) -> np.ndarray:
+            m = 10 * np.log10(np.mean(10 ** (b[:n] / 10), axis=0) + 1e-12)
+            m = np.maximum(m, float(m.max()) - 50)
+            return m - m.mean()
+
+        return float(np.abs(mean_db(bands) - mean_db(self.bands)).mean()) / 10
 
     def loss_of(self, bands: np.ndarray, env: np.ndarray, hops: int | None = None) -> float:
         n = min(len(env), len(self.env), hops or len(self.env))

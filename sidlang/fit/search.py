@@ -29,20 +29,22 @@ from dataclasses import dataclass
 import numpy as np
 
 from sidlang.errors import FormatError
-from sidlang.pitch import PAL_FRAME, PAL_HZ, hz_to_reg
+from sidlang.pitch import PAL_FRAME, PAL_HZ, hz_to_reg, reg_to_hz
 
 from .features import Target, power_spectrogram, to_rate
+from .noteshape import NOISE_FLATNESS, TONE_FLATNESS, fit_motion, flatness
 from .patch import BOUNDS, MODES, WAVES, Patch
 from .pitchtrack import midi_hz, note_pitch
 from .synth import RATE, render_frames
 
 SPF = RATE * PAL_FRAME / PAL_HZ  #: samples per PAL frame at the analysis rate (about 440)
-SHORT_S = 0.6  #: seconds the grid stage compares
+SHORT_S = 0.3  #: seconds the grid stage compares (a short render costs half a long one)
 #: SID attack times (ms) per attack value; decay and release take three times as long.
 ATTACK_MS = (2, 8, 16, 24, 38, 56, 68, 80, 100, 250, 500, 800, 1000, 3000, 5000, 8000)
 MAX_SECONDS = 20.0
 PULSE_WIDTHS = (0x100, 0x200, 0x400, 0x800)  #: widths the grid tries for waveforms with pulse
-NOISE_FREQS = (0x0800, 0x2000, 0x5000, 0xA000)  #: noise colours the grid tries
+NOISE_LOW, NOISE_STEPS = 0x0200, 13  #: the noise colour grid: 13 frequencies, $0200 to $ffff (x1.6)
+GOLDEN_STEPS = 7  #: golden-section steps after the colour grid (to about 2 % of the frequency)
 Progress = Callable[[int, int], None]  #: (renders so far, render budget)
 
 
@@ -75,6 +77,7 @@ class Search:
     ) -> None:
         self.target, self.frames, self.model = target, frames, model
         self.budget, self.deadline, self.progress = budget, deadline, progress
+        self.seconds = max(deadline - time.perf_counter(), 1e-9)
         self.cache: dict[tuple[Patch, int], float] = {}
         self.renders = 0
         self.best: Patch | None = None
@@ -83,6 +86,17 @@ class Search:
     @property
     def spent(self) -> bool:
         return self.renders >= self.budget or time.perf_counter() > self.deadline
+
+    def spent_share(self) -> float:
+        """How much of the budget is gone (0–1), by renders or by the clock, whichever is more."""
+        left = (self.deadline - time.perf_counter()) / max(self.seconds, 1e-9)
+        return max(self.renders / self.budget, 1 - left)
+
+    def count(self) -> None:
+        """One render made outside :meth:`loss` (the noise colour's)."""
+        self.renders += 1
+        if self.progress is not None:
+            self.progress(self.renders, self.budget)
 
     def loss(self, patch: Patch, frames: int | None = None) -> float:
         n = frames or self.frames
@@ -196,43 +210,41 @@ def fit_patch(
     frames = int(math.ceil(len(x) / SPF))
     target = Target.of(x, RATE)
     search = Search(target, frames, model, budget, t0 + seconds, progress)
+    flat = flatness(x)
     start = guess(x)
+    if flat < NOISE_FLATNESS:  # the pitch's motion, measured rather than searched
+        motion = fit_motion(x, frames, SPF, reg_to_hz(start.freq, PAL_HZ))
+        if motion is not None:
+            start = start.replace(
+                freq=motion.freq, slide=motion.slide, vib_depth=motion.vib_depth, vib_period=motion.vib_period
+            )
     # 1b. the envelope from the model of the chip's ADSR, the best few rendered
     from .envelope import fit_envelope
 
-    shapes = [start.replace(**params) for _, params in fit_envelope(x, RATE, frames, keep=5)]
+    shapes = [start.replace(**params) for _, params in fit_envelope(x, RATE, frames, keep=3)]
     start = min([start, *shapes], key=search.loss)
-    short = min(frames, max(3, int(SHORT_S * RATE / SPF)))
+    short = min(frames, max(4, int(SHORT_S * RATE / SPF)))
 
-    # 2. grid: waveforms unfiltered, then the best two through the filter
-    # a pulse's width changes its harmonics as much as the waveform does: four widths each
-    plain = [
-        start.replace(wave=w, pw=pw) for w in WAVES for pw in (PULSE_WIDTHS if "pulse" in w else (start.pw,))
-    ]
-    # noise has no pitch to hear: its frequency sets the colour, so a few are tried
-    plain += [start.replace(wave="noise", freq=f) for f in NOISE_FREQS]
-    plain.sort(key=lambda p: search.loss(p, short))
-    grid = plain[:2]
-    for p in plain[:2]:
-        for mode in MODES[1:]:
-            for cut in (0x180, 0x400, 0x900):
-                for res in (0, 10):
-                    grid.append(p.replace(mode=mode, cut=cut, res=res))
-    best = min(
-        grid,
-        key=lambda p: search.loss(p, short) if (p, short) in search.cache or not search.spent else math.inf,
-    )
-    # the grid judged the first 0.6 s; judge its winner and the plain best wave on the whole
-    cur = min((best, plain[0]), key=search.loss)
+    # 2. the waveform: noise by its colour, a waveform with harmonics by the grid
+    found = []
+    if flat > TONE_FLATNESS:
+        found.append(_noise_colour(search, start.replace(wave="noise", vib_depth=0, slide=0), short))
+    if flat < NOISE_FLATNESS:
+        found.append(_wave_grid(search, start, short))
+    cur = min(found, key=search.loss)
 
     # 3. local search: the envelope, then the continuous fields the choice uses
     cur = search.descend(cur, {"a": 2, "d": 2, "s": 2, "r": 2, "gate": 2}, passes=2)
-    steps = {
-        "freq": max(1, cur.freq // 100),
-        "slide": max(1, cur.freq // 400),
-        "vib_depth": max(1, cur.freq // 100),
-        "vib_period": 4,
-    }
+    if cur.wave == "noise":  # the colour, finely: the grid's step was 4 %
+        steps = {"freq": max(1, cur.freq // 100)}
+    else:
+        moving = cur.vib_depth > 0
+        steps = {
+            "freq": max(1, cur.freq // 400),
+            "slide": max(1, abs(cur.slide) // 4, cur.freq // 2000),
+            "vib_depth": max(1, cur.vib_depth // 4) if moving else max(1, cur.freq // 100),
+            "vib_period": 1 if moving else 4,
+        }
     if "pulse" in cur.wave:
         steps.update(pw=512, pw_sweep=16)
     if cur.mode:
@@ -241,3 +253,68 @@ def fit_patch(
     cur = search.descend(cur, {"a": 1, "d": 1, "s": 1, "r": 1, "gate": 2}, passes=2)
     best = search.best or cur
     return FitResult(best, search.best_loss, search.renders, time.perf_counter() - t0, frames, lead, model)
+
+
+def _wave_grid(search: Search, start: Patch, short: int) -> Patch:
+    """The best waveform (and pulse width) on the first ``short`` frames, then the best two
+    through each filter mode at three cutoffs and two resonances; the winner judged whole."""
+    # a pulse's width changes its harmonics as much as the waveform does: four widths each
+    plain = [
+        start.replace(wave=w, pw=pw)
+        for w in WAVES
+        if w != "noise"
+        for pw in (PULSE_WIDTHS if "pulse" in w else (start.pw,))
+    ]
+    plain.sort(key=lambda p: search.loss(p, short))
+    grid = plain[:2]
+    for i, p in enumerate(plain[:2]):
+        if i and search.spent_share() > 0.5:  # the second only while the budget allows
+            break
+        for mode in MODES[1:]:
+            for cut in (0x180, 0x400, 0x900):
+                for res in (0, 10):
+                    grid.append(p.replace(mode=mode, cut=cut, res=res))
+    best = min(
+        grid,
+        key=lambda p: search.loss(p, short) if (p, short) in search.cache or not search.spent else math.inf,
+    )
+    # the grid judged the first frames; judge its winner and the plain best wave on the whole
+    return min((best, plain[0]), key=search.loss)
+
+
+def _noise_colour(search: Search, start: Patch, short: int) -> Patch:
+    """Noise at the frequency whose colour (mean spectrum over the first ``short`` frames) is
+    nearest: a log grid of :data:`NOISE_STEPS` frequencies, then a golden-section search between
+    the best one's neighbours. The band powers of noise are random frame by frame, so the loss
+    that compares them is rough; the mean spectrum is smooth in the frequency."""
+    cache: dict[int, float] = {}
+
+    def colour(f: int) -> float:
+        f = int(min(max(f, 1), BOUNDS["freq"][1]))
+        if f not in cache:
+            if search.spent:
+                return math.inf
+            x = render_frames(start.replace(freq=f).frames(short), model=search.model)
+            hops = max(1, (len(x) - 2048) // 256 + 1)
+            cache[f] = search.target.colour_loss(x, hops)
+            search.count()
+        return cache[f]
+
+    grid = np.geomspace(NOISE_LOW, BOUNDS["freq"][1], NOISE_STEPS).astype(int)
+    losses = [colour(int(f)) for f in grid]
+    i = int(np.argmin(losses))
+    lo, hi = math.log(grid[max(0, i - 1)]), math.log(grid[min(len(grid) - 1, i + 1)])
+    g = (math.sqrt(5) - 1) / 2
+    a, b = hi - g * (hi - lo), lo + g * (hi - lo)
+    fa, fb = colour(round(math.exp(a))), colour(round(math.exp(b)))
+    for _ in range(GOLDEN_STEPS):
+        if fa <= fb:
+            hi, b, fb = b, a, fa
+            a = hi - g * (hi - lo)
+            fa = colour(round(math.exp(a)))
+        else:
+            lo, a, fa = a, b, fb
+            b = lo + g * (hi - lo)
+            fb = colour(round(math.exp(b)))
+    f = min(cache, key=cache.get)
+    return start.replace(freq=f)
