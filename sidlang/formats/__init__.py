@@ -17,7 +17,20 @@ from sidlang.errors import UsageError
 from sidlang.tune import Tune
 
 #: Modules of this package that define formats, in the order ``--help`` lists them.
-MODULES = ("sidl", "vice", "reglog", "render", "wavread", "asid", "sid", "midi", "score", "sidp", "sng")
+MODULES = (
+    "sidl",
+    "vice",
+    "reglog",
+    "render",
+    "wavread",
+    "asid",
+    "sid",
+    "midi",
+    "score",
+    "sidp",
+    "sng",
+    "swm",
+)
 #: ``wavread`` takes the ``wav`` format over from ``render``, adding the reader (transcription).
 #: The module of each format, and the format of each file ending, so that finding one imports
 #: that module alone (``.sid`` brings the 6502 emulation, ``.mid`` mido, scores music21). A
@@ -36,6 +49,7 @@ MODULE_OF = {
     "musicxml": "score",
     "sidp": "sidp",
     "sng": "sng",
+    "swm": "swm",
 }
 FORMAT_OF = {
     ".sidl": "sidl",
@@ -54,6 +68,9 @@ FORMAT_OF = {
     ".xml": "musicxml",
     ".sidp": "sidp",
     ".sng": "sng",
+    ".swm": "swm",
+    ".sws": "swm",
+    ".swt": "swm",
 }
 
 
