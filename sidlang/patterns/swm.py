@@ -505,15 +505,17 @@ class _Converter:
         out.pulse, out.pulse_loop = self.table_steps(ins.pw_table, pw_base, "pulse")
         filter_base = pw_base + len(ins.pw_table) + 1
         out.filter, out.filter_loop = self.table_steps(ins.filter_table, filter_base, "filter")
-        if ins.filter_table:
-            if ins.filter_table[0] == 0x00:
-                self.lost["filter routing without the filter program"] += 1
-            modes = {(b >> 4) & 7 for b in ins.filter_table[0::ROW] if 0x80 <= b < TABLE_JUMP}
-            first = next((b for b in ins.filter_table[0::ROW] if 0x80 <= b < TABLE_JUMP), None)
-            if first is not None:
-                out.fmode, out.fres = (first >> 4) & 7, first & 0x0F
-            if len(modes) > 1:
-                self.lost["filter mode changes inside a program"] += 1
+        if ins.filter_table and ins.filter_table[0] == 0x00:
+            # Routed through the filter without taking it over: ours would take it (and stop
+            # the sweep of the voice that has it), so the voice stays out of the filter.
+            self.lost["filter routing without the filter program"] += 1
+            out.filter, out.filter_loop = [], None
+        elif ins.filter_table:
+            sets = [b for b in ins.filter_table[0::ROW] if 0x80 <= b < TABLE_JUMP]
+            if sets:  # a program that sets up first settles on its last mode and resonance
+                out.fmode, out.fres = (sets[-1] >> 4) & 7, sets[-1] & 0x0F
+            if len({b & 0x7F for b in sets}) > 1:
+                self.lost["filter mode or resonance changes inside a program"] += 1
         return out
 
     @staticmethod
