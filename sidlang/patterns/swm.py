@@ -64,6 +64,7 @@ TABLE_BASE = 0x10  #: table offsets count from the instrument's start; its heade
 CHORD_RETURN, CHORD_LOOP = 0x7E, 0x7F
 ARP_CHORD, ARP_NOP = 0x7F, 0x80
 DEFAULT_TEMPO = 6
+FIRST_DERIVED = 129  #: numbers of pattern copies start past SID-Wizard's pattern numbers (1-127)
 LEAD_FRAMES = 2  #: frames between a row's read and its note (SID-Wizard's TICK_0 to TICK_2)
 FIRST_WAVE_DEFAULT = 0x09  #: the depacker's first-frame waveform for a stored 0: test bit, gate
 GATE = WAVE_BITS["gate"]
@@ -166,6 +167,9 @@ class _Converter:
         self.lost: Counter = Counter()
         self.chans = 3 * swm.sid_amount
         self.chords = self._chords(swm.chord_table)
+        #: copies of patterns whose first row sets an orderlist's tempo: (pattern, tempo) -> number
+        self.derived: dict[tuple[int, int], int] = {}
+        self.base_of: dict[int, int] = {}
 
     # -- the song --------------------------------------------------------------------------
 
@@ -180,6 +184,13 @@ class _Converter:
         entry = self.entry_instruments(subs)
         for n, p in enumerate(swm.patterns, 1):
             song.patterns[n] = self.pattern(p, entry.get(n), subs)
+        for (base, tempo), number in self.derived.items():
+            rows = song.patterns[base].rows
+            if rows[0].effect is None:  # the orderlist's tempo, on the pattern's first row
+                rows = [Row(rows[0].note, rows[0].instrument, Effect("tempo", (tempo,))), *rows[1:]]
+            else:
+                self.lost["orderlist tempo on a row with an effect"] += 1
+            song.patterns[number] = Pattern(rows)
         lead = len(swm.patterns) + 1
         for tempo, orders in subs:
             sub = Subtune(tempo=tempo)
@@ -259,7 +270,7 @@ class _Converter:
         seqs = self.swm.sequences
         entries: list[OrderEntry] = []
         seen: dict[tuple[int, int, int], int] = {}
-        pos, trans = 0, 0
+        pos, trans, tempo = 0, 0, None
         while seq < len(seqs):
             key = (seq, pos, trans)
             if key in seen:
@@ -273,11 +284,16 @@ class _Converter:
             pos += 1
             if isinstance(cmd, PlayPattern):
                 if 1 <= cmd.pattern <= len(self.swm.patterns):
-                    entries.append(OrderEntry(cmd.pattern, _clamp(trans, -MAX_TRANSPOSE, MAX_TRANSPOSE)))
+                    number = cmd.pattern
+                    if tempo is not None:  # a copy of the pattern that sets the tempo first
+                        key = (number, tempo)
+                        number = self.derived.setdefault(key, FIRST_DERIVED + len(self.derived))
+                        self.base_of[number], tempo = key[0], None
+                    entries.append(OrderEntry(number, _clamp(trans, -MAX_TRANSPOSE, MAX_TRANSPOSE)))
             elif isinstance(cmd, Transpose):
                 trans = cmd.semitones
             elif isinstance(cmd, TempoOverride):
-                self.lost["orderlist tempo (per voice)"] += 1
+                tempo = _clamp(cmd.frames_per_row or DEFAULT_TEMPO, 1, MAX_SPEED)
             elif isinstance(cmd, MainVolume):
                 if not entries and self.vol is None:
                     self.vol = cmd.level
@@ -327,7 +343,7 @@ class _Converter:
                 walk = entries + (entries[loop:] if loop is not None else [])
                 for e in walk:
                     seen.setdefault(e.pattern, set()).add(current)
-                    for r in self.swm.patterns[e.pattern - 1].rows:
+                    for r in self.swm.patterns[self.base_of.get(e.pattern, e.pattern) - 1].rows:
                         if r.instrument is not None and 1 <= r.instrument <= MAX_INSTRUMENT_REF:
                             current = r.instrument
         return {n: next(iter(v)) or None if len(v) == 1 else None for n, v in seen.items()}
