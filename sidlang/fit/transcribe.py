@@ -55,6 +55,7 @@ FILTER_CHOICE = True
 CONTRAST = 0.0  #: a pitch need not stand over the frame's median salience (swept: 0.0 beat 1.6 on five tunes)
 RELEASE = 0  #: release of every note (the gate closes where the pitch fades, so the tail is short)
 RETRIGGER_GAP = 120  #: cycles between the gate-off and gate-on writes of a retrigger
+REFINE_ROUNDS = 10  #: progress steps the refinement reports (its rounds: the level, then its MOVES)
 Progress = Callable[[int, int], None]
 
 
@@ -66,6 +67,7 @@ class TranscribeOptions:
     chip: int = 6581
     drums: bool = True
     timbre: bool = True
+    refine: bool = True  #: the frame-by-frame refinement against the render (:mod:`sidlang.fit.refine`)
 
     @classmethod
     def from_options(cls, options: dict) -> TranscribeOptions:
@@ -82,7 +84,7 @@ class TranscribeOptions:
             raise UsageError(f"bad transcription option: {e}") from None
         if options.get("clock") is not None:
             out["clock"] = str(options["clock"]).lower()
-        for name in ("drums", "timbre"):
+        for name in ("drums", "timbre", "refine"):
             if options.get(name) is not None:
                 v = options[name]
                 out[name] = v if isinstance(v, bool) else str(v).lower() in ("1", "true", "yes", "on")
@@ -112,6 +114,7 @@ class Note:
     sr: int | None = None  #: sustain/release register (None: ``level`` and a short release)
     retrigger: bool = False  #: follows another note on the same voice without a gap
     pws: list[int] = field(default_factory=list)  #: pulse width per frame (pulse notes; empty: ``pw``)
+    timbres: list[tuple[str, int]] = field(default_factory=list)  #: waveforms ranked by harmonics
 
 
 # -- analysis -------------------------------------------------------------------------------------
@@ -273,17 +276,18 @@ def pulse_widths(harm: np.ndarray) -> np.ndarray:
     return pw
 
 
+def timbres(amps: np.ndarray) -> list[tuple[str, int]]:
+    """The waveforms and pulse widths of :data:`PROFILES`, nearest ``amps`` (log magnitudes) first."""
+    if amps[0] <= 0:
+        return [("pulse", 0x800)] + [k for k in PROFILES if k != ("pulse", 0x800)]
+    rel = np.log(np.maximum(amps / amps[0], 1e-3))
+    dist = {key: np.abs(rel - np.log(np.maximum(prof, 1e-3)))[1:6].sum() for key, prof in PROFILES.items()}
+    return sorted(PROFILES, key=dist.get)
+
+
 def timbre(amps: np.ndarray) -> tuple[str, int]:
     """The waveform and pulse width whose harmonics are nearest ``amps`` (log magnitudes)."""
-    if amps[0] <= 0:
-        return "pulse", 0x800
-    rel = np.log(np.maximum(amps / amps[0], 1e-3))
-    best, dist_best = ("pulse", 0x800), np.inf
-    for key, prof in PROFILES.items():
-        dist = np.abs(rel - np.log(np.maximum(prof, 1e-3)))[1:6].sum()
-        if dist < dist_best:
-            best, dist_best = key, dist
-    return best
+    return timbres(amps)[0]
 
 
 # -- writing --------------------------------------------------------------------------------------
@@ -386,6 +390,40 @@ def _followed(notes: list[Note], n: Note) -> bool:
 # -- the whole ------------------------------------------------------------------------------------
 
 
+@dataclass
+class Draft:
+    """A transcription before it is written: its notes and drums, which the refinement changes
+    and rewrites, the recording it is scored against, and the filter chosen for it."""
+
+    notes: list[Note]
+    drums: list[tuple[int, int, int]]
+    frames: int
+    opts: TranscribeOptions
+    header: Header
+    info: dict
+    x: np.ndarray  #: the recording, mono at RATE
+    filter: tuple[int, int] | None = (
+        None  #: (cutoff, route bits) of :func:`~sidlang.fit.tunefilter.with_filter`
+    )
+
+    def tune(self, notes: list[Note] | None = None) -> Tune:
+        """The draft (or the same with other ``notes``) written as a Tune, the filter applied."""
+        w = write_notes(
+            self.notes if notes is None else notes,
+            self.drums,
+            self.frames,
+            self.opts,
+            self.header.clock_hz,
+            self.header.frame_cycles,
+        )
+        tune = w.tune(self.header, dict(self.info))
+        if self.filter is not None:
+            from .tunefilter import with_filter
+
+            tune = with_filter(tune, *self.filter)
+        return tune
+
+
 def transcribe(
     samples: np.ndarray,
     rate: int,
@@ -394,8 +432,12 @@ def transcribe(
     file: str | None = None,
     meta: dict | None = None,
     progress: Progress | None = None,
+    draft_out: Callable[[Draft, Tune], Tune] | None = None,
 ) -> Tune:
-    """A recording (mono float at ``rate``) as a Tune of ``opts.voices`` voices; see the module."""
+    """A recording (mono float at ``rate``) as a Tune of ``opts.voices`` voices; see the module.
+
+    ``draft_out``, when given, is called with the :class:`Draft` and the tune before it returns
+    (and its answer returned): the benchmark scores the draft before and after refinement."""
     opts = opts or TranscribeOptions()
     clock_hz = CLOCK_NAMES[opts.clock]
     frame_cycles = DEFAULT_FRAME[clock_hz]
@@ -426,19 +468,20 @@ def transcribe(
         return Tune(
             header, make_writes([0], [0], [FIELDS["vol"].regs[0]], [15]), meta={**info, "silent": True}
         )
+    steps = 4 + (REFINE_ROUNDS if opts.timbre and opts.refine else 0)
     if progress:
-        progress(0, 4)
+        progress(0, steps)
     power = frame_spectra(x, frames, spf)
     loud = frame_db(x, frames, spf) > SILENCE_DB
     picks, strength = multi_pitch(power, RATE, WINDOW, voices=opts.voices, contrast=CONTRAST)
     picks[~loud] = np.nan
     if progress:
-        progress(1, 4)
+        progress(1, steps)
     mag = np.sqrt(np.sqrt(power))
     picks = refine(mag, picks)
     tracks = assign(picks, opts.voices)
     if progress:
-        progress(2, 4)
+        progress(2, steps)
     notes: list[Note] = []
     amps = []
     for v in range(opts.voices):
@@ -457,7 +500,8 @@ def transcribe(
             per = np.array([harmonic_amps(power[t], n.midi[t - n.start]) for t in frames_of])
             harm = per.mean(axis=0)
             n.amp = float(harm.sum())
-            n.wave, n.pw = timbre(harm)
+            n.timbres = timbres(harm)
+            n.wave, n.pw = n.timbres[0]
             if n.wave == "pulse" and PULSE_TRACK:
                 n.pws = pulse_widths(per).tolist()
                 n.pw = n.pws[0]
@@ -468,18 +512,26 @@ def transcribe(
             n.ad, n.level = a << 4 | d, s
     drums = find_drums(power, loud, notes, frames, opts) if opts.timbre and opts.drums else []
     if progress:
-        progress(3, 4)
-    w = write_notes(notes, drums, frames, opts, clock_hz, frame_cycles)
+        progress(3, steps)
     info.update(notes=len(notes), drums=len(drums))
-    tune = w.tune(header, info)
+    draft = Draft(notes, drums, frames, opts, header, info, x)
+    tune = draft.tune()
     if opts.timbre and FILTER_CHOICE:
         from .tunefilter import choose_filter
 
-        tune, said = choose_filter(tune, x, opts.voices, opts.chip)
+        tune, said, draft.filter = choose_filter(tune, x, opts.voices, opts.chip)
+        draft.info["filter"] = said
         tune.meta["filter"] = said
     if progress:
-        progress(4, 4)
-    return tune
+        progress(4, steps)
+    if opts.timbre and opts.refine:
+        from .refine import refine as refine_notes
+
+        refine_notes(draft, progress=(lambda k, n: progress(4 + k, 4 + n)) if progress else None)
+        tune = draft.tune()
+    if progress:
+        progress(steps, steps)
+    return tune if draft_out is None else draft_out(draft, tune)
 
 
 def find_drums(

@@ -52,9 +52,12 @@ def with_filter(tune: Tune, cut: int, route: int, mode: str = "lp", res: int = 0
     return Tune(tune.header, allw, irq=tune.irq, nmi=tune.nmi, meta=dict(tune.meta))
 
 
-def choose_filter(tune: Tune, x: np.ndarray, voices: int, model: int) -> tuple[Tune, str]:
-    """The best of the filter settings for ``tune`` against ``x`` (mono at RATE): the tune and a
-    word on what was chosen."""
+def choose_filter(
+    tune: Tune, x: np.ndarray, voices: int, model: int
+) -> tuple[Tune, str, tuple[int, int] | None]:
+    """The best of the filter settings for ``tune`` against ``x`` (mono at RATE): the tune, a
+    word on what was chosen, and the setting (cutoff, route bits; None: the filter off), which
+    :func:`with_filter` applies again to a rewritten transcription."""
     from sidlang.formats.render import RenderOptions, render
 
     n = int(SECONDS * RATE)
@@ -67,16 +70,19 @@ def choose_filter(tune: Tune, x: np.ndarray, voices: int, model: int) -> tuple[T
 
     every = sum(ROUTE_BITS[f"v{v + 1}"] for v in range(voices))
     best, best_loss, said = tune, loss(tune) * (1 - MARGIN), "filter off"
-    best_cut = None
+    best_cut, setting = None, None
     for cut in CUTOFFS:
         cand = with_filter(tune, cut, every)
         c = loss(cand)
         if c < best_loss:
             best, best_loss, best_cut, said = cand, c, cut, f"low-pass ${cut:03x}, every voice"
+            setting = (cut, every)
     if best_cut is not None:
         for v in range(voices):
-            cand = with_filter(tune, best_cut, every & ~ROUTE_BITS[f"v{v + 1}"])
+            route = every & ~ROUTE_BITS[f"v{v + 1}"]
+            cand = with_filter(tune, best_cut, route)
             c = loss(cand)
             if c < best_loss:
                 best, best_loss, said = cand, c, f"low-pass ${best_cut:03x}, all but v{v + 1}"
-    return best, said
+                setting = (best_cut, route)
+    return best, said, setting
