@@ -1,8 +1,10 @@
 """Pattern text (``.sidp``): a tracker song of orderlists, patterns and instruments, read by
 playing it (``sidlang.patterns.player``) into frames of register writes.
 
-Writing goes the other way (frames back to patterns), which is not built yet: the writer says
-so as a usage error instead of writing something that does not play back the same.
+Writing goes the other way: a tune read from a tracker's file (``.sng``) prints its own
+patterns; any other tune is turned into patterns by :func:`sidlang.patterns.infer.infer`,
+with raw register lines for whatever the patterns do not explain, so the file plays back the
+same writes (``docs/patterns.md``, "Frames to patterns").
 """
 
 from __future__ import annotations
@@ -43,15 +45,14 @@ def read_sidp(
 
 
 def write_sidp(tune: Tune, **options) -> bytes:
-    song = tune.meta.get("patterns")
-    if song is not None:  # read from a tracker's file (.sng): its own patterns, not inferred ones
-        from sidlang.patterns import dump
+    from sidlang.patterns import dump
 
-        return dump(song).encode("utf-8")
-    raise UsageError(
-        "writing .sidp (frames back to patterns) is not built yet; "
-        "write .sidl for the frames, or edit a .sidp by hand and read it"
-    )
+    song = tune.meta.get("patterns")
+    if song is None:  # frames: infer the patterns (and the raw writes they leave over)
+        from sidlang.patterns.infer import infer
+
+        song = infer(tune)
+    return dump(song).encode("utf-8")
 
 
 FORMATS = [

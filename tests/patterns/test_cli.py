@@ -41,12 +41,12 @@ def test_a_bad_file_is_exit_1_with_line_and_column(tmp_path, capsys):
     assert not (tmp_path / "y.sidl").exists()
 
 
-def test_writing_sidp_is_a_clear_usage_error(tmp_path, capsys):
+def test_writing_sidp_from_frames_infers_patterns(tmp_path):
     src = tmp_path / "x.sidl"
-    src.write_text("# sidlang 1\n0 v1 freq=C-4\n")
-    assert main(["convert", str(src), str(tmp_path / "y.sidp")]) == 2
-    assert "frames back to patterns" in capsys.readouterr().err
-    assert not (tmp_path / "y.sidp").exists()
+    src.write_text("# sidlang 1\n0 v1 freq=C-4 ad=$09 wave=pulse,gate\n12 v1 wave=pulse\n")
+    assert main(["convert", str(src), str(tmp_path / "y.sidp")]) == 0
+    song = parse((tmp_path / "y.sidp").read_text())
+    assert song.patterns and song.subtunes[0].length == 13  # the tests in test_infer.py check the rest
 
 
 def test_render_and_sid_out(tmp_path):
