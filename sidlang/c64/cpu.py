@@ -185,6 +185,25 @@ _RMW = np.zeros(76, dtype=np.int64)
 for _o in (ASL, LSR, ROL, ROR, INC, DEC, SLO, RLA, SRE, RRA, DCP, ISC):
     _RMW[_o] = 1
 
+#: Per opcode, the cycles that write (index of the first, count), which a bad line does not
+#: stop: the VIC-II pulls BA three cycles before it takes the bus, and the 6510 halts only on
+#: a read. Stores write on their last cycle, read-modify-writes on their last two, PHA/PHP on
+#: their third, JSR pushes on its fourth and fifth, BRK on its third to fifth.
+_WS = np.zeros(256, dtype=np.int64)
+_WN = np.zeros(256, dtype=np.int64)
+for _c in range(256):
+    _o, _m, _n = _OP[_c], _MODE[_c], _CYC[_c]
+    if _o in (STA, STX, STY, SAX, SHA, SHX, SHY, TAS):
+        _WS[_c], _WN[_c] = _n - 1, 1
+    elif _RMW[_o] and _m != M_ACC:
+        _WS[_c], _WN[_c] = _n - 2, 2
+    elif _o in (PHA, PHP):
+        _WS[_c], _WN[_c] = 2, 1
+    elif _o == JSR:
+        _WS[_c], _WN[_c] = 3, 2
+    elif _o == BRK:
+        _WS[_c], _WN[_c] = 2, 3
+
 
 @njit_inline
 def _rd(addr, t, ram, rom, pmap, io, dev) -> int:
@@ -299,17 +318,30 @@ def _raster_poll_skip(dest, clk, cyc, until, ram, pmap, dev) -> int:
 
 
 @njit_inline
-def _badline(clk, cyc, io, dev) -> int:
-    """The clock once the bad line this instruction (from ``clk``, ``cyc`` cycles) runs into
-    has let the CPU go: it waits out the DMA if it starts inside it, else its cycles from the
-    DMA's start on come ``BL_LEN`` later. Moves ``dev[BL_NEXT]`` on."""
+def _badline(clk, cyc, io, dev, ws, wn) -> int:
+    """The clock at which this instruction (from ``clk``, ``cyc`` cycles, of which ``wn`` from
+    index ``ws`` write) starts once the bad line it runs into is counted.
+
+    BA falls at the DMA's start ``bl`` and the CPU halts on its first read from then on (writes
+    go on for at most three cycles); it goes on at ``bl + BL_LEN``. An instruction that starts
+    inside the DMA waits for its end; one that halts on its cycle ``i`` finishes ``cyc - i``
+    cycles after the DMA; one whose cycles from ``bl`` on are all writes finishes on time, and
+    the next instruction waits instead. Moves ``dev[BL_NEXT]`` on once the CPU has halted."""
     bl = dev[bus.BL_NEXT]
     if clk >= bl + bus.BL_LEN:  # time was skipped past it (waiting for an event)
         bl = bus.next_badline(dev, io, clk)
         dev[bus.BL_NEXT] = bl
         if clk + cyc <= bl:
             return clk
-    clk = bl + bus.BL_LEN if clk >= bl else clk + bus.BL_LEN
+    if clk >= bl:
+        clk = bl + bus.BL_LEN
+    else:
+        i = bl - clk
+        while i < cyc and i < bl - clk + 3 and ws <= i < ws + wn:
+            i += 1
+        if i == cyc:  # it writes through BA's three cycles and ends before the halt
+            return clk
+        clk = bl + bus.BL_LEN - i
     dev[bus.BL_NEXT] = bus.next_badline(dev, io, bl + bus.BL_LEN)
     return clk
 
@@ -459,7 +491,7 @@ def execute(
             if _EXTRA[op] and cross and m != M_REL:
                 cyc += 1
             if clk + cyc > dev[bus.BL_NEXT]:
-                clk = _badline(clk, cyc, io, dev)
+                clk = _badline(clk, cyc, io, dev, _WS[op], _WN[op])
             t = clk + cyc - 1  # the cycle of the data access
             v = 0
             if _READS[o]:
@@ -509,6 +541,8 @@ def execute(
                 if take:
                     dest = (pc + (ea - 256 if ea > 127 else ea)) & 0xFFFF
                     cyc += 1 + (1 if (dest ^ pc) & 0xFF00 else 0)
+                    if clk + cyc > dev[bus.BL_NEXT]:  # the taken branch's own cycles
+                        clk = _badline(clk, cyc, io, dev, 0, 0)
                     if dest == at:  # a branch to itself: nothing changes until an interrupt
                         if free != 1:
                             status = ST_HANG
@@ -778,7 +812,7 @@ def execute(
                 sp = (sp - 1) & 0xFF
                 fi = 1
                 if clk + 7 > dev[bus.BL_NEXT]:
-                    clk = _badline(clk, 7, io, dev)
+                    clk = _badline(clk, 7, io, dev, 2, 3)
                 pc = _rd(vec, clk, ram, rom, pmap, io, dev) | (
                     _rd(vec + 1, clk, ram, rom, pmap, io, dev) << 8
                 )

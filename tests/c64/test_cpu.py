@@ -143,6 +143,40 @@ def test_bad_lines_hold_the_cpu(d011, stalls):
     assert 40 * stalls <= ends[0] - ends[1] <= 43 * stalls
 
 
+def _stall(before_bl: int, head: str) -> int:
+    """Cycles the bad line at line $33 (YSCROLL 3, the DMA from cycle 3224) adds to the write
+    of a ``sta $d418`` that follows ``head``, where ``head`` starts ``before_bl`` cycles before
+    the DMA (the time is reached with NOPs and one 3-cycle BIT)."""
+    start = 3224 - before_bl - 6  # after LDA #/STA $d011
+    pad = "bit $ea\n" if start % 2 else ""
+    src = "lda #$1b\nsta $d011\n" + pad + "nop\n" * ((start - 3 * (start % 2)) // 2) + head + "sta $d418\nrts"
+    code, _ = assemble(src, 0x1000)
+    ends = []
+    for badlines in (True, False):
+        m = C64(badlines=badlines)
+        m.load(0x1000, code)
+        m.call(0x1000, 0, 100_000, "test")
+        c, ad, _ = m.writes()
+        ends.append(int(c[ad == 0xD418][-1]))
+    return ends[0] - ends[1]
+
+
+@pytest.mark.parametrize(
+    "before_bl, head, stall",
+    [
+        # BA falls three cycles before the VIC takes the bus and the 6510 halts only on a read:
+        (3, "sta $d418\n", 42),  # the store's write is the DMA's first cycle: it goes through,
+        # and the next instruction waits from one cycle into the DMA
+        (4, "sta $d418\n", 43),  # its write comes just before: the next STA waits it all
+        (2, "sta $d418\n", 43),  # halted on its last read, the write comes 43 cycles later
+        (4, "nop\nnop\n", 43),  # reads only
+        (4, "clc\nbcc next\nnext: ", 43),  # a taken branch's third cycle (a read) is halted too
+    ],
+)
+def test_bad_line_stalls_by_cycle_kind(before_bl, head, stall):
+    assert _stall(before_bl, head) == stall
+
+
 def test_ram_powers_up_in_libsidplayfps_pattern():
     m = C64()
     assert m.ram[0x1030:0x1038].tolist() == [0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0]
