@@ -312,17 +312,19 @@ def main(argv: list[str] | None = None) -> int:
                     line += f" {score(ours, back)[0]:7.3f}"
                 except sidlang.SidlangError as e:
                     line += f"    n/a ({e.message[:40]})"
+            played, played_ref = path, ref  # what the writes are compared with
             if args.v4:
-                v4 = v4_score(path, ours, args.seconds, Path(tmp))
+                v4, copy, copy_ref = v4_score(path, ours, args.seconds, Path(tmp))
                 line += f" {v4:>7}"
-                if v4 != "-":  # sidplayfp plays the third chip only so: the fair score
+                if copy is not None:  # sidplayfp plays the third chip only so: the fair score
                     scores[-1] = float(v4)
+                    played, played_ref = copy, copy_ref
             if logger is not None:
-                theirs = sidplayfp_writes(logger, path, args.seconds, Path(tmp))
+                theirs = sidplayfp_writes(logger, played, args.seconds, Path(tmp))
                 if theirs is None:
                     line += " n/a"
                 else:
-                    ceiling = renderer_ceiling(tune, theirs, ref, args.seconds)
+                    ceiling = renderer_ceiling(tune, theirs, played_ref, args.seconds)
                     ceilings[len(scores) - 1] = ceiling
                     line += f" {compare_writes(tune, theirs)} {ceiling:6.3f}"
             print(line, flush=True)
@@ -360,16 +362,18 @@ def renderer_ceiling(tune, theirs: np.ndarray, ref: np.ndarray, seconds: float) 
     return score(audio, ref)[0]
 
 
-def v4_score(path: Path, ours: np.ndarray, seconds: float, tmp: Path) -> str:
-    """Score against sidplayfp playing ``path`` with a v3 header that names a third SID marked v4."""
+def v4_score(path: Path, ours: np.ndarray, seconds: float, tmp: Path):
+    """Score against sidplayfp playing ``path`` with a v3 header that names a third SID marked v4:
+    (the score as text, the copy, sidplayfp's rendering of it), or ("-", None, None)."""
     data = bytearray(path.read_bytes())
     head = parse(bytes(data))
     if head.version != 3 or len(head.sid_addresses()) < 3:
-        return "-"
+        return "-", None, None
     data[5] = 4  # the version word's low byte; the v3 and v4 headers are laid out alike
     copy = tmp / "v4.sid"
     copy.write_bytes(bytes(data))
-    return f"{score(ours, sidplayfp(copy, seconds, tmp / 'v4.wav')[0])[0]:.3f}"
+    ref = sidplayfp(copy, seconds, tmp / "v4.wav")[0]
+    return f"{score(ours, ref)[0]:.3f}", copy, ref
 
 
 if __name__ == "__main__":
