@@ -104,19 +104,38 @@ def note_table(vs: list[Voice], clock_hz: int) -> dict[int, int]:
 
 
 def row_grid(vs: list[Voice], n: int) -> tuple[int, int]:
-    """(frames per row, frame of the first row start): the longest row length that puts at
-    least :data:`ON_GRID` of the onsets on row starts, at its best phase. (Gate-offs are left
-    out: players close the gate for a hard restart, or early before a ``===``, off the grid.)"""
-    marks: set[int] = set().union(*(v.onsets for v in vs)) if vs else set()
-    events = np.array(sorted(marks), np.int64)
+    """(frames per row, frame of the first row start).
+
+    Row lengths that put at least :data:`ON_GRID` of the onsets on row starts (at their best
+    phase) are candidates, if they are longer than the usual hard restart (gate-off to onset);
+    of those, the one that also puts the most releases (gate-offs not
+    followed by an onset within a hard restart) on row starts wins, the longest on a tie.
+    Players close the gate for a hard restart, and some before a ``===``, off the grid.
+    """
+    onsets: set[int] = set().union(*(v.onsets for v in vs)) if vs else set()
+    releases: set[int] = set()
+    gaps: Counter = Counter()  # frames from a gate-off to the onset it restarts for
+    for v in vs:
+        for f in v.falls:
+            gap = next((k for k in range(1, MAX_HR + 1) if f + k in v.onsets), None)
+            if gap is None:
+                releases.add(f)
+            else:
+                gaps[gap] += 1
+    shortest = gaps.most_common(1)[0][0] + 1 if gaps else 1  # a row must hold the hard restart
+    events = np.array(sorted(onsets), np.int64)
+    rel = np.array(sorted(releases - onsets), np.int64)
     if len(events) < 2:
-        return 6, 0
-    best = (1, int(events[0]) % 1)
-    for t in range(2, MAX_ROW + 1):
+        return 6, int(events[0]) % 6 if len(events) else 0
+    best, best_score = (1, 0), -1
+    for t in range(min(shortest, MAX_ROW), MAX_ROW + 1):
         hits = np.bincount(events % t, minlength=t)
         phase = int(np.argmax(hits))
-        if hits[phase] >= ON_GRID * len(events):
-            best = (t, phase)
+        if hits[phase] < ON_GRID * len(events):
+            continue
+        score = int(hits[phase]) + int(np.count_nonzero(rel % t == phase))
+        if score >= best_score:
+            best, best_score = (t, phase), score
     return best
 
 
@@ -246,16 +265,16 @@ JUMP = 256  #: a change larger than this in one frame is a table's ``set``, not 
 def table_program(values: list[int], before: int, bits: int = 12) -> tuple[TableStep, ...]:
     """The pulse (or filter) table that gives ``values`` frame by frame, starting from the
     width ``before`` the note: ``add`` runs of the frame-to-frame changes, a ``set`` where a
-    change is a jump (more than :data:`JUMP`)."""
+    change is a jump (more than :data:`JUMP`) or comes on the note's first frame."""
     steps: list[TableStep] = []
     prev = before
     if not values or all(v == before for v in values):
         return ()
     last = max(i for i, v in enumerate(values) if v != (values[i - 1] if i else before))
-    for v in values[: last + 1]:
+    for i, v in enumerate(values[: last + 1]):
         d = _signed(v - prev, bits) if bits == 12 else v - prev
         prev = v
-        if abs(d) > JUMP:
+        if abs(d) > JUMP or (i == 0 and d):  # a note that changes the width at once sets it
             steps.append(TableStep("set", v))
             continue
         if steps and steps[-1].kind == "add" and steps[-1].value == d and steps[-1].frames < MAX_TABLE_FRAMES:

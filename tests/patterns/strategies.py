@@ -114,6 +114,7 @@ def songs(draw) -> Song:
                 st.lists(st.integers(1, 255), min_size=1, max_size=2).map(tuple),
                 orders,
                 st.integers(0, 1 << 20),
+                raw_writes(chips),
             ),
             min_size=1,
             max_size=2,
@@ -130,4 +131,76 @@ def songs(draw) -> Song:
         instruments=insts,
         patterns=pats,
         subtunes=subs,
+        pitch=draw(st.dictionaries(notes, st.integers(0, 0xFFFF), max_size=4)),
+    )
+
+
+def raw_writes(chips: int):
+    """A subtune's raw writes: (frame, chip, reg, val) in frame order, any register slot."""
+    write = st.tuples(st.integers(0, 300), st.integers(0, chips - 1), st.integers(0, 31), st.integers(0, 255))
+    return st.lists(write, max_size=12).map(lambda ws: tuple(sorted(ws, key=lambda w: w[0])))
+
+
+PLAIN_WAVES = (0x10, 0x20, 0x40, 0x80, 0x08 | 0x40, 0x14)  #: tri saw pulse noise test+pulse tri+ring
+
+
+@st.composite
+def plain_instruments(draw) -> Instrument:
+    """An instrument of the kind a tracker song has: ADSR, a hard restart, a short wave and
+    arpeggio table (maybe looping), maybe a pulse sweep."""
+    wave = draw(
+        st.lists(
+            st.builds(WaveStep, st.sampled_from(PLAIN_WAVES), st.sampled_from((0, 0, 12, 7, 4, -12))),
+            min_size=1,
+            max_size=4,
+        )
+    )
+    pulse = draw(
+        st.just([])
+        | st.builds(
+            lambda v, d, n: [TableStep("set", v), TableStep("add", d, n)],
+            st.integers(0x100, 0xE00),
+            st.integers(-64, 64).filter(bool),
+            st.integers(1, 60),
+        )
+    )
+    hr = draw(st.sampled_from((0, 1, 2, 3)))
+    return Instrument(
+        ad=draw(st.integers(0, 255)),
+        sr=draw(st.integers(0, 255)),
+        hr=hr,
+        hr_ad=draw(st.sampled_from((0, 0x0F))) if hr else 0,
+        hr_sr=0,
+        wave=wave,
+        wave_loop=draw(st.none() | st.integers(0, len(wave) - 1)),
+        pulse=pulse,
+    )
+
+
+@st.composite
+def plain_songs(draw) -> Song:
+    """A one-SID song made the way a tracker song is: one tempo, a few instruments, patterns
+    of notes, gate-offs and empty rows, orderlists that repeat and transpose them."""
+    insts = draw(st.dictionaries(st.integers(1, 9), plain_instruments(), min_size=1, max_size=3))
+    row = st.builds(
+        Row, st.none() | st.just(GATE_OFF) | st.integers(36, 84), st.sampled_from(sorted(insts))
+    ).map(lambda r: r if r.note not in (None, GATE_OFF) else Row(r.note))
+    pats = draw(
+        st.dictionaries(
+            st.integers(0, 9),
+            st.builds(Pattern, st.lists(row, min_size=1, max_size=8)),
+            min_size=1,
+            max_size=3,
+        )
+    )
+    entry = st.builds(OrderEntry, st.sampled_from(sorted(pats)), st.integers(-5, 5), st.integers(1, 3))
+    orders = draw(
+        st.dictionaries(
+            st.integers(0, VOICES - 1),
+            st.builds(Orderlist, st.lists(entry, min_size=1, max_size=4)),
+            min_size=1,
+        )
+    )
+    return Song(
+        instruments=insts, patterns=pats, subtunes=[Subtune(tempo=(draw(st.integers(3, 8)),), orders=orders)]
     )
