@@ -37,7 +37,9 @@ def read_sidp(
             raise UsageError(f"--seconds must be positive, got {seconds:g}")
         from sidlang.tune import Header
 
-        frames = max(1, round(seconds * Header(clock_hz=song.clock_hz).frame_hz))
+        frames = max(
+            1, round(seconds * Header(clock_hz=song.clock_hz, frame_cycles=song.frame_cycles).frame_hz)
+        )
     try:
         return play(song, number, frames=frames)
     except FormatError as e:

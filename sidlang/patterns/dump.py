@@ -127,6 +127,8 @@ def dump(song: Song) -> str:
         out.append(f"chips {song.chips}")
     if song.vol != 15:
         out.append(f"vol {song.vol}")
+    if song.frame_cycles:
+        out.append(f"frame {song.frame_cycles}")
     for note in sorted(song.pitch):
         out.append(f"pitch {note_name(note)} {_hex(song.pitch[note], 4)}")
     for number in sorted(song.instruments):

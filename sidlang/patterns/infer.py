@@ -23,7 +23,7 @@ from collections import Counter
 
 from sidlang.errors import FormatError
 from sidlang.pitch import note_to_reg
-from sidlang.tune import Tune
+from sidlang.tune import Header, Tune
 
 from .infer_frames import cells, effective, raw_writes
 from .infer_notes import (
@@ -252,6 +252,7 @@ def infer(tune: Tune) -> Song:
         author=h.author,
         released=h.released,
         clock_hz=h.clock_hz,
+        frame_cycles=h.frame_cycles if h.frame_cycles != Header(clock_hz=h.clock_hz).frame_cycles else 0,
         models=h.models,
         chips=h.chips,
         vol=int(Counter(vol.tolist() if n else vol).most_common(1)[0][0]),

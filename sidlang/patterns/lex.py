@@ -11,7 +11,7 @@ from sidlang.registers import VOICES
 from .model import EFFECTS, MAX_CHIPS
 
 MAGIC = "# sidp 1"
-HEADER_WORDS = ("title", "author", "released", "clock", "model", "chips", "vol", "pitch")
+HEADER_WORDS = ("title", "author", "released", "clock", "model", "chips", "vol", "pitch", "frame")
 SECTION_WORDS = ("instr", "pattern", "subtune", "raw")
 INSTR_WORDS = ("ad", "sr", "hr", "wave", "pulse", "filter", "fmode", "fres")
 SUBTUNE_WORDS = ("tempo", "length") + tuple(f"v{i}" for i in range(1, MAX_CHIPS * VOICES + 1))

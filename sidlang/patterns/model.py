@@ -192,6 +192,7 @@ class Song:
     #: The frequency register value of a MIDI note where it is not ``sidlang.pitch``'s
     #: (``pitch C-4 $1125``): a tracker's own note table, so its notes play exactly.
     pitch: dict[int, int] = field(default_factory=dict)
+    frame_cycles: int = 0  #: cycles per frame (``frame N``); 0: the clock's (multispeed songs have less)
 
     @property
     def voices(self) -> int:

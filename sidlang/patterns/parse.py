@@ -208,6 +208,9 @@ class _Parser:
         elif word == "chips":
             self.args(toks, 1)
             song.chips = self.number(toks[1], 1, MAX_CHIPS, "chips")
+        elif word == "frame":
+            self.args(toks, 1)
+            song.frame_cycles = self.number(toks[1], 1024, 100_000, "cycles per frame")
         elif word == "pitch":
             self.args(toks, 2)
             note = self.note(toks[1])

@@ -397,6 +397,7 @@ def play(song: Song, subtune: int = 1, *, frames: int = 0) -> Tune:
         author=song.author,
         released=song.released,
         clock_hz=song.clock_hz,
+        frame_cycles=song.frame_cycles,
         models=song.models,
         sids=tuple(SID_BASE + SID_STRIDE * i for i in range(song.chips)),
         gap=WRITE_GAP,
@@ -418,7 +419,7 @@ def intents(song: Song, subtune: int = 1, *, frames: int = 0) -> list[list[tuple
     or without ``raw``; :mod:`sidlang.patterns.infer` compares it with a tune to find the raw
     writes a song needs.
     """
-    header = Header(clock_hz=song.clock_hz)
+    header = Header(clock_hz=song.clock_hz, frame_cycles=song.frame_cycles)
     player = _Player(song, subtune)
     player.record = []
     player.run(header.frame_cycles, frames or song.subtunes[subtune - 1].length)

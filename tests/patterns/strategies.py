@@ -132,6 +132,7 @@ def songs(draw) -> Song:
         patterns=pats,
         subtunes=subs,
         pitch=draw(st.dictionaries(notes, st.integers(0, 0xFFFF), max_size=4)),
+        frame_cycles=draw(st.just(0) | st.integers(1024, 100_000)),
     )
 
 
