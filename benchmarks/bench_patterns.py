@@ -35,6 +35,7 @@ from sidlang.tune import Header
 
 RATE = 44100
 EXAMPLES = Path("/usr/share/doc/goattracker/examples")
+SWM_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "testdata" / "sid-wizard"
 
 
 def mono(x: np.ndarray) -> np.ndarray:
@@ -52,12 +53,99 @@ def renders(path: Path, seconds: float) -> tuple[np.ndarray, np.ndarray]:
     return ref, ours
 
 
+def wanted(path: Path, only: list[str] | None) -> bool:
+    return not only or any(o in path.name for o in only)
+
+
+def export_of(module: Path) -> Path | None:
+    """The ``.sid`` export of a module: the same name, or with a ``-2SID``/``-3SID`` suffix."""
+    folder = module.parent.parent / "sid-exports"
+    for name in (module.stem, f"{module.stem}-2SID", f"{module.stem}-3SID"):
+        if (folder / f"{name}.sid").exists():
+            return folder / f"{name}.sid"
+    return None
+
+
+def swm_renders(module: Path, export: Path, seconds: float):
+    """(export, sidp, pysidwizard or None, approximations) renders of one module, first subtune."""
+    import sidlang
+    from sidlang.formats.swm import read_swm as read_swm_frames
+    from sidlang.patterns.swm import read_swm
+
+    opts = RenderOptions(rate=RATE, seconds=seconds, chip=6581)
+    ref = mono(render(sidlang.load(export, seconds=seconds), opts))
+    imported = read_swm(module.read_bytes(), str(module))
+    song = parse(dump(imported.song))
+    frames = round(seconds * Header(clock_hz=song.clock_hz, frame_cycles=song.frame_cycles).frame_hz)
+    ours = mono(render(play(song, 1, frames=frames), opts))
+    lib = None
+    tune = read_swm_frames(module.read_bytes(), str(module), seconds=seconds)
+    if tune.meta.get("source") == "pysidwizard":
+        lib = mono(render(tune, opts))
+    return ref, ours, lib, sum(imported.approximated.values())
+
+
+def main_swm(args) -> int:
+    modules = [m for m in sorted((args.dir / "modules").glob("*.sw[mst]")) if wanted(m, args.only)]
+    pairs = [(m, export_of(m)) for m in modules]
+    missing = [m.name for m, e in pairs if e is None]
+    pairs = [(m, e) for m, e in pairs if e is not None]
+    if not pairs:
+        print(f"no modules with .sid exports under {args.dir}", file=sys.stderr)
+        return 1
+    t0 = time.perf_counter()
+    got = [swm_renders(m, e, args.seconds) for m, e in pairs]
+    refs = [g[0] for g in got]
+    n = min(len(r) for r in refs)
+    silence = 1e-9 * np.random.default_rng(0).standard_normal(n)
+    print(
+        f"SID-Wizard modules through .sidp, {args.seconds:g} s each: band correlation with the "
+        f"module's .sid export run through the 6502 emulation (baselines: itself, silence, the next song)"
+    )
+    print(
+        f"{'module':18s} {'sidp@0':>7s} {'sidp':>6s} {'lag s':>6s} {'pysw@0':>7s} {'pysw':>6s} "
+        f"{'self':>5s} {'silent':>7s} {'other':>6s} {'approx':>6s}"
+    )
+    rows = []
+    for i, (m, _) in enumerate(pairs):
+        ref, ours, lib, approx = got[i]
+        at0 = score_at(ours, ref, RATE)
+        best, lag = score(ours, ref, RATE)
+        lib0, libbest = (
+            (score_at(lib, ref, RATE), score(lib, ref, RATE)[0]) if lib is not None else (np.nan, np.nan)
+        )
+        other = score_at(refs[(i + 1) % len(refs)], ref, RATE)
+        itself = score_at(ref, ref, RATE)
+        silent = score_at(silence[: len(ref)], ref[: len(silence)], RATE)
+        rows.append((at0, best, lib0, libbest, itself, silent, other))
+        print(
+            f"{m.name:18s} {at0:7.3f} {best:6.3f} {lag:6.2f} {lib0:7.3f} {libbest:6.3f} {itself:5.2f} "
+            f"{silent:7.3f} {other:6.3f} {approx:6d}"
+        )
+    a = np.array(rows)
+    mean = np.nanmean(a, axis=0)
+    print(
+        f"{'mean':18s} {mean[0]:7.3f} {mean[1]:6.3f} {'':6s} {mean[2]:7.3f} {mean[3]:6.3f} {mean[4]:5.2f} "
+        f"{mean[5]:7.3f} {mean[6]:6.3f}"
+    )
+    if missing:
+        print(f"(no export for: {', '.join(missing)})")
+    print(f"({len(pairs)} modules, {time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=10.0)
-    ap.add_argument("--dir", type=Path, default=EXAMPLES)
+    ap.add_argument("--dir", type=Path, default=None, help="where the songs are")
+    ap.add_argument("--swm", action="store_true", help="SID-Wizard modules against their .sid exports")
+    ap.add_argument("--only", metavar="NAME", action="append", help="only songs whose name holds NAME")
     args = ap.parse_args(argv)
-    paths = sorted(args.dir.glob("*.sng"))
+    if args.swm:
+        args.dir = args.dir or SWM_DIR
+        return main_swm(args)
+    args.dir = args.dir or EXAMPLES
+    paths = [p for p in sorted(args.dir.glob("*.sng")) if wanted(p, args.only)]
     if not paths:
         print(f"no .sng files in {args.dir}", file=sys.stderr)
         return 1

@@ -49,7 +49,9 @@ def read_swm(
         from sidlang.patterns.player import play
 
         try:
-            frames = max(1, round(secs * Header(clock_hz=song.clock_hz).frame_hz))
+            frames = max(
+                1, round(secs * Header(clock_hz=song.clock_hz, frame_cycles=song.frame_cycles).frame_hz)
+            )
             tune = play(song, number, frames=frames)
         except FormatError as e:
             raise FormatError(f"cannot play the module: {e.message}", file=file) from None

@@ -28,6 +28,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from sidlang.errors import FormatError, SidlangError
+from sidlang.pitch import PAL_HZ
 from sidlang.registers import WAVE_BITS
 
 from .model import (
@@ -64,6 +65,7 @@ TABLE_BASE = 0x10  #: table offsets count from the instrument's start; its heade
 CHORD_RETURN, CHORD_LOOP = 0x7E, 0x7F
 ARP_CHORD, ARP_NOP = 0x7F, 0x80
 DEFAULT_TEMPO = 6
+HOLD_ROWS = 16  #: rows of the pattern an ended voice goes on with (255 times, looping)
 FIRST_DERIVED = 129  #: numbers of pattern copies start past SID-Wizard's pattern numbers (1-127)
 LEAD_FRAMES = 2  #: frames between a row's read and its note (SID-Wizard's TICK_0 to TICK_2)
 FIRST_WAVE_DEFAULT = 0x09  #: the depacker's first-frame waveform for a stored 0: test bit, gate
@@ -175,7 +177,7 @@ class _Converter:
 
     def convert(self) -> SwmImport:
         swm = self.swm
-        song = Song(author=swm.author_str(), chips=swm.sid_amount)
+        song = Song(author=swm.author_str(), chips=swm.sid_amount, pitch=self.note_table())
         if swm.frame_speed > 1:
             self.lost[f"multispeed (tables step once per frame, not {swm.frame_speed} times)"] += 1
         for n, ins in enumerate(swm.instruments, 1):
@@ -191,7 +193,13 @@ class _Converter:
             else:
                 self.lost["orderlist tempo on a row with an effect"] += 1
             song.patterns[number] = Pattern(rows)
-        lead = len(swm.patterns) + 1
+        # Every voice starts with a 2-frame lead-in row; a voice whose orderlist ends goes on
+        # holding its last note (SID-Wizard's end leaves the gate as it was), so it loops on
+        # an empty row instead of stopping (ours would close its gate).
+        lead = max(song.patterns) + 1 if song.patterns else 1
+        hold = lead + 1
+        song.patterns[lead] = Pattern([Row(effect=Effect("tempo", (LEAD_FRAMES,)))])
+        song.patterns[hold] = Pattern([Row()] * HOLD_ROWS)
         for tempo, orders in subs:
             sub = Subtune(tempo=tempo)
             starts = self._lead_in(song, orders, tempo, lead)
@@ -205,14 +213,16 @@ class _Converter:
                     entries = (
                         [OrderEntry(e.pattern, e.transpose, e.repeat - 1)] if e.repeat > 1 else []
                     ) + entries[1:]
-                    loop = None if loop is None else max(loop - 1 + (e.repeat > 1), 0) + len(first)
-                else:
-                    loop = None if loop is None else loop + len(first)
-                if loop is not None and loop >= len(first) + len(entries):
-                    loop = None
+                    if loop == 0:  # back to the copy, whose tempo is the subtune's anyway
+                        loop = len(first) - 1
+                    elif loop is not None:
+                        loop += len(first) - (e.repeat == 1)
+                elif loop is not None:
+                    loop += len(first)
+                if loop is None or loop >= len(first) + len(entries):
+                    entries, loop = [*entries, OrderEntry(hold, 0, MAX_REPEAT)], len(first) + len(entries)
                 sub.orders[v] = Orderlist(first + entries, loop)
             song.subtunes.append(sub)
-        song.patterns[lead] = Pattern([Row(effect=Effect("tempo", (LEAD_FRAMES,)))])
         if self.vol is not None:
             song.vol = self.vol
         for p in song.patterns.values():
@@ -221,7 +231,77 @@ class _Converter:
                     song.instruments.setdefault(r.instrument, Instrument())
         song.instruments = dict(sorted(song.instruments.items()))
         song.patterns = dict(sorted(song.patterns.items()))
+        if swm.frame_speed > 1:
+            self.multispeed(song, swm.frame_speed)
         return SwmImport(song, self.lost)
+
+    def multispeed(self, song: Song, k: int) -> None:
+        """A multispeed module calls the player ``k`` times a frame: rows, hard restart,
+        slides, vibrato and the pulse and filter programs move on every ``k``-th call, the wave
+        program on every call. Ours plays one call a frame of 1/k the length, so everything
+        but the wave program is stretched ``k`` times (slide speeds divided by ``k``)."""
+        from sidlang.tune import Header
+
+        song.frame_cycles = Header(clock_hz=song.clock_hz).frame_cycles // k
+
+        def tempo(args):
+            return tuple(_clamp(a * k, 1, MAX_SPEED) for a in args)
+
+        def effect(e: Effect | None) -> Effect | None:
+            if e is None:
+                return None
+            if e.name == "tempo":
+                return Effect("tempo", tempo(e.args))
+            if e.name in ("up", "dn"):
+                return Effect(e.name, (round(e.args[0] / k),))
+            if e.name == "tp":
+                return Effect("tp", (max(-(-e.args[0] // k), 1),))
+            if e.name == "vib":
+                return Effect("vib", (_clamp(e.args[0] * k, 1, 255), round(e.args[1] / k)))
+            return e
+
+        for p in song.patterns.values():
+            p.rows = [Row(r.note, r.instrument, effect(r.effect)) for r in p.rows]
+        for sub in song.subtunes:
+            sub.tempo = tempo(sub.tempo)
+        for ins in song.instruments.values():
+            ins.hr = min(ins.hr * k, 15)
+            if ins.wave:  # the first waveform lasts until the next full call
+                ins.wave = [ins.wave[0]] * k + ins.wave[1:]
+                ins.wave_loop = None if ins.wave_loop is None else ins.wave_loop + k - 1
+            for name in ("pulse", "filter"):
+                steps, loop = self._stretched(getattr(ins, name), getattr(ins, f"{name}_loop"), k)
+                setattr(ins, name, steps)
+                setattr(ins, f"{name}_loop", loop)
+
+    def _stretched(self, steps: list[TableStep], loop: int | None, k: int):
+        out: list[TableStep] = []
+        at: dict[int, int] = {}
+        for i, st in enumerate(steps):
+            at[i] = len(out)
+            if st.kind == "set":
+                out += [st, TableStep("add", 0, k - 1)]
+            else:
+                if st.value % k:
+                    self.lost["multispeed sweep step rounded"] += 1
+                frames = st.frames * k
+                while frames > 0:
+                    n = min(frames, MAX_TABLE_FRAMES)
+                    out.append(TableStep("add", round(st.value / k), n))
+                    frames -= n
+        return self._capped(out, None if loop is None else at[loop], "multispeed program")
+
+    def note_table(self) -> dict[int, int]:
+        """SID-Wizard's own frequency table, where it is not sidlang.pitch's (within 1)."""
+        from sidlang.pitch import note_to_reg
+
+        lo, hi = self.freqmod.lo, self.freqmod.hi
+        table = {}
+        for i in range(1, NOTE_FX):
+            midi, freq = i - 1 + MIDI_OF_NOTE1, hi[i] << 8 | lo[i]
+            if NOTE_RANGE[0] <= midi <= NOTE_RANGE[1] and freq != note_to_reg(midi, 0, PAL_HZ):
+                table[midi] = freq
+        return table
 
     def _lead_in(self, song: Song, orders, tempo, lead: int) -> dict[int, int] | None:
         """After the 2-frame lead-in row the subtune's tempo must come back: a copy of one
@@ -236,7 +316,7 @@ class _Converter:
             p = song.patterns.get(entries[0].pattern)
             if p is None or not p.rows or p.rows[0].effect is not None:
                 continue
-            number = max(max(song.patterns, default=0), lead) + 1
+            number = max(song.patterns) + 1
             row = p.rows[0]
             song.patterns[number] = Pattern(
                 [Row(row.note, row.instrument, Effect("tempo", tempo)), *p.rows[1:]]
