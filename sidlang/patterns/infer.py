@@ -47,6 +47,7 @@ from .model import (
     MAX_PATTERN,
     MAX_REPEAT,
     MAX_ROWS,
+    NOTE_RANGE,
     Effect,
     Instrument,
     OrderEntry,
@@ -178,6 +179,9 @@ def _rows(vs, notes_by_voice, found, number, table, row_len, phase, n) -> list[l
                 k = number[id(note)]
                 fx = _freq_effect(note, found[k - 1], table, row_len)
                 rows.append(Row(note.note, k, fx))
+            elif s in v.legato:
+                note = min(max(v.legato[s], NOTE_RANGE[0]), NOTE_RANGE[1])
+                rows.append(Row(note, None, Effect("tp", (0xFFFF,))))
             elif s in v.falls:
                 rows.append(Row(GATE_OFF))
             else:
@@ -244,7 +248,7 @@ def infer(tune: Tune) -> Song:
     pitch = note_table(vs, h.clock_hz)
     table = [pitch.get(m, note_to_reg(m, 0, h.clock_hz)) for m in range(128)]
     row_len, phase = row_grid(vs, n)
-    notes_by_voice = [notes_of(v, row_len, table, h.clock_hz) for v in vs]
+    notes_by_voice = [notes_of(v, row_len, phase, table, h.clock_hz) for v in vs]
     found, number = _instruments([x for notes in notes_by_voice for x in notes])
     vol = tune.frames.state(0)[:, 0x18] & 0xF if n else [15]
     song = Song(

@@ -54,6 +54,8 @@ class Voice:
     mode: np.ndarray = None
     onsets: set[int] = field(default_factory=set)
     falls: set[int] = field(default_factory=set)  #: frames where the gate closes
+    legato: dict[int, int] = field(default_factory=dict)  #: tied notes: row start -> MIDI
+    changes: set[int] = field(default_factory=set)  #: frames a held pitch moves to another
 
 
 def voices(tune, seqs) -> list[Voice]:
@@ -80,6 +82,11 @@ def voices(tune, seqs) -> list[Voice]:
             prev = np.concatenate(([0], gate[:-1]))
             voice.onsets = set(np.flatnonzero(gate & ~prev).tolist())
             voice.falls = set(np.flatnonzero(prev & ~gate).tolist())
+            f, g = voice.freq, gate > 0
+            held = np.zeros(len(f), bool)  # the pitch moves between two held pitches, gate open
+            if len(f) > 3:
+                held[2:-1] = (f[2:-1] != f[1:-2]) & (f[3:] == f[2:-1]) & (f[1:-2] == f[:-3]) & g[:-3] & g[3:]
+            voice.changes = set(np.flatnonzero(held).tolist()) - voice.onsets
             for f in np.flatnonzero(gate & prev).tolist():  # reopened inside the frame
                 seq = seqs.get((f, chip, b + _WAVE), ())
                 if any(not x & GATE for x in seq):
@@ -113,6 +120,9 @@ def row_grid(vs: list[Voice], n: int) -> tuple[int, int]:
     Players close the gate for a hard restart, and some before a ``===``, off the grid.
     """
     onsets: set[int] = set().union(*(v.onsets for v in vs)) if vs else set()
+    ties = np.array(sorted(set().union(*(v.changes for v in vs)) - onsets if vs else ()), np.int64)
+    if len(onsets) < 8:  # a song of held notes: its tied notes show the rows
+        onsets |= set(ties.tolist())
     releases: set[int] = set()
     gaps: Counter = Counter()  # frames from a gate-off to the onset it restarts for
     for v in vs:
@@ -134,6 +144,7 @@ def row_grid(vs: list[Voice], n: int) -> tuple[int, int]:
         if hits[phase] < ON_GRID * len(events):
             continue
         score = int(hits[phase]) + int(np.count_nonzero(rel % t == phase))
+        score += int(np.count_nonzero(ties % t == phase))
         if score >= best_score:
             best, best_score = (t, phase), score
     return best
@@ -158,11 +169,16 @@ class Note:
     cut_before: int
 
 
-def notes_of(v: Voice, row_len: int, table: list[int], clock_hz: int) -> list[Note]:
-    """The voice's notes; ``table`` is the frequency of each MIDI note 0–127."""
+def notes_of(v: Voice, row_len: int, phase: int, table: list[int], clock_hz: int) -> list[Note]:
+    """The voice's notes; ``table`` is the frequency of each MIDI note 0–127. Fills
+    ``v.legato``: row starts where a held pitch moves to a note of the table without an onset
+    (a tied note, ``tp:65535`` in the pattern player; the tables run on)."""
     index: dict[int, int] = {}
     for m in range(len(table) - 1, -1, -1):
         index[table[m]] = m
+    v.legato = {
+        c: index[int(v.freq[c])] for c in v.changes if (c - phase) % row_len == 0 and int(v.freq[c]) in index
+    }
     starts = sorted(v.onsets)
     out = []
     n = len(v.freq)
@@ -174,9 +190,11 @@ def notes_of(v: Voice, row_len: int, table: list[int], clock_hz: int) -> list[No
             midi = round(reg_to_midi(f0, clock_hz)) if f0 > 0 else NOTE_RANGE[0]
         midi = min(max(midi, NOTE_RANGE[0]), NOTE_RANGE[1])
         wave = []
+        base = midi  # the sounding note: a tied note moves it
         for f in range(s, end):
             m = index.get(int(v.freq[f]))
-            k = m - midi if m is not None and abs(m - midi) <= ARP_RANGE else None
+            base = v.legato.get(f, base)
+            k = m - base if m is not None and abs(m - base) <= ARP_RANGE else None
             wave.append((int(v.ctrl[f]) & ~GATE, k))
         out.append(
             Note(
