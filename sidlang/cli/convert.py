@@ -19,6 +19,7 @@ def add_parser(sub) -> None:
         "unless named with --from/--to; '-' is standard input or output. The output is written "
         "whole or not at all, and an existing file is only replaced with --force.",
         epilog="examples:\n  sidlang convert song.vice song.sidl\n"
+        "  sidlang convert song.sid song.sidp --seconds 60   # tracker patterns (docs/patterns.md)\n"
         "  sidlang convert song.sidl - --to vice6 | less\n"
         "  cat song.vice | sidlang convert - song.sidl --from vice",
         formatter_class=argparse.RawDescriptionHelpFormatter,
