@@ -220,6 +220,25 @@ def cmd_patterns(ctx: Context, a: dict) -> None:
     ctx.console.print(patternview.patterns_view(song, patternview.subtune(ctx.tune), a["P"]))
 
 
+def cmd_explain(ctx: Context, a: dict) -> None:
+    n = len(ctx.tune.frames)
+    start = a["N"] or 0
+    if not n:
+        raise UsageError("the tune has no frames")
+    if not 0 <= start < n:
+        raise UsageError(f"frame {start} is not in the tune (frames 0–{n - 1})")
+    with ctx.console.status("inferring patterns …"):
+        song, whole, later = patternview.explain(ctx.tune, start)
+    share = f"{whole[0] / whole[1]:.0%}" if whole[1] else "all"
+    part = f"; from frame {start} on: {later[0] / later[1]:.0%} of {later[1]}" if start and later[1] else ""
+    ctx.console.print(
+        f"{len(song.patterns)} patterns, {len(song.instruments)} instruments: they make {share} of the "
+        f"{whole[1]} register changes{part}; raw writes play the rest",
+        markup=False,
+    )
+    ctx.console.print(patternview.patterns_view(song, 1, None))
+
+
 def _replay(ctx: Context, song, label: str) -> None:
     with ctx.console.status("playing the song …"):
         new = patternview.replayed(ctx.tune, song)
@@ -358,6 +377,7 @@ def cmd_continue(ctx: Context, a: dict) -> None:
     kept = f", keeping {_voices([v - 1 for v in o['keep']])}" if o.get("keep") else ""
     dropped = f" ({_frames(start, frames)} replaced)" if start < frames else ""
     do(ctx, tune, f"continue {n} frames from frame {start}{kept}{dropped}")
+    ctx.console.print(f"'explain {start}' shows it as tracker patterns", style="dim", markup=False)
 
 
 # -- history, listening, help ----------------------------------------------------------------
@@ -476,6 +496,17 @@ COMMANDS: tuple[Command, ...] = (
         cmd_patterns,
         detail="For a tune read from a .sidp or .sng. Without P the first pattern of each voice's "
         "orderlist stands side by side: row number, then per voice note, instrument and effect.",
+    ),
+    Command(
+        "explain",
+        (Arg("N", "frame", True),),
+        "infer tracker patterns from the frames and show them; 'patterns', 'row' and 'ptranspose' then work",
+        ("explain", "explain 1000"),
+        cmd_explain,
+        detail="Notes, instruments, tables and orderlists found in the register writes (docs/patterns.md, "
+        "'Frames to patterns'); what they miss stays as raw writes, so the song plays the frames "
+        "exactly. With N (say, where 'continue' began) it also says how much from frame N on the "
+        "patterns explain. 'save song.sidp' writes them.",
     ),
     Command(
         "row",

@@ -25,9 +25,10 @@ from sidlang.patterns.model import GATE_OFF, MAX_PATTERN, MAX_ROWS, NOTE_RANGE, 
 from sidlang.pitch import note_name
 from sidlang.tune import Tune
 
-NO_PATTERNS = "this tune has no patterns: open a .sidp or .sng file"
+NO_PATTERNS = "this tune has no patterns: open a .sidp or .sng file, or 'explain' infers them from the frames"
 VOICE_COLOURS = ("red", "green", "blue")
 _cache: dict[str, object] = {}  #: the .sidp last read: its (path, mtime), the writes it matched, its song
+_inferred: dict[str, object] = {}  #: the song 'explain' inferred: the writes it plays, the song
 
 
 def subtune(tune: Tune) -> int:
@@ -40,6 +41,8 @@ def song_of(tune: Tune, path: str | None) -> Song:
     song = tune.meta.get("patterns")
     if isinstance(song, Song):  # a journal-restored session holds it as text: not a song
         return song
+    if _inferred.get("writes") is tune.writes:  # 'explain' inferred it from these very frames
+        return _inferred["song"]
     if path is None or not path.endswith(".sidp") or not Path(path).is_file():
         raise UsageError(NO_PATTERNS)
     key = (path, Path(path).stat().st_mtime)
@@ -73,6 +76,26 @@ def replayed(tune: Tune, song: Song) -> Tune:
 
     new = play(song, subtune(tune))
     return new.replace(meta={**tune.meta, "patterns": song})
+
+
+def explain(tune: Tune, start: int = 0) -> tuple[Song, tuple[int, int], tuple[int, int]]:
+    """Patterns inferred from the frames (:func:`sidlang.patterns.infer.infer`), kept as the
+    song behind these frames until they change: (song, (writes the patterns alone make, all
+    writes), the same from frame ``start`` on, e.g. where a continuation began).
+
+    The song plays the tune exactly: what the patterns miss is in its raw writes. The shares
+    count effective writes (those that change a register), cell by cell.
+    """
+    from sidlang.patterns.infer import infer
+    from sidlang.patterns.infer_frames import cells, effective, explained, patterns_only
+    from sidlang.patterns.player import play
+
+    song = infer(tune)
+    target = cells(effective(tune))
+    played = cells(effective(play(patterns_only(song))))
+    later = {k: v for k, v in target.items() if k[0] >= start}
+    _inferred.update(writes=tune.writes, song=song)
+    return song, explained(target, played), explained(later, played)
 
 
 # -- editing ---------------------------------------------------------------------------------

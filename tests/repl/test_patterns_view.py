@@ -106,8 +106,40 @@ def test_a_row_one_past_the_end_adds_one(typist):
 @pytest.mark.parametrize("line", ["patterns", "patterns 0", "row 0 0 C-4", "ptranspose 0 1"])
 def test_a_tune_without_patterns_says_so_in_one_line(typist, line):
     repl = typist.run(line, "quit", path=PLAIN)
-    assert typist.printed.splitlines()[-1] == "error: this tune has no patterns: open a .sidp or .sng file"
+    assert typist.printed.splitlines()[-1] == f"error: {patternview.NO_PATTERNS}"
+    assert "'explain' infers them" in patternview.NO_PATTERNS
     assert len(repl.session.undo_stack) == 1
+
+
+def test_explain_infers_patterns_that_the_editing_commands_then_use(typist):
+    # The plain example has no song: 'explain' finds one in its frames, 'patterns' shows it,
+    # 'ptranspose' edits it and re-plays it; the inferred song played back is the tune itself.
+    repl = typist.run("explain 32", "patterns", "ptranspose 1 2", "quit", "quit", path=PLAIN)
+    out = typist.printed
+    line = next(x for x in out.splitlines() if "register changes" in x)
+    whole = int(line.split("they make ")[1].split("%")[0])
+    assert 50 <= whole <= 100 and "from frame 32 on:" in line
+    assert "v1: pattern" in out and "error" not in out
+    assert len(repl.session.undo_stack) == 2  # the load, the transpose
+    new = repl.session.tune
+    assert isinstance(new.meta["patterns"], sidlang.patterns.Song)
+
+
+def test_explained_song_plays_the_frames_and_goes_with_them(typist):
+    from sidlang.patterns.infer_frames import same
+
+    tune = sidlang.load(PLAIN)
+    song, (hit, total), _ = patternview.explain(tune)
+    assert 0 < hit <= total and same(play(song), tune)
+    assert patternview.song_of(tune, None) is song
+    with pytest.raises(sidlang.errors.UsageError, match="no patterns"):
+        patternview.song_of(sidlang.load(PLAIN), None)  # other frames (a new read): not this song
+
+
+@pytest.mark.parametrize("line, message", [("explain 99999", "frame 99999 is not in the tune")])
+def test_explain_out_of_range(typist, line, message):
+    typist.run(line, "quit", path=PLAIN)
+    assert message in typist.printed.splitlines()[-1]
 
 
 def test_after_frame_edits_the_sidp_is_no_longer_the_tune(typist):
