@@ -6,7 +6,8 @@ way). The Tune also carries the song mapped onto the pattern model
 (``sidlang.patterns.goat``) in ``tune.meta["patterns"]``, which is what ``.sidp`` writes, so
 ``sidlang convert song.sng song.sidp`` gives the pattern text and ``song.sidl`` the frames.
 
-Writing ``.sng`` is not built: it refuses with a usage error.
+Writing ``.sng`` writes the song a Tune was read from as it was, or a pattern song through
+``sidlang.patterns.goatout`` (a usage error names what GoatTracker cannot hold).
 """
 
 from __future__ import annotations
@@ -74,20 +75,34 @@ def read_sng(
         np.array(vals, np.uint8),
     )
     return Tune(
-        header.replace(frames=n), w, meta={"source": "pygoattracker", "patterns": song_from_goat(song)}
+        header.replace(frames=n),
+        w,
+        meta={"source": "pygoattracker", "patterns": song_from_goat(song), "sng": song},
     )
 
 
 def write_sng(tune: Tune, **options) -> bytes:
-    raise UsageError(
-        "writing .sng is not built yet; write .sidp (from a .sng) for the patterns, or .sidl for the frames"
-    )
+    """The song a Tune was read from (``.sng``: as it was, pygoattracker rebuilds it byte for
+    byte), or its pattern song (``.sidp``, ``.swm``) where GoatTracker's model holds it."""
+    from sidlang.patterns.goat import _pygoattracker
+
+    if tune.meta.get("sng") is not None:
+        return _pygoattracker().build_sng(tune.meta["sng"])
+    song = tune.meta.get("patterns")
+    if song is None:
+        raise UsageError(
+            "writing .sng needs a pattern song (read from .sidp, .sng or .swm); "
+            "frames back to patterns is .sidp's job (write .sidp first)"
+        )
+    from sidlang.patterns.goatout import sng_bytes
+
+    return sng_bytes(song)
 
 
 FORMATS = [
     Format(
         "sng",
-        "GoatTracker 2 song: played by pygoattracker; its patterns go to .sidp",
+        "GoatTracker 2 song: played by pygoattracker; its patterns go to .sidp; written back or from patterns",
         (".sng",),
         read_sng,
         write_sng,

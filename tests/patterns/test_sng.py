@@ -147,9 +147,9 @@ def test_a_truncated_sng_is_one_line_and_exit_1(tmp_path, capsys):
         read_goat(head)
 
 
-def test_writing_sng_is_a_usage_error(tmp_path, capsys):
+def test_writing_sng_from_frames_is_a_usage_error(tmp_path, capsys):
     src = tmp_path / "x.sidl"
     src.write_text("# sidlang 1\n0 v1 freq=C-4\n")
     assert main(["convert", str(src), str(tmp_path / "y.sng")]) == 2
-    assert "writing .sng is not built" in capsys.readouterr().err
+    assert "writing .sng needs a pattern song" in capsys.readouterr().err
     assert not (tmp_path / "y.sng").exists()
