@@ -59,12 +59,30 @@ def run(args: argparse.Namespace) -> int:
         check_read_options(for_path(args.input, args.from_format), options)  # before any reading
     if args.output == "-":
         refuse_terminal(out_fmt.name, out_fmt.binary)
-        tune = load(args.input, args.from_format, **options)
+        tune = with_patterns(load(args.input, args.from_format, **options), args, out_fmt.name)
         write_to(tune, sys.stdout.buffer, args.output, out_format)
         sys.stdout.flush()
         return 0
     with Outputs(force=args.force) as out:
         out.reserve(args.output)  # refused now, not after a long read
-        tune = load(args.input, args.from_format, **options)
+        tune = with_patterns(load(args.input, args.from_format, **options), args, out_fmt.name)
         write_to(tune, out.open(args.output), args.output, out_format)
     return 0
+
+
+#: Outputs written from a pattern song (tune.meta["patterns"]) rather than from frames.
+SONG_OUTPUTS = ("sng", "swm")
+
+
+def with_patterns(tune, args: argparse.Namespace, out_name: str):
+    """A ``.sidp`` input keeps its song for the tracker writers (``.sng``, ``.swm``), which write
+    patterns, not frames; other inputs carry theirs already (``.sng``, ``.swm``) or have none."""
+    if out_name not in SONG_OUTPUTS or "patterns" in tune.meta or args.input == "-":
+        return tune
+    if for_path(args.input, args.from_format).name != "sidp":
+        return tune
+    from sidlang.io import read_bytes
+    from sidlang.patterns import parse
+
+    tune.meta["patterns"] = parse(read_bytes(args.input).decode("utf-8"), args.input)
+    return tune
