@@ -89,6 +89,8 @@ def dump_instrument(number: int, inst: Instrument) -> list[str]:
         out.append(f"  fmode {bits_to_names(inst.fmode, MODE_BITS)}")
     if inst.fres:
         out.append(f"  fres {inst.fres}")
+    if inst.hr_wave is not None:
+        out.append(f"  hrwave {_wave(inst.hr_wave)}")
     return out
 
 

@@ -124,6 +124,13 @@ def _table(inst: _Inst, which: str) -> tuple:
     return max(candidates, key=fits)
 
 
+def _hr_wave(inst: _Inst) -> int | None:
+    """The hard-restart waveform most of the instrument's notes had, if most had one."""
+    seen = Counter(note.hr_wave for note in inst.notes if note.hr is not None and note.hr[0])
+    wave, count = seen.most_common(1)[0] if seen else (None, 0)
+    return wave if count * 2 > sum(seen.values()) else None
+
+
 def _instrument(inst: _Inst) -> Instrument:
     hr, hr_ad, hr_sr = inst.hr or (0, 0, 0)
     mode, res = inst.filter or (1, 0)
@@ -139,6 +146,7 @@ def _instrument(inst: _Inst) -> Instrument:
         filter=list(_table(inst, "cut")) if inst.filter else [],
         fmode=mode,
         fres=res,
+        hr_wave=_hr_wave(inst),
     )
 
 

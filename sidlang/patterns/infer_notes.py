@@ -115,8 +115,10 @@ def row_grid(vs: list[Voice], n: int) -> tuple[int, int]:
 
     Row lengths that put at least :data:`ON_GRID` of the onsets on row starts (at their best
     phase) are candidates, if they are longer than the usual hard restart (gate-off to onset);
-    of those, the one that also puts the most releases (gate-offs not
-    followed by an onset within a hard restart) on row starts wins, the longest on a tie.
+    of those, the one that puts the most onsets, releases (gate-offs not followed by an onset
+    within a hard restart) and tied notes on row starts, beyond what a grid of that length
+    holds by chance, wins, the longest on a tie. A song of held notes (under 8 onsets) takes
+    its tied notes as onsets.
     Players close the gate for a hard restart, and some before a ``===``, off the grid.
     """
     onsets: set[int] = set().union(*(v.onsets for v in vs)) if vs else set()
@@ -143,8 +145,10 @@ def row_grid(vs: list[Voice], n: int) -> tuple[int, int]:
         phase = int(np.argmax(hits))
         if hits[phase] < ON_GRID * len(events):
             continue
-        score = int(hits[phase]) + int(np.count_nonzero(rel % t == phase))
-        score += int(np.count_nonzero(ties % t == phase))
+        # hits beyond chance (a row of one frame holds everything): events on the grid, less
+        # the share of frames that are row starts
+        score = hits[phase] + np.count_nonzero(rel % t == phase) + np.count_nonzero(ties % t == phase)
+        score -= (len(events) + len(rel) + len(ties)) / t
         if score >= best_score:
             best, best_score = (t, phase), score
     return best
@@ -161,6 +165,7 @@ class Note:
     ad: int
     sr: int
     hr: tuple[int, int, int] | None  #: (frames, ad, sr) of the gate-off before it; None: unknown
+    hr_wave: int | None  #: the one waveform of those frames; None: not one, or none changed
     wave: list[tuple[int, int | None]]  #: per frame: (waveform bits, arpeggio step or None)
     pw: list[int]
     pw_before: int
@@ -205,6 +210,7 @@ def notes_of(v: Voice, row_len: int, phase: int, table: list[int], clock_hz: int
                 int(v.ad[s]),
                 int(v.sr[s]),
                 _hard_restart(v, s, row_len),
+                _hard_restart_wave(v, s, row_len),
                 wave,
                 v.pw[s:end].tolist(),
                 int(v.pw[s - 1]) if s else 0,
@@ -224,9 +230,30 @@ def _hard_restart(v: Voice, s: int, row_len: int) -> tuple[int, int, int] | None
     h = 0
     while s - h - 1 >= 0 and not v.ctrl[s - h - 1] & GATE and h <= MAX_HR:
         h += 1
-    if s - h - 1 < 0 or h > min(MAX_HR, row_len - 1):
-        return None  # a release, not a hard restart
+    if s - h - 1 < 0:
+        return None
+    if h > min(MAX_HR, row_len - 1):  # released before: a hard restart shows as a change of
+        h = 0  # ADSR or waveform in the last frames, held until the onset
+        for k in range(1, min(MAX_HR, row_len - 1) + 1):
+            g = s - k
+            if g < 1 or (v.ad[g], v.sr[g], v.ctrl[g]) != (v.ad[s - 1], v.sr[s - 1], v.ctrl[s - 1]):
+                break
+            if (v.ad[g - 1], v.sr[g - 1], v.ctrl[g - 1]) != (v.ad[g], v.sr[g], v.ctrl[g]):
+                h = k
+        if not h:
+            return None  # a release, not a hard restart
     return (h, int(v.ad[s - h]), int(v.sr[s - h]))
+
+
+def _hard_restart_wave(v: Voice, s: int, row_len: int) -> int | None:
+    """The waveform a player sets for the hard restart before onset ``s``, where it set one:
+    the same waveform on every gate-off frame, and not the one before them."""
+    hr = _hard_restart(v, s, row_len)
+    if hr is None or hr[0] == 0 or s - hr[0] < 1:
+        return None
+    waves = {int(w) & ~GATE for w in v.ctrl[s - hr[0] : s]}
+    before = int(v.ctrl[s - hr[0] - 1]) & ~GATE
+    return waves.pop() if len(waves) == 1 and before not in waves else None
 
 
 # -- tables --------------------------------------------------------------------------------

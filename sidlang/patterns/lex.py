@@ -13,7 +13,7 @@ from .model import EFFECTS, MAX_CHIPS
 MAGIC = "# sidp 1"
 HEADER_WORDS = ("title", "author", "released", "clock", "model", "chips", "vol", "pitch", "frame")
 SECTION_WORDS = ("instr", "pattern", "subtune", "raw")
-INSTR_WORDS = ("ad", "sr", "hr", "wave", "pulse", "filter", "fmode", "fres")
+INSTR_WORDS = ("ad", "sr", "hr", "wave", "pulse", "filter", "fmode", "fres", "hrwave")
 SUBTUNE_WORDS = ("tempo", "length") + tuple(f"v{i}" for i in range(1, MAX_CHIPS * VOICES + 1))
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"?|\S+')
 _INT = re.compile(r"[+-]?(?:\$[0-9a-fA-F]{1,8}|0x[0-9a-fA-F]{1,8}|%[01]{1,16}|[0-9]{1,9})")

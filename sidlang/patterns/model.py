@@ -144,6 +144,9 @@ class Instrument:
     filter_loop: int | None = None
     fmode: int = MODE_BITS["lp"]  #: filter mode bits (high nibble of $18, shifted down)
     fres: int = 0  #: filter resonance
+    #: The waveform (no gate) during the hard restart before a note (``hrwave``); None keeps
+    #: the wave table's. SID-Wizard's player, for one, writes its own there.
+    hr_wave: int | None = None
 
 
 @dataclass(frozen=True)

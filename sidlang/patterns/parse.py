@@ -125,6 +125,7 @@ class _Parser:
             "filter": "filter set $200",
             "fmode": "fmode lp",
             "fres": "fres 12",
+            "hrwave": "hrwave tri,test",
             "tempo": "tempo 6 4",
             "length": "length 1000",
         }.get(word, word)
@@ -310,6 +311,16 @@ class _Parser:
             inst.hr = self.number(toks[1], 0, 15, "hard-restart frames")
             inst.hr_ad = self.number(toks[2], 0, 255, "hard-restart ad") if len(toks) > 2 else 0
             inst.hr_sr = self.number(toks[3], 0, 255, "hard-restart sr") if len(toks) > 3 else 0
+        elif word == "hrwave":
+            self.args(toks, 1)
+            wave = bits_value(toks[1].text, WAVE_STEP_BITS)
+            if wave is None or not 0 <= wave <= 255 or wave & 1:
+                raise self.error(
+                    f"bad waveform {toks[1].text!r}",
+                    toks[1],
+                    "bits tri saw pulse noise ring sync test, no gate",
+                )
+            inst.hr_wave = wave
         elif word == "fmode":
             self.args(toks, 1)
             value = bits_value(toks[1].text, MODE_NAMES)

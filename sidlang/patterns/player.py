@@ -129,6 +129,7 @@ class _Voice:
         self.vib_k = 0
         self.hr_at = -1  #: the frame of the coming hard restart
         self.hr_inst = _NO_INSTRUMENT  #: the instrument whose hard-restart ADSR it uses
+        self.hr_wave: int | None = None  #: the waveform held during a hard restart
         self.retrigger = False
         self.ended = False
 
@@ -234,7 +235,7 @@ class _Player:
     def note_on(self, voice: _Voice, note: int) -> None:
         inst = voice.inst
         voice.retrigger = voice.gate
-        voice.note, voice.gate = note, True
+        voice.note, voice.gate, voice.hr_wave = note, True, None
         voice.slide, voice.slide_fx, voice.vib = 0, None, None
         voice.ad, voice.sr = inst.ad, inst.sr
         voice.wpos, voice.arp, voice.arp_abs = 0, 0, False
@@ -273,6 +274,7 @@ class _Player:
         inst = voice.inst
         if frame == voice.hr_at:
             voice.gate, voice.ad, voice.sr = False, voice.hr_inst.hr_ad, voice.hr_inst.hr_sr
+            voice.hr_wave = voice.hr_inst.hr_wave
         if inst.wave and voice.note is not None:
             if voice.wpos >= len(inst.wave):  # a row changed to an instrument with a shorter table
                 voice.wpos = len(inst.wave) - 1
@@ -283,6 +285,8 @@ class _Player:
             voice.wpos += 1
             if voice.wpos == len(inst.wave):
                 voice.wpos = inst.wave_loop if inst.wave_loop is not None else voice.wpos - 1
+        if voice.hr_wave is not None:
+            voice.wave = voice.hr_wave
         if voice.pulse is not None:
             voice.pw = voice.pulse.step(voice.pw or 0) & 0xFFF
         if voice.slide_fx is not None:

@@ -70,6 +70,7 @@ def instruments(draw) -> Instrument:
         filter_loop=loop_for(draw, filt),
         fmode=draw(st.integers(0, 15)),
         fres=draw(st.integers(0, 15)),
+        hr_wave=draw(waves),
     )
 
 
