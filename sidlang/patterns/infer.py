@@ -28,6 +28,7 @@ from sidlang.tune import Header, Tune
 from .infer_frames import cells, effective, raw_writes
 from .infer_notes import (
     Note,
+    arp_note,
     filter_program,
     note_table,
     notes_of,
@@ -154,7 +155,7 @@ def _freq_effect(note: Note, inst: _Inst, table: list[int], row_len: int) -> Eff
     """``up``, ``dn`` or ``vib`` where it gives the note's first row of frequencies exactly."""
     played = play_table(inst.steps, inst.loop, note.length)
     freq = note.voice.freq[note.start : note.start + note.length].tolist()
-    r = [f - table[min(max(note.note + k, 0), 127)] for f, (_, k) in zip(freq, played)]
+    r = [f - table[arp_note(note.note, k)] for f, (_, k) in zip(freq, played)]
     if not any(r):
         return None
     span = min(len(r), max(row_len, 4))

@@ -30,7 +30,8 @@ MAX_ROW = 24  #: the longest row length tried
 MAX_HR = 15
 ON_GRID = 0.95  #: share of onsets a row grid must hold
 MAX_LOOP = 16  #: the longest wave table loop looked for
-ARP_RANGE = 36  #: semitones an arpeggio step may reach
+ARP_RANGE = 36  #: semitones a relative arpeggio step may reach; further is an absolute note
+ABSOLUTE = 1000  #: a wave step's note ``ABSOLUTE + m`` is the absolute MIDI note ``m`` (a drum's click)
 _FREQ, _PW = FIELDS["freq"].regs, FIELDS["pw"].regs
 _WAVE, _AD, _SR = FIELDS["wave"].regs[0], FIELDS["ad"].regs[0], FIELDS["sr"].regs[0]
 _CUT, _RES, _MODE = FIELDS["cut"].regs, FIELDS["res"].regs[0], FIELDS["mode"].regs[0]
@@ -199,7 +200,10 @@ def notes_of(v: Voice, row_len: int, phase: int, table: list[int], clock_hz: int
         for f in range(s, end):
             m = index.get(int(v.freq[f]))
             base = v.legato.get(f, base)
-            k = m - base if m is not None and abs(m - base) <= ARP_RANGE else None
+            if m is None or (abs(m - base) > ARP_RANGE and not NOTE_RANGE[0] <= m <= NOTE_RANGE[1]):
+                k = None
+            else:
+                k = m - base if abs(m - base) <= ARP_RANGE else ABSOLUTE + m
             wave.append((int(v.ctrl[f]) & ~GATE, k))
         out.append(
             Note(
@@ -301,7 +305,14 @@ def wave_table(note: Note) -> tuple[list[tuple[int, int]], int | None]:
 
 
 def wave_steps(steps: list[tuple[int, int]]) -> list[WaveStep]:
-    return [WaveStep(w, k, False) for w, k in steps]
+    return [
+        WaveStep(w, k - ABSOLUTE, True) if k >= ABSOLUTE // 2 else WaveStep(w, k, False) for w, k in steps
+    ]
+
+
+def arp_note(note: int, k: int) -> int:
+    """The MIDI note a wave step ``k`` (relative, or :data:`ABSOLUTE` + a note) plays on ``note``."""
+    return min(max(k - ABSOLUTE if k >= ABSOLUTE // 2 else note + k, 0), 127)
 
 
 JUMP = 256  #: a change larger than this in one frame is a table's ``set``, not a sweep
