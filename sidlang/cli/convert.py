@@ -20,6 +20,8 @@ def add_parser(sub) -> None:
         "whole or not at all, and an existing file is only replaced with --force.",
         epilog="examples:\n  sidlang convert song.vice song.sidl\n"
         "  sidlang convert song.sid song.sidp --seconds 60   # tracker patterns (docs/patterns.md)\n"
+        "  sidlang convert song.swm song.sidp                # a SID-Wizard module's patterns\n"
+        "  sidlang convert song.sidp song.swm                # patterns as a module (or .sng)\n"
         "  sidlang convert song.sidl - --to vice6 | less\n"
         "  cat song.vice | sidlang convert - song.sidl --from vice",
         formatter_class=argparse.RawDescriptionHelpFormatter,
