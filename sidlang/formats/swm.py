@@ -123,7 +123,7 @@ def write_swm(tune: Tune, **options) -> bytes:
 FORMATS = [
     Format(
         "swm",
-        "SID-Wizard module (.swm/.sws/.swt): played by pysidwizard; its patterns go to .sidp",
+        "SID-Wizard module (1-3 SIDs): played by pysidwizard; its patterns go to .sidp; written back or from patterns",
         (".swm", ".sws", ".swt"),
         read_swm,
         write_swm,
