@@ -38,6 +38,14 @@ def test_frames_to_patterns_to_frames_is_exact(song):
     assert same(play(parse(text)), tune)
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(songs())
+def test_any_song_of_up_to_three_sids_comes_back_exact(song):
+    """Any song the text can hold (filters, every effect, raw writes, 2SID/3SID), 300 frames."""
+    tune = play(song, 1, frames=300)
+    assert same(play(infer(tune)), tune)
+
+
 SHARES: list[float] = []
 
 
