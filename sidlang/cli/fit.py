@@ -23,6 +23,7 @@ examples:
   sidlang fit note.wav patch.sidp                 # the patch as a tracker instrument (docs/patterns.md)
   sidlang fit song.wav song.sidl --tune           # transcribe music into three voices
   sidlang fit song.wav song.sidl --tune --voices 2 --seconds 30 --no-drums
+  sidlang fit song.wav song.sidl --tune --no-refine   # the analysis alone (faster)
 
 Every candidate patch is rendered by reSIDfp and scored by its sound: log power in semitone
 bands and the loudness envelope (a loss of 0.3 is about 3 dB of average error). Settings that
@@ -56,6 +57,12 @@ def add_parser(sub) -> None:
     p.add_argument("--tune", action="store_true", help="transcribe music instead of fitting one patch")
     p.add_argument("--seconds", type=float, metavar="S", help="with --tune: transcribe the first S seconds")
     p.add_argument("--no-drums", dest="drums", action="store_false", help="with --tune: no noise drums")
+    p.add_argument(
+        "--no-refine",
+        dest="refine",
+        action="store_false",
+        help="with --tune: the analysis alone, without the frame-by-frame refinement against the render",
+    )
     p.add_argument(
         "--budget", type=float, default=9.0, metavar="S", help="patch: seconds of search (default 9)"
     )
@@ -94,8 +101,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.tune:
         if args.voices not in (None, 1):
             raise UsageError("a patch is one voice (--voices 1); transcribe music into more with --tune")
-        if args.seconds is not None or not args.drums:
-            raise UsageError("--seconds and --no-drums are for --tune")
+        if args.seconds is not None or not args.drums or not args.refine:
+            raise UsageError("--seconds, --no-drums and --no-refine are for --tune")
     check_not_input(args.input, args.output)
     check_output(args.output, force=args.force)
     audio = read_audio(read_bytes(args.input), args.input)
@@ -158,7 +165,13 @@ def _transcribe(args: argparse.Namespace, audio) -> int:
     from sidlang.fit.transcribe import TranscribeOptions, transcribe
 
     opts = TranscribeOptions.from_options(
-        {"voices": args.voices, "seconds": args.seconds, "chip": args.chip, "drums": args.drums}
+        {
+            "voices": args.voices,
+            "seconds": args.seconds,
+            "chip": args.chip,
+            "drums": args.drums,
+            "refine": args.refine,
+        }
     )
     progress = _progress("transcribing")
     t0 = time.perf_counter()
@@ -177,7 +190,8 @@ def _transcribe(args: argparse.Namespace, audio) -> int:
     save(tune, args.output, force=args.force)
     print(
         f"{tune.meta.get('notes', 0)} notes, {tune.meta.get('drums', 0)} drum hits in "
-        f"{tune.header.frames} frames ({time.perf_counter() - t0:.1f} s)",
+        f"{tune.header.frames} frames ({time.perf_counter() - t0:.1f} s)"
+        + (f"; {tune.meta['refined']}" if "refined" in tune.meta else ""),
         file=sys.stderr,
     )
     return 0
