@@ -71,7 +71,7 @@ class _Cursor:
             yield None  # the end of one pass
             if loop is None:
                 return
-            entries = entries[loop:]
+            entries, loop = entries[loop:], 0  # later passes play the loop's part whole
 
     def _step(self) -> None:
         item = next(self.rows, None)

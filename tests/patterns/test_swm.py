@@ -124,11 +124,6 @@ def test_a_tiny_module_plays_like_sid_wizards_player():
         assert agree >= floor, (regs, agree)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sidlang/patterns/player.py _Cursor._rows slices the orderlist at the loop point again on "
-    "every pass (entries = entries[loop:]), so a loop that is not entry 0 dies out after two passes",
-)
 def test_a_loop_that_is_not_the_first_entry_goes_on_looping():
     song = read_swm(tiny_module()).song  # voice 1: lead-in, the tempo copy, then 1+5 looping
     tune = play(song, 1, frames=600)
