@@ -21,7 +21,9 @@ PLUCK = Patch(wave="pulse", pw=0x400, a=0, d=9, s=0, r=0, gate=30, freq=note_to_
 def test_a_rendered_patch_is_fitted_to_one_that_sounds_the_same():
     x = render_frames(PLUCK.frames(45), rate=44100)
     result = fit_patch(x, 44100, budget=60, seconds=120)  # the render count bounds it, not the clock
-    assert result.renders <= 60 + 1
+    # The budget bounds the search; the first guess and its envelope shapes (at most four
+    # renders) and the final full-length comparison of the grid's winners come before it is checked.
+    assert result.renders <= 60 + 5
     y = render_frames(result.patch.frames(45), rate=44100)
     assert score(y, x)[0] >= 0.95  # judged by the sound: equivalent settings are fine
     assert result.loss < 0.4
