@@ -11,6 +11,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 
+def first_line(e: BaseException, limit: int | None = 160) -> str:
+    """A library exception as one line of an error message: its first line (or its type's name),
+    cut at ``limit`` characters."""
+    return (str(e).strip().splitlines() or [type(e).__name__])[0][:limit]
+
+
 class SidlangError(Exception):
     """Base class of every error sidlang raises on purpose."""
 

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sidlang.errors import FormatError, SidlangError, UsageError
+from sidlang.errors import FormatError, SidlangError, UsageError, first_line
 from sidlang.io import load, save, write_atomic
 from sidlang.tune import Header, Tune, make_writes
 
@@ -149,10 +149,6 @@ def _display(name: str) -> str:
 # -- readers -----------------------------------------------------------------------------------
 
 
-def _first_line(e: BaseException) -> str:
-    return (str(e).strip().splitlines() or [type(e).__name__])[0][:160]
-
-
 def _pygoattracker():
     try:
         import pygoattracker
@@ -185,7 +181,7 @@ def read_sng(
         opts = {} if adparam is None else {"adparam": adparam}
         player = gt.Player(song, subtune=subtune, **opts)
     except (gt.GoatTrackerError, ValueError, IndexError, KeyError, EOFError) as e:
-        raise FormatError(f"not a playable GoatTracker song: {_first_line(e)}", file=path) from None
+        raise FormatError(f"not a playable GoatTracker song: {first_line(e)}", file=path) from None
     header = Header(
         title=song.name.strip(),
         author=song.author.strip(),
@@ -446,7 +442,7 @@ def gather(
                     tune = load(job.out, seconds=seconds) if job.out.suffix == ".sid" else load(job.out)
                     tunes.append(_entry(job, rel, tune, seconds))
             except Exception as e:  # one bad song must not stop the others (SidlangError or a library's own)
-                why = e.message if isinstance(e, SidlangError) else _first_line(e)
+                why = e.message if isinstance(e, SidlangError) else first_line(e)
                 failed.append({"origin": str(job.origin), "why": why})
                 log(f"failed {job.origin.name}: {why}")
             if bar:

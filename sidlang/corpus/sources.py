@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sidlang.errors import FormatError, SidlangError
+from sidlang.errors import FormatError, SidlangError, first_line
 
 MIDI_SUFFIXES = (".mid", ".midi")
 SCORE_SUFFIXES = (".abc", ".krn", ".xml", ".musicxml", ".mxl")
@@ -75,12 +75,8 @@ def parse_score(data: bytes | str, fmt: str, file: str | None = None):
     try:
         stream = music21.converter.parseData(text, format=fmt)  # data, never a path named by it
     except Exception as e:  # music21's parsers raise their own exception classes per format
-        raise FormatError(f"not a readable {fmt} file: {_first_line(e)}", file=file) from None
+        raise FormatError(f"not a readable {fmt} file: {first_line(e, 200)}", file=file) from None
     return first_score(stream, file or fmt)
-
-
-def _first_line(e: BaseException) -> str:
-    return (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
 
 
 def _realize_chord_symbols(score):
@@ -140,7 +136,7 @@ def score_to_midi(score):
         # badly formed repeat marks (common in ABC collections): play it through once, as written
         data = music21.midi.translate.streamToMidiFile(_without_repeats(score)).writestr()
     except Exception as e:  # music21 raises on streams it cannot translate
-        raise SidlangError(f"music21 cannot write this score as MIDI: {_first_line(e)}") from None
+        raise SidlangError(f"music21 cannot write this score as MIDI: {first_line(e, 200)}") from None
     return midi_from_bytes(_coarser_ticks(data), "<music21>")
 
 

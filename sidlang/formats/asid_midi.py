@@ -23,7 +23,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 
-from sidlang.errors import FormatError, SidlangError
+from sidlang.errors import FormatError, SidlangError, first_line
 from sidlang.registers import FIELDS
 from sidlang.tune import Tune
 
@@ -165,7 +165,7 @@ def output_names() -> list[str]:
         raise SidlangError("no MIDI backend: install python-rtmidi (pip install python-rtmidi)") from None
     except (OSError, RuntimeError) as e:
         raise SidlangError(
-            f"no MIDI system on this machine ({_first_line(e)}); write a file with --out instead"
+            f"no MIDI system on this machine ({first_line(e, None)}); write a file with --out instead"
         ) from None
 
 
@@ -182,11 +182,7 @@ def open_port(name: str):
         with _quiet_stderr():
             return mido.open_output(match[0])
     except (OSError, RuntimeError) as e:
-        raise SidlangError(f"cannot open MIDI port {match[0]!r}: {_first_line(e)}") from None
-
-
-def _first_line(e: BaseException) -> str:
-    return (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise SidlangError(f"cannot open MIDI port {match[0]!r}: {first_line(e, None)}") from None
 
 
 def pace(

@@ -27,7 +27,8 @@ MODEL = 6581  #: GoatTracker's editor default (its -E option)
 def read_sng(
     data: bytes, file: str | None = None, *, subtune: int | None = None, seconds: float | None = None
 ) -> Tune:
-    from sidlang.patterns.goat import _first_line, _pygoattracker, song_from_goat
+    from sidlang.errors import first_line
+    from sidlang.patterns.goat import _pygoattracker, song_from_goat
 
     gt = _pygoattracker()
     try:
@@ -35,7 +36,7 @@ def read_sng(
         if not isinstance(song, gt.Song):  # GoatTracker 1 (GTS!): pygoattracker's GT2 import
             song = gt.parse_sng(bytes(data), convert=True)
     except (gt.GoatTrackerError, ValueError, IndexError, KeyError, EOFError) as e:
-        raise FormatError(f"not a GoatTracker song: {_first_line(e)}", file=file) from None
+        raise FormatError(f"not a GoatTracker song: {first_line(e)}", file=file) from None
     count = len(song.subtunes)
     number = 1 if subtune is None else subtune
     if not 1 <= number <= count:
@@ -45,7 +46,7 @@ def read_sng(
     try:
         player = gt.Player(song, subtune=number - 1)
     except (gt.GoatTrackerError, ValueError, IndexError, KeyError) as e:
-        raise FormatError(f"not a playable GoatTracker song: {_first_line(e)}", file=file) from None
+        raise FormatError(f"not a playable GoatTracker song: {first_line(e)}", file=file) from None
     header = Header(
         title=song.name.strip(),
         author=song.author.strip(),

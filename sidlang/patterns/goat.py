@@ -18,7 +18,7 @@ The shapes that differ most:
 
 from __future__ import annotations
 
-from sidlang.errors import FormatError
+from sidlang.errors import FormatError, first_line
 from sidlang.pitch import HIGHEST_MIDI, LOWEST_MIDI
 
 from .model import (
@@ -59,7 +59,7 @@ def read_goat(data: bytes, file: str | None = None) -> Song:
     try:
         parsed = gt.parse_sng(bytes(data))
     except (gt.GoatTrackerError, ValueError, IndexError, KeyError, EOFError) as e:
-        raise FormatError(f"not a GoatTracker song: {_first_line(e)}", file=file) from None
+        raise FormatError(f"not a GoatTracker song: {first_line(e)}", file=file) from None
     if not isinstance(parsed, gt.Song):  # GoatTracker 1 (GTS!): pygoattracker's lossy import
         parsed = gt.parse_sng(bytes(data), convert=True)
     return song_from_goat(parsed)
@@ -84,10 +84,6 @@ def _pygoattracker():
             ".sng songs need the 'pygoattracker' package (pip install pygoattracker)"
         ) from None
     return pygoattracker
-
-
-def _first_line(e: BaseException) -> str:
-    return (str(e).strip().splitlines() or [type(e).__name__])[0][:160]
 
 
 def _signed(v: int) -> int:

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sidlang.errors import FormatError, SidlangError
+from sidlang.errors import FormatError, SidlangError, first_line
 from sidlang.pitch import PAL_HZ
 from sidlang.registers import WAVE_BITS
 
@@ -113,10 +113,6 @@ def pysidwizard():
             "SID-Wizard modules need the 'pysidwizard' package (pip install pysidwizard)"
         ) from None
     return pysidwizard
-
-
-def first_line(e: BaseException) -> str:
-    return (str(e).strip().splitlines() or [type(e).__name__])[0][:160]
 
 
 def _signed(v: int) -> int:
