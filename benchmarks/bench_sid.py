@@ -157,6 +157,16 @@ PROBES = {
     + "irq:\n"
     + _PLAY
     + "lda $dc0d\njmp $ea81\n",
+    # CIA 1's timer B counting timer A's underflows (5 of 25 cycles) raises the IRQ, at $FFFE.
+    "cascade-irq-samples": "sei\nlda #$35\nsta $01\nlda #<irq\nsta $fffe\nlda #>irq\nsta $ffff\n"
+    + "lda #$7f\nsta $dc0d\nlda #24\nsta $dc04\nlda #0\nsta $dc05\nlda #4\nsta $dc06\nlda #0\n"
+    + "sta $dc07\nlda #$82\nsta $dc0d\nlda #$51\nsta $dc0f\nlda #$11\nsta $dc0e\n"
+    + _SAMPLES
+    + "cli\n"
+    + _BUSY
+    + "irq: pha\ntxa\npha\n"
+    + _PLAY
+    + "lda $dc0d\npla\ntax\npla\nrti\n",
 }
 #: The same NMI and main-loop players on an NTSC machine (flags $18: 1.023 MHz, 263 lines of 65
 #: cycles): the held-out NTSC game intro with NMI samples was the worst tune in issue 12.
@@ -270,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--v4", action="store_true", help="also score v3 3-SID headers marked v4")
     ap.add_argument("--ceiling", action="store_true", help="also score sidplayfp against itself")
     ap.add_argument("--writes", action="store_true", help="also compare the writes with libsidplayfp's")
-    ap.add_argument("--probes", action="store_true", help="add three small sample-player RSIDs")
+    ap.add_argument("--probes", action="store_true", help="add the small sample-player RSIDs (PROBES)")
     args = ap.parse_args(argv)
     if shutil.which("sidplayfp") is None:
         print("sidplayfp not found: apt-get install -y sidplayfp", file=sys.stderr)

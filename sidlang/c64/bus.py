@@ -65,9 +65,13 @@ C_OUT = 16
 assert voice3.V3_BASE == CIA_BASE + 2 * CIA_SIZE
 DEV_SIZE = voice3.V3_BASE + voice3.V3_SIZE  #: the first SID's voice 3 (:mod:`voice3`) comes last
 
-# Features a tune may need that this machine does not have (dev[UNSUPPORTED]).
-NEED_CNT = 1  #: a CIA timer counting CNT pulses or timer A underflows
-FEATURES = {NEED_CNT: "a CIA timer counting CNT pulses or timer-A underflows"}
+# Features a tune may need that this machine does not have (dev[UNSUPPORTED]); none today:
+# the code and the table stay for the next one.
+FEATURES: dict[int, str] = {}
+
+# dev[b + T_RUN] of a running timer: what it counts.
+RUN_PHI2 = 1  #: the system clock (counted lazily from T_T0)
+RUN_PULSES = 2  #: CNT edges or, for timer B, timer A's underflows (counted as they come)
 
 # Page kinds in pmap[].
 P_RAM = 0
@@ -150,7 +154,7 @@ def next_raster(dev, t) -> int:
 
 @njit
 def timer_value(dev, b, t) -> int:
-    if dev[b + T_RUN]:
+    if dev[b + T_RUN] == RUN_PHI2:
         v = dev[b + T_C0] - (t - dev[b + T_T0])
         return v if v > 0 else 0
     return dev[b + T_C0]
@@ -158,9 +162,38 @@ def timer_value(dev, b, t) -> int:
 
 @njit
 def timer_start(dev, b, t) -> None:
-    dev[b + T_RUN] = 1
+    dev[b + T_RUN] = RUN_PHI2
     dev[b + T_T0] = t
     dev[b + T_NEXT] = t + dev[b + T_C0] + 1
+
+
+@njit
+def timer_count_pulses(dev, b) -> None:
+    """Start timer ``b`` counting pulses rather than cycles: it moves only when :func:`_pulses`
+    is called (timer B counting timer A's underflows), or never (CNT: on a C64 with nothing on
+    the user port or serial bus, the CNT pins are pulled high and have no edges)."""
+    dev[b + T_RUN] = RUN_PULSES
+    dev[b + T_NEXT] = INF
+
+
+@njit
+def _pulses(dev, c, j, n) -> None:
+    """``n`` count pulses to the pulse-counting timer ``j`` of the CIA at ``c``: each takes the
+    counter down by one, or, at zero, is an underflow (the ICR bit, the latch reloaded; a
+    one-shot timer stops there)."""
+    b = c + 6 * j
+    v = dev[b + T_C0]
+    if n <= v:
+        dev[b + T_C0] = v - n
+        return
+    dev[c + C_ICR_DATA] |= 1 << j
+    latch = dev[b + T_LATCH]
+    if dev[b + T_ONESHOT]:
+        dev[b + T_RUN] = 0
+        dev[b + T_C0] = latch
+        dev[c + (C_CRA if j == 0 else C_CRB)] &= 0xFE
+        return
+    dev[b + T_C0] = latch - (n - v - 1) % (latch + 1)
 
 
 @njit
@@ -185,14 +218,19 @@ def _timer_due(dev, c, j, t) -> None:
         dev[b + T_NEXT] = INF
         reg = C_CRA if j == 0 else C_CRB
         dev[c + reg] &= 0xFE
-        return
-    period = latch + 1
-    # Several underflows can be due after a skip with interrupts off; the ICR is a latch.
-    n = (t - nxt) // period + 1
-    last = nxt + (n - 1) * period
-    dev[b + T_T0] = last
-    dev[b + T_C0] = latch
-    dev[b + T_NEXT] = last + period
+        n = 1
+    else:
+        period = latch + 1
+        # Several underflows can be due after a skip with interrupts off; the ICR is a latch.
+        n = (t - nxt) // period + 1
+        last = nxt + (n - 1) * period
+        dev[b + T_T0] = last
+        dev[b + T_C0] = latch
+        dev[b + T_NEXT] = last + period
+    # Timer B counting timer A's underflows (CRB bit 6; with bit 5 too it counts them while CNT
+    # is high, which on a C64 it always is).
+    if j == 0 and dev[c + 6 + T_RUN] == RUN_PULSES and dev[c + C_CRB] & 0x40:
+        _pulses(dev, c, 1, n)
 
 
 @njit
@@ -265,10 +303,7 @@ def _cia_write(dev, io, k, r, v, t) -> None:
     elif r == 14 or r == 15:
         j = r - 14
         b = c + 6 * j
-        counts_other = (v & 0x20) if j == 0 else (v & 0x60)
-        if counts_other and v & 1:
-            if dev[UNSUPPORTED] == 0:
-                dev[UNSUPPORTED] = NEED_CNT
+        counts_pulses = (v & 0x20) if j == 0 else (v & 0x60)
         dev[c + r] = v & 0xEF  # the force-load bit is a strobe, it never reads back
         dev[b + T_ONESHOT] = (v >> 3) & 1
         was = dev[b + T_RUN]
@@ -277,7 +312,10 @@ def _cia_write(dev, io, k, r, v, t) -> None:
         if v & 0x10:
             dev[b + T_C0] = dev[b + T_LATCH]
         if v & 1:
-            timer_start(dev, b, t)
+            if counts_pulses:
+                timer_count_pulses(dev, b)
+            else:
+                timer_start(dev, b, t)
     update(dev, t)
 
 

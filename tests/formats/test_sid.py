@@ -209,7 +209,6 @@ def test_play_zero_psid_with_raster_irq_through_fffe():
         (psid("init: jmp init\nplay: rts"), "loops forever"),
         (psid("init: rts\nplay: inx\nbne play\niny\nbne play\njmp play"), "play at \\$1001 did not return"),
         (psid("init: jsr $ffc0\nrts\nplay: rts"), "the KERNAL's OPEN \\(\\$f34a\\)"),
-        (psid("init: rts\nplay: lda #$21\nsta $dc0e\nrts", speed=0), "CIA timer counting CNT"),
         (psid("init: rts", magic="RSID", play=None, flags=2), "BASIC program"),
     ],
 )
