@@ -23,8 +23,10 @@ The cycle an instruction's memory access lands on is its last (stores, reads of 
 read-modify-write writes twice (the unchanged value, then the new one), as the chip does and as
 VICE logs it, which is what makes ``INC $D019`` acknowledge a raster interrupt.
 
-numba caches the compiled loop under this file's time stamp alone, yet :mod:`bus` and
-:mod:`voice3` are compiled into it: after changing only those, delete
+The operation codes and per-opcode tables are :mod:`ops`; memory access, bad-line stalls and
+the raster-poll skip are :mod:`access`. numba caches the compiled loop under this file's time
+stamp alone, yet :mod:`access`, :mod:`ops`, :mod:`bus` and :mod:`voice3` are compiled into it:
+after changing only those, delete
 ``sidlang/c64/__pycache__/*.nb?`` (or change this file) or the old devices are reused.
 """
 
@@ -32,9 +34,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from sidlang.c64 import bus
-from sidlang.c64.jit import njit, njit_inline
-from sidlang.c64.opcodes import CYCLES, EXTRA, MODE, MODES, OP, op_code
+from sidlang.c64 import bus, ops
+from sidlang.c64.access import badline, raster_poll_skip, rd, wr
+from sidlang.c64.jit import njit
+from sidlang.c64.opcodes import CYCLES, EXTRA, MODE, OP
 
 # cpu[] layout
 A, X, Y, SP, PC, P, CLK, IDLE, IDLE_SP, JAM_PC = range(10)
@@ -71,279 +74,6 @@ _OP = OP
 _MODE = MODE
 _CYC = CYCLES
 _EXTRA = EXTRA
-
-# Mode codes.
-M_IMPL, M_ACC, M_IMM, M_ZP, M_ZPX, M_ZPY, M_ABS, M_ABSX, M_ABSY, M_IND, M_INDX, M_INDY, M_REL = (
-    MODES.index(m) for m in MODES
-)
-# Operation codes the loop dispatches on.
-(
-    ADC,
-    AND,
-    ASL,
-    BCC,
-    BCS,
-    BEQ,
-    BIT,
-    BMI,
-    BNE,
-    BPL,
-    BRK,
-    BVC,
-    BVS,
-    CLC,
-    CLD,
-    CLI,
-    CLV,
-    CMP,
-    CPX,
-    CPY,
-    DEC,
-    DEX,
-    DEY,
-    EOR,
-    INC,
-    INX,
-    INY,
-    JMP,
-    JSR,
-    LDA,
-    LDX,
-    LDY,
-    LSR,
-    NOP,
-    ORA,
-    PHA,
-    PHP,
-    PLA,
-    PLP,
-    ROL,
-    ROR,
-    RTI,
-    RTS,
-    SBC,
-    SEC,
-    SED,
-    SEI,
-    STA,
-    STX,
-    STY,
-    TAX,
-    TAY,
-    TSX,
-    TXA,
-    TXS,
-    TYA,
-    ALR,
-    ANC,
-    ANE,
-    ARR,
-    DCP,
-    ISC,
-    JAM,
-    LAS,
-    LAX,
-    LXA,
-    RLA,
-    RRA,
-    SAX,
-    SBX,
-    SHA,
-    SHX,
-    SHY,
-    SLO,
-    SRE,
-    TAS,
-) = range(76)
-assert TAS == op_code("TAS")
-#: Operations whose value is read from memory (the others only write, or use no operand).
-_READS = np.zeros(76, dtype=np.int64)
-for _o in (
-    ADC,
-    AND,
-    BIT,
-    CMP,
-    CPX,
-    CPY,
-    EOR,
-    LDA,
-    LDX,
-    LDY,
-    ORA,
-    SBC,
-    LAX,
-    LAS,
-    ANC,
-    ALR,
-    ARR,
-    ANE,
-    LXA,
-    SBX,
-):
-    _READS[_o] = 1
-_RMW = np.zeros(76, dtype=np.int64)
-for _o in (ASL, LSR, ROL, ROR, INC, DEC, SLO, RLA, SRE, RRA, DCP, ISC):
-    _RMW[_o] = 1
-
-#: Per opcode, the cycles that write (index of the first, count), which a bad line does not
-#: stop: the VIC-II pulls BA three cycles before it takes the bus, and the 6510 halts only on
-#: a read. Stores write on their last cycle, read-modify-writes on their last two, PHA/PHP on
-#: their third, JSR pushes on its fourth and fifth, BRK on its third to fifth.
-_WS = np.zeros(256, dtype=np.int64)
-_WN = np.zeros(256, dtype=np.int64)
-for _c in range(256):
-    _o, _m, _n = _OP[_c], _MODE[_c], _CYC[_c]
-    if _o in (STA, STX, STY, SAX, SHA, SHX, SHY, TAS):
-        _WS[_c], _WN[_c] = _n - 1, 1
-    elif _RMW[_o] and _m != M_ACC:
-        _WS[_c], _WN[_c] = _n - 2, 2
-    elif _o in (PHA, PHP):
-        _WS[_c], _WN[_c] = 2, 1
-    elif _o == JSR:
-        _WS[_c], _WN[_c] = 3, 2
-    elif _o == BRK:
-        _WS[_c], _WN[_c] = 2, 3
-
-
-@njit_inline
-def _rd(addr, t, ram, rom, pmap, io, dev) -> int:
-    k = pmap[addr >> 8]
-    if k == bus.P_RAM:
-        return np.int64(ram[addr])
-    if k == bus.P_ZERO:
-        if addr == 0:
-            return dev[bus.PORT_DDR]
-        if addr == 1:
-            return (dev[bus.PORT_DATA] & dev[bus.PORT_DDR]) | (0x17 & ~dev[bus.PORT_DDR] & 0xFF)
-        return np.int64(ram[addr])
-    if k == bus.P_ROM:
-        return np.int64(rom[addr])
-    return bus.io_read(addr, t, io, dev)
-
-
-@njit_inline
-def _wr(addr, v, t, ram, pmap, io, dev, log_clk, log_addr, log_val) -> None:
-    if addr < 2:
-        if addr == 0:
-            dev[bus.PORT_DDR] = v
-        else:
-            dev[bus.PORT_DATA] = v
-        ram[addr] = v
-        bus.set_banks(pmap, dev)
-    elif dev[bus.IO_ON] and 0xD000 <= addr < 0xE000:
-        bus.io_write(addr, v, t, io, dev, log_clk, log_addr, log_val)
-    else:
-        ram[addr] = v
-
-
-@njit
-def _adc(a, v, c, d):
-    """(a, carry, zero, negative, overflow) after ADC, binary or NMOS decimal."""
-    if not d:
-        s = a + v + c
-        r = s & 0xFF
-        return r, 1 if s > 0xFF else 0, 1 if r == 0 else 0, r >> 7, 1 if (~(a ^ v) & (a ^ s) & 0x80) else 0
-    t = (a & 0xF) + (v & 0xF) + c
-    if t > 9:
-        t += 6
-    if t <= 0x0F:
-        t = (t & 0xF) + (a & 0xF0) + (v & 0xF0)
-    else:
-        t = (t & 0xF) + (a & 0xF0) + (v & 0xF0) + 0x10
-    z = 1 if ((a + v + c) & 0xFF) == 0 else 0
-    n = (t >> 7) & 1
-    ov = 1 if ((a ^ t) & 0x80) and not ((a ^ v) & 0x80) else 0
-    if (t & 0x1F0) > 0x90:
-        t += 0x60
-    return t & 0xFF, 1 if (t & 0xFF0) > 0xF0 else 0, z, n, ov
-
-
-@njit
-def _sbc(a, v, c, d):
-    """(a, carry, zero, negative, overflow) after SBC, binary or NMOS decimal."""
-    s = a - v - (1 - c)
-    r = s & 0xFF
-    carry = 1 if s >= 0 else 0
-    ov = 1 if ((a ^ s) & 0x80) and ((a ^ v) & 0x80) else 0
-    if not d:
-        return r, carry, 1 if r == 0 else 0, r >> 7, ov
-    t = (a & 0xF) - (v & 0xF) - (1 - c)
-    if t & 0x10:
-        t = ((t - 6) & 0xF) | ((a & 0xF0) - (v & 0xF0) - 0x10)
-    else:
-        t = (t & 0xF) | ((a & 0xF0) - (v & 0xF0))
-    if t & 0x100:
-        t -= 0x60
-    return t & 0xFF, carry, 1 if r == 0 else 0, r >> 7, ov
-
-
-#: Opcodes of an absolute read whose only effect is on registers or flags, the same for the
-#: same value read: LDA LDX LDY CMP CPX CPY BIT.
-_POLL_READ = np.zeros(256, dtype=np.int64)
-for _c in (0xAD, 0xAE, 0xAC, 0xCD, 0xEC, 0xCC, 0x2C):
-    _POLL_READ[_c] = 1
-
-
-@njit_inline
-def _raster_poll_skip(dest, clk, cyc, until, ram, pmap, dev) -> int:
-    """Cycles of whole iterations a raster-poll loop can skip: 0 if it is not one.
-
-    The loop is an absolute read of ``$D011``/``$D012`` at ``dest`` (4 cycles, just executed,
-    reading at ``clk - 1``) and the taken branch back to it at ``clk`` (``cyc`` cycles). Until
-    the raster line changes, or a device event may interrupt, each iteration reads the same
-    value and changes nothing, so the result is exactly that of running them.
-    """
-    if pmap[dest >> 8] != bus.P_RAM or not _POLL_READ[ram[dest]] or not dev[bus.IO_ON]:
-        return 0
-    addr = np.int64(ram[(dest + 1) & 0xFFFF]) | (np.int64(ram[(dest + 2) & 0xFFFF]) << 8)
-    r = addr & 0x3F
-    if addr < 0xD000 or addr >= 0xD400 or (r != 0x11 and r != 0x12):
-        return 0
-    cpl = dev[bus.CPL]
-    line_end = clk - 1 - (clk - 1) % cpl + cpl  # the read at clk - 1 saw this line
-    period = 4 + cyc
-    first_read = clk + cyc + 3
-    if first_read >= line_end:
-        return 0
-    n = (line_end - 1 - first_read) // period + 1
-    lim = dev[bus.NEXT_EV]
-    if lim > until:
-        lim = until
-    if lim > dev[bus.BL_NEXT]:
-        lim = dev[bus.BL_NEXT]  # a bad line would hold the loop: run through it
-    k = (lim - clk - 1) // period
-    if k < n:
-        n = k
-    return n * period if n > 0 else 0
-
-
-@njit_inline
-def _badline(clk, cyc, io, dev, ws, wn) -> int:
-    """The clock at which this instruction (from ``clk``, ``cyc`` cycles, of which ``wn`` from
-    index ``ws`` write) starts once the bad line it runs into is counted.
-
-    BA falls at the DMA's start ``bl`` and the CPU halts on its first read from then on (writes
-    go on for at most three cycles); it goes on at ``bl + BL_LEN``. An instruction that starts
-    inside the DMA waits for its end; one that halts on its cycle ``i`` finishes ``cyc - i``
-    cycles after the DMA; one whose cycles from ``bl`` on are all writes finishes on time, and
-    the next instruction waits instead. Moves ``dev[BL_NEXT]`` on once the CPU has halted."""
-    bl = dev[bus.BL_NEXT]
-    if clk >= bl + bus.BL_LEN:  # time was skipped past it (waiting for an event)
-        bl = bus.next_badline(dev, io, clk)
-        dev[bus.BL_NEXT] = bl
-        if clk + cyc <= bl:
-            return clk
-    if clk >= bl:
-        clk = bl + bus.BL_LEN
-    else:
-        i = bl - clk
-        while i < cyc and i < bl - clk + 3 and ws <= i < ws + wn:
-            i += 1
-        if i == cyc:  # it writes through BA's three cycles and ends before the halt
-            return clk
-        clk = bl + bus.BL_LEN - i
-    dev[bus.BL_NEXT] = bus.next_badline(dev, io, bl + bus.BL_LEN)
-    return clk
 
 
 @njit
@@ -429,7 +159,7 @@ def execute(
             prev_clk = at_clk
             at = pc
             at_clk = clk
-            op = _rd(pc, clk, ram, rom, pmap, io, dev)
+            op = rd(pc, clk, ram, rom, pmap, io, dev)
             o = _OP[op]
             m = _MODE[op]
             cyc = _CYC[op]
@@ -437,104 +167,104 @@ def execute(
             ea = 0
             base = 0
             cross = 0
-            if m == M_IMPL or m == M_ACC:
+            if m == ops.M_IMPL or m == ops.M_ACC:
                 # The second cycle reads the next byte and throws it away; from I/O that read
                 # has effects: an RTI stored at $DC0C acknowledges CIA 1 by reading $DC0D.
                 if pmap[pc >> 8] == bus.P_IO:
-                    _rd(pc, clk + 1, ram, rom, pmap, io, dev)
-            elif m == M_IMM:
+                    rd(pc, clk + 1, ram, rom, pmap, io, dev)
+            elif m == ops.M_IMM:
                 ea = pc
                 pc = (pc + 1) & 0xFFFF
-            elif m == M_ZP:
-                ea = _rd(pc, clk, ram, rom, pmap, io, dev)
+            elif m == ops.M_ZP:
+                ea = rd(pc, clk, ram, rom, pmap, io, dev)
                 pc = (pc + 1) & 0xFFFF
-            elif m == M_ABS:
-                ea = _rd(pc, clk, ram, rom, pmap, io, dev) | (
-                    _rd((pc + 1) & 0xFFFF, clk, ram, rom, pmap, io, dev) << 8
+            elif m == ops.M_ABS:
+                ea = rd(pc, clk, ram, rom, pmap, io, dev) | (
+                    rd((pc + 1) & 0xFFFF, clk, ram, rom, pmap, io, dev) << 8
                 )
                 pc = (pc + 2) & 0xFFFF
-            elif m == M_ZPX or m == M_ZPY:
-                ea = (_rd(pc, clk, ram, rom, pmap, io, dev) + (x if m == M_ZPX else y)) & 0xFF
+            elif m == ops.M_ZPX or m == ops.M_ZPY:
+                ea = (rd(pc, clk, ram, rom, pmap, io, dev) + (x if m == ops.M_ZPX else y)) & 0xFF
                 pc = (pc + 1) & 0xFFFF
-            elif m == M_ABSX or m == M_ABSY:
-                base = _rd(pc, clk, ram, rom, pmap, io, dev) | (
-                    _rd((pc + 1) & 0xFFFF, clk, ram, rom, pmap, io, dev) << 8
+            elif m == ops.M_ABSX or m == ops.M_ABSY:
+                base = rd(pc, clk, ram, rom, pmap, io, dev) | (
+                    rd((pc + 1) & 0xFFFF, clk, ram, rom, pmap, io, dev) << 8
                 )
-                ea = (base + (x if m == M_ABSX else y)) & 0xFFFF
+                ea = (base + (x if m == ops.M_ABSX else y)) & 0xFFFF
                 cross = 1 if (base ^ ea) & 0xFF00 else 0
                 pc = (pc + 2) & 0xFFFF
-            elif m == M_INDY:
-                z = _rd(pc, clk, ram, rom, pmap, io, dev)
-                base = _rd(z, clk, ram, rom, pmap, io, dev) | (
-                    _rd((z + 1) & 0xFF, clk, ram, rom, pmap, io, dev) << 8
+            elif m == ops.M_INDY:
+                z = rd(pc, clk, ram, rom, pmap, io, dev)
+                base = rd(z, clk, ram, rom, pmap, io, dev) | (
+                    rd((z + 1) & 0xFF, clk, ram, rom, pmap, io, dev) << 8
                 )
                 ea = (base + y) & 0xFFFF
                 cross = 1 if (base ^ ea) & 0xFF00 else 0
                 pc = (pc + 1) & 0xFFFF
-            elif m == M_INDX:
-                z = (_rd(pc, clk, ram, rom, pmap, io, dev) + x) & 0xFF
-                ea = _rd(z, clk, ram, rom, pmap, io, dev) | (
-                    _rd((z + 1) & 0xFF, clk, ram, rom, pmap, io, dev) << 8
+            elif m == ops.M_INDX:
+                z = (rd(pc, clk, ram, rom, pmap, io, dev) + x) & 0xFF
+                ea = rd(z, clk, ram, rom, pmap, io, dev) | (
+                    rd((z + 1) & 0xFF, clk, ram, rom, pmap, io, dev) << 8
                 )
                 pc = (pc + 1) & 0xFFFF
-            elif m == M_IND:
-                ptr = _rd(pc, clk, ram, rom, pmap, io, dev) | (
-                    _rd((pc + 1) & 0xFFFF, clk, ram, rom, pmap, io, dev) << 8
+            elif m == ops.M_IND:
+                ptr = rd(pc, clk, ram, rom, pmap, io, dev) | (
+                    rd((pc + 1) & 0xFFFF, clk, ram, rom, pmap, io, dev) << 8
                 )
-                ea = _rd(ptr, clk, ram, rom, pmap, io, dev) | (
-                    _rd((ptr & 0xFF00) | ((ptr + 1) & 0xFF), clk, ram, rom, pmap, io, dev) << 8
+                ea = rd(ptr, clk, ram, rom, pmap, io, dev) | (
+                    rd((ptr & 0xFF00) | ((ptr + 1) & 0xFF), clk, ram, rom, pmap, io, dev) << 8
                 )
                 pc = (pc + 2) & 0xFFFF
-            elif m == M_REL:
-                ea = _rd(pc, clk, ram, rom, pmap, io, dev)
+            elif m == ops.M_REL:
+                ea = rd(pc, clk, ram, rom, pmap, io, dev)
                 pc = (pc + 1) & 0xFFFF
-            if _EXTRA[op] and cross and m != M_REL:
+            if _EXTRA[op] and cross and m != ops.M_REL:
                 cyc += 1
             if clk + cyc > dev[bus.BL_NEXT]:
-                clk = _badline(clk, cyc, io, dev, _WS[op], _WN[op])
+                clk = badline(clk, cyc, io, dev, ops.WRITE_FROM[op], ops.WRITE_COUNT[op])
             t = clk + cyc - 1  # the cycle of the data access
             v = 0
-            if _READS[o]:
-                v = _rd(ea, t, ram, rom, pmap, io, dev)
-            elif _RMW[o]:
-                if m == M_ACC:
+            if ops.READS[o]:
+                v = rd(ea, t, ram, rom, pmap, io, dev)
+            elif ops.RMW[o]:
+                if m == ops.M_ACC:
                     v = a
                 else:
-                    v = _rd(ea, t, ram, rom, pmap, io, dev)
+                    v = rd(ea, t, ram, rom, pmap, io, dev)
                     if dev[bus.IO_ON] and 0xD000 <= ea < 0xE000:
-                        _wr(ea, v, t - 1, ram, pmap, io, dev, log_clk, log_addr, log_val)
+                        wr(ea, v, t - 1, ram, pmap, io, dev, log_clk, log_addr, log_val)
             r = 0
             # -- the operation ------------------------------------------------------------
-            if o == LDA or o == LAX:
+            if o == ops.LDA or o == ops.LAX:
                 a = v
-                if o == LAX:
+                if o == ops.LAX:
                     x = v
                 fz = 1 if v == 0 else 0
                 fn = v >> 7
-            elif o == STA or o == STX or o == STY or o == SAX:
-                w = a if o == STA else (x if o == STX else (y if o == STY else a & x))
-                _wr(ea, w, t, ram, pmap, io, dev, log_clk, log_addr, log_val)
-            elif o == LDX or o == LDY:
-                if o == LDX:
+            elif o == ops.STA or o == ops.STX or o == ops.STY or o == ops.SAX:
+                w = a if o == ops.STA else (x if o == ops.STX else (y if o == ops.STY else a & x))
+                wr(ea, w, t, ram, pmap, io, dev, log_clk, log_addr, log_val)
+            elif o == ops.LDX or o == ops.LDY:
+                if o == ops.LDX:
                     x = v
                 else:
                     y = v
                 fz = 1 if v == 0 else 0
                 fn = v >> 7
-            elif m == M_REL:  # branches
-                if o == BNE:
+            elif m == ops.M_REL:  # branches
+                if o == ops.BNE:
                     take = fz == 0
-                elif o == BEQ:
+                elif o == ops.BEQ:
                     take = fz == 1
-                elif o == BCC:
+                elif o == ops.BCC:
                     take = fc == 0
-                elif o == BCS:
+                elif o == ops.BCS:
                     take = fc == 1
-                elif o == BPL:
+                elif o == ops.BPL:
                     take = fn == 0
-                elif o == BMI:
+                elif o == ops.BMI:
                     take = fn == 1
-                elif o == BVC:
+                elif o == ops.BVC:
                     take = fv == 0
                 else:
                     take = fv == 1
@@ -542,7 +272,7 @@ def execute(
                     dest = (pc + (ea - 256 if ea > 127 else ea)) & 0xFFFF
                     cyc += 1 + (1 if (dest ^ pc) & 0xFF00 else 0)
                     if clk + cyc > dev[bus.BL_NEXT]:  # the taken branch's own cycles
-                        clk = _badline(clk, cyc, io, dev, 0, 0)
+                        clk = badline(clk, cyc, io, dev, 0, 0)
                     if dest == at:  # a branch to itself: nothing changes until an interrupt
                         if free != 1:
                             status = ST_HANG
@@ -553,79 +283,79 @@ def execute(
                         if nxt > clk + cyc:
                             clk += ((nxt - clk) // cyc) * cyc - cyc
                     elif dest == prev_at and dest + 3 == at and prev_clk == clk - 4:
-                        clk += _raster_poll_skip(dest, clk, cyc, limit, ram, pmap, dev)
+                        clk += raster_poll_skip(dest, clk, cyc, limit, ram, pmap, dev)
                     pc = dest
-            elif o == ADC or o == SBC or o == RRA or o == ISC:
-                if o == RRA:
+            elif o == ops.ADC or o == ops.SBC or o == ops.RRA or o == ops.ISC:
+                if o == ops.RRA:
                     r = (v >> 1) | (fc << 7)
                     fc = v & 1
-                    _wr(ea, r, t, ram, pmap, io, dev, log_clk, log_addr, log_val)
+                    wr(ea, r, t, ram, pmap, io, dev, log_clk, log_addr, log_val)
                     v = r
-                elif o == ISC:
+                elif o == ops.ISC:
                     v = (v + 1) & 0xFF
-                    _wr(ea, v, t, ram, pmap, io, dev, log_clk, log_addr, log_val)
-                if o == ADC or o == RRA:
-                    a, fc, fz, fn, fv = _adc(a, v, fc, fd)
+                    wr(ea, v, t, ram, pmap, io, dev, log_clk, log_addr, log_val)
+                if o == ops.ADC or o == ops.RRA:
+                    a, fc, fz, fn, fv = ops.adc(a, v, fc, fd)
                 else:
-                    a, fc, fz, fn, fv = _sbc(a, v, fc, fd)
-            elif o == AND or o == ORA or o == EOR or o == ANC:
-                if o == ORA:
+                    a, fc, fz, fn, fv = ops.sbc(a, v, fc, fd)
+            elif o == ops.AND or o == ops.ORA or o == ops.EOR or o == ops.ANC:
+                if o == ops.ORA:
                     a |= v
-                elif o == EOR:
+                elif o == ops.EOR:
                     a ^= v
                 else:
                     a &= v
                 fz = 1 if a == 0 else 0
                 fn = a >> 7
-                if o == ANC:
+                if o == ops.ANC:
                     fc = fn
-            elif o == CMP or o == CPX or o == CPY or o == DCP:
+            elif o == ops.CMP or o == ops.CPX or o == ops.CPY or o == ops.DCP:
                 reg = a
-                if o == CPX:
+                if o == ops.CPX:
                     reg = x
-                elif o == CPY:
+                elif o == ops.CPY:
                     reg = y
-                elif o == DCP:
+                elif o == ops.DCP:
                     v = (v - 1) & 0xFF
-                    _wr(ea, v, t, ram, pmap, io, dev, log_clk, log_addr, log_val)
+                    wr(ea, v, t, ram, pmap, io, dev, log_clk, log_addr, log_val)
                 d = reg - v
                 fc = 1 if d >= 0 else 0
                 fz = 1 if d == 0 else 0
                 fn = (d >> 7) & 1
-            elif _RMW[o]:
-                if o == ASL or o == SLO:
+            elif ops.RMW[o]:
+                if o == ops.ASL or o == ops.SLO:
                     fc = v >> 7
                     r = (v << 1) & 0xFF
-                elif o == LSR or o == SRE:
+                elif o == ops.LSR or o == ops.SRE:
                     fc = v & 1
                     r = v >> 1
-                elif o == ROL or o == RLA:
+                elif o == ops.ROL or o == ops.RLA:
                     r = ((v << 1) | fc) & 0xFF
                     fc = v >> 7
-                elif o == ROR:
+                elif o == ops.ROR:
                     r = (v >> 1) | (fc << 7)
                     fc = v & 1
-                elif o == INC:
+                elif o == ops.INC:
                     r = (v + 1) & 0xFF
                 else:  # DEC
                     r = (v - 1) & 0xFF
-                if m == M_ACC:
+                if m == ops.M_ACC:
                     a = r
                 else:
-                    _wr(ea, r, t, ram, pmap, io, dev, log_clk, log_addr, log_val)
-                if o == SLO:
+                    wr(ea, r, t, ram, pmap, io, dev, log_clk, log_addr, log_val)
+                if o == ops.SLO:
                     a |= r
                     r = a
-                elif o == RLA:
+                elif o == ops.RLA:
                     a &= r
                     r = a
-                elif o == SRE:
+                elif o == ops.SRE:
                     a ^= r
                     r = a
                 fz = 1 if r == 0 else 0
                 fn = r >> 7
-            elif o == JMP:
-                if ea == at and m == M_ABS:  # JMP *: wait for the next device event
+            elif o == ops.JMP:
+                if ea == at and m == ops.M_ABS:  # JMP *: wait for the next device event
                     if free != 1:
                         status = ST_HANG
                         break
@@ -635,14 +365,14 @@ def execute(
                     if nxt > clk + 3:
                         clk += ((nxt - clk) // 3) * 3 - 3
                 pc = ea
-            elif o == JSR:
+            elif o == ops.JSR:
                 ret = (pc - 1) & 0xFFFF
                 ram[0x100 | sp] = ret >> 8
                 sp = (sp - 1) & 0xFF
                 ram[0x100 | sp] = ret & 0xFF
                 sp = (sp - 1) & 0xFF
                 pc = ea
-            elif o == RTS:
+            elif o == ops.RTS:
                 sp = (sp + 1) & 0xFF
                 lo = np.int64(ram[0x100 | sp])
                 sp = (sp + 1) & 0xFF
@@ -654,7 +384,7 @@ def execute(
                         continue
                     status = ST_RETURNED
                     break
-            elif o == RTI:
+            elif o == ops.RTI:
                 sp = (sp + 1) & 0xFF
                 p = np.int64(ram[0x100 | sp])
                 fc, fz, fi, fd, fv, fn = p & 1, (p >> 1) & 1, (p >> 2) & 1, (p >> 3) & 1, (p >> 6) & 1, p >> 7
@@ -665,61 +395,61 @@ def execute(
                 if idle_sp >= 0 and sp >= idle_sp:
                     idle = 1
                     idle_sp = -1
-            elif o == BIT:
+            elif o == ops.BIT:
                 fz = 1 if (a & v) == 0 else 0
                 fn = v >> 7
                 fv = (v >> 6) & 1
-            elif o == INX or o == DEX or o == INY or o == DEY:
-                if o == INX:
+            elif o == ops.INX or o == ops.DEX or o == ops.INY or o == ops.DEY:
+                if o == ops.INX:
                     x = r = (x + 1) & 0xFF
-                elif o == DEX:
+                elif o == ops.DEX:
                     x = r = (x - 1) & 0xFF
-                elif o == INY:
+                elif o == ops.INY:
                     y = r = (y + 1) & 0xFF
                 else:
                     y = r = (y - 1) & 0xFF
                 fz = 1 if r == 0 else 0
                 fn = r >> 7
-            elif o == TAX or o == TAY or o == TXA or o == TYA or o == TSX:
-                if o == TAX:
+            elif o == ops.TAX or o == ops.TAY or o == ops.TXA or o == ops.TYA or o == ops.TSX:
+                if o == ops.TAX:
                     x = r = a
-                elif o == TAY:
+                elif o == ops.TAY:
                     y = r = a
-                elif o == TXA:
+                elif o == ops.TXA:
                     a = r = x
-                elif o == TYA:
+                elif o == ops.TYA:
                     a = r = y
                 else:
                     x = r = sp
                 fz = 1 if r == 0 else 0
                 fn = r >> 7
-            elif o == TXS:
+            elif o == ops.TXS:
                 sp = x
-            elif o == PHA or o == PHP:
+            elif o == ops.PHA or o == ops.PHP:
                 ram[0x100 | sp] = (
-                    a if o == PHA else (fc | fz << 1 | fi << 2 | fd << 3 | 0x30 | fv << 6 | fn << 7)
+                    a if o == ops.PHA else (fc | fz << 1 | fi << 2 | fd << 3 | 0x30 | fv << 6 | fn << 7)
                 )
                 sp = (sp - 1) & 0xFF
-            elif o == PLA:
+            elif o == ops.PLA:
                 sp = (sp + 1) & 0xFF
                 a = np.int64(ram[0x100 | sp])
                 fz = 1 if a == 0 else 0
                 fn = a >> 7
-            elif o == PLP:
+            elif o == ops.PLP:
                 sp = (sp + 1) & 0xFF
                 p = np.int64(ram[0x100 | sp])
                 fc, fz, fi, fd, fv, fn = p & 1, (p >> 1) & 1, (p >> 2) & 1, (p >> 3) & 1, (p >> 6) & 1, p >> 7
-            elif o == CLC or o == SEC:
-                fc = 1 if o == SEC else 0
-            elif o == CLI or o == SEI:
-                fi = 1 if o == SEI else 0
-            elif o == CLD or o == SED:
-                fd = 1 if o == SED else 0
-            elif o == CLV:
+            elif o == ops.CLC or o == ops.SEC:
+                fc = 1 if o == ops.SEC else 0
+            elif o == ops.CLI or o == ops.SEI:
+                fi = 1 if o == ops.SEI else 0
+            elif o == ops.CLD or o == ops.SED:
+                fd = 1 if o == ops.SED else 0
+            elif o == ops.CLV:
                 fv = 0
-            elif o == NOP:
+            elif o == ops.NOP:
                 pass
-            elif o == BRK:
+            elif o == ops.BRK:
                 ret = (pc + 1) & 0xFFFF
                 ram[0x100 | sp] = ret >> 8
                 sp = (sp - 1) & 0xFF
@@ -728,54 +458,54 @@ def execute(
                 ram[0x100 | sp] = fc | fz << 1 | fi << 2 | fd << 3 | 0x30 | fv << 6 | fn << 7
                 sp = (sp - 1) & 0xFF
                 fi = 1
-                pc = _rd(0xFFFE, clk, ram, rom, pmap, io, dev) | (
-                    _rd(0xFFFF, clk, ram, rom, pmap, io, dev) << 8
+                pc = rd(0xFFFE, clk, ram, rom, pmap, io, dev) | (
+                    rd(0xFFFF, clk, ram, rom, pmap, io, dev) << 8
                 )
-            elif o == JAM:
+            elif o == ops.JAM:
                 cpu[JAM_PC] = at
                 pc = at
                 status = ST_JAM
                 break
-            elif o == ALR:
+            elif o == ops.ALR:
                 a &= v
                 fc = a & 1
                 a >>= 1
                 fz = 1 if a == 0 else 0
                 fn = 0
-            elif o == ARR:
+            elif o == ops.ARR:
                 a = ((a & v) >> 1) | (fc << 7)
                 fz = 1 if a == 0 else 0
                 fn = a >> 7
                 fc = (a >> 6) & 1
                 fv = ((a >> 6) ^ (a >> 5)) & 1
-            elif o == SBX:
+            elif o == ops.SBX:
                 d = (a & x) - v
                 fc = 1 if d >= 0 else 0
                 x = d & 0xFF
                 fz = 1 if x == 0 else 0
                 fn = x >> 7
-            elif o == ANE or o == LXA:
-                a = (a | 0xEE) & v & (x if o == ANE else 0xFF)
-                if o == LXA:
+            elif o == ops.ANE or o == ops.LXA:
+                a = (a | 0xEE) & v & (x if o == ops.ANE else 0xFF)
+                if o == ops.LXA:
                     x = a
                 fz = 1 if a == 0 else 0
                 fn = a >> 7
-            elif o == LAS:
+            elif o == ops.LAS:
                 a = x = sp = v & sp
                 fz = 1 if a == 0 else 0
                 fn = a >> 7
-            elif o == SHA or o == SHX or o == SHY or o == TAS:
+            elif o == ops.SHA or o == ops.SHX or o == ops.SHY or o == ops.TAS:
                 hi = ((base >> 8) + 1) & 0xFF
-                if o == TAS:
+                if o == ops.TAS:
                     sp = a & x
                     w = sp & hi
-                elif o == SHA:
+                elif o == ops.SHA:
                     w = a & x & hi
-                elif o == SHX:
+                elif o == ops.SHX:
                     w = x & hi
                 else:
                     w = y & hi
-                _wr(ea, w, t, ram, pmap, io, dev, log_clk, log_addr, log_val)
+                wr(ea, w, t, ram, pmap, io, dev, log_clk, log_addr, log_val)
             clk += cyc
             if dev[bus.UNSUPPORTED]:
                 continue
@@ -812,10 +542,8 @@ def execute(
                 sp = (sp - 1) & 0xFF
                 fi = 1
                 if clk + 7 > dev[bus.BL_NEXT]:
-                    clk = _badline(clk, 7, io, dev, 2, 3)
-                pc = _rd(vec, clk, ram, rom, pmap, io, dev) | (
-                    _rd(vec + 1, clk, ram, rom, pmap, io, dev) << 8
-                )
+                    clk = badline(clk, 7, io, dev, 2, 3)
+                pc = rd(vec, clk, ram, rom, pmap, io, dev) | (rd(vec + 1, clk, ram, rom, pmap, io, dev) << 8)
                 clk += 7
                 at = -1
     cpu[A] = a
