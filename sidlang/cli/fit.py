@@ -13,7 +13,7 @@ import argparse
 import sys
 import time
 
-from sidlang.errors import UsageError
+from sidlang.errors import FormatError, UsageError
 from sidlang.io import check_not_input, check_output, read_bytes, save
 
 EXAMPLES = """\
@@ -122,6 +122,9 @@ def run(args: argparse.Namespace) -> int:
             seconds=args.budget,
             progress=progress,
         )
+    except FormatError as e:  # the sound itself (silent, too short): name the file it came from
+        e.file = e.file or args.input
+        raise
     finally:
         if progress is not None:
             progress.stop()

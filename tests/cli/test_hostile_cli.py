@@ -49,9 +49,23 @@ def work(tmp_path, monkeypatch):
         (tmp_path / "in" / f"path.{ending}").write_text(str(tmp_path / "in" / "ok.abc"))
     (tmp_path / "in" / "corpus" / "shard-0").mkdir(parents=True)
     (tmp_path / "in" / "corpus" / "shard-0" / "part-0.npz").write_bytes(b"")  # looks like a corpus
+    (tmp_path / "in" / "silent.wav").write_bytes(_silent_wav())
     (tmp_path / "out").mkdir()
     monkeypatch.chdir(tmp_path / "out")
     return tmp_path
+
+
+def _silent_wav() -> bytes:
+    """A second of 16-bit mono digital silence at 44.1 kHz."""
+    import wave
+
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(44100)
+        w.writeframes(bytes(2 * 44100))
+    return buf.getvalue()
 
 
 def _sums(folder: Path) -> dict[str, str]:
@@ -187,6 +201,7 @@ REFUSED = [
         "not a readable musicxml file",
     ),
     ("corpus-name-is-a-path", ["convert", "music21:{in}/ok.abc", "o.sidl"], 1, "not in the music21 corpus"),
+    ("fit-silence", ["fit", "{in}/silent.wav", "o.sidl"], 1, "silent.wav: the sound is silent"),
 ]
 
 
