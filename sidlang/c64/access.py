@@ -5,10 +5,8 @@ the compiled loop (:mod:`cpu`); the devices are :mod:`bus`.
 
 from __future__ import annotations
 
-import numpy as np
-
 from sidlang.c64 import bus
-from sidlang.c64.jit import njit_inline
+from sidlang.c64.jit import njit_inline, wide
 from sidlang.c64.ops import POLL_READ
 
 
@@ -16,15 +14,15 @@ from sidlang.c64.ops import POLL_READ
 def rd(addr, t, ram, rom, pmap, io, dev) -> int:
     k = pmap[addr >> 8]
     if k == bus.P_RAM:
-        return np.int64(ram[addr])
+        return wide(ram[addr])
     if k == bus.P_ZERO:
         if addr == 0:
             return dev[bus.PORT_DDR]
         if addr == 1:
             return (dev[bus.PORT_DATA] & dev[bus.PORT_DDR]) | (0x17 & ~dev[bus.PORT_DDR] & 0xFF)
-        return np.int64(ram[addr])
+        return wide(ram[addr])
     if k == bus.P_ROM:
-        return np.int64(rom[addr])
+        return wide(rom[addr])
     return bus.io_read(addr, t, io, dev)
 
 
@@ -54,7 +52,7 @@ def raster_poll_skip(dest, clk, cyc, until, ram, pmap, dev) -> int:
     """
     if pmap[dest >> 8] != bus.P_RAM or not POLL_READ[ram[dest]] or not dev[bus.IO_ON]:
         return 0
-    addr = np.int64(ram[(dest + 1) & 0xFFFF]) | (np.int64(ram[(dest + 2) & 0xFFFF]) << 8)
+    addr = wide(ram[(dest + 1) & 0xFFFF]) | (wide(ram[(dest + 2) & 0xFFFF]) << 8)
     r = addr & 0x3F
     if addr < 0xD000 or addr >= 0xD400 or (r != 0x11 and r != 0x12):
         return 0

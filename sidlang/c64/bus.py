@@ -16,10 +16,8 @@ SID model: POTs `$ff`, OSC3 and ENV3 the first SID's voice-3 waveform and envelo
 
 from __future__ import annotations
 
-import numpy as np
-
 from sidlang.c64 import voice3
-from sidlang.c64.jit import njit
+from sidlang.c64.jit import njit, wide
 
 INF = 1 << 62
 
@@ -115,11 +113,11 @@ def next_badline(dev, io, t) -> int:
     as ``BL_LEN`` cycles from cycle ``BL_FROM`` of the line. The VIC's rule that DEN must have
     been set during line $30 is read as "is set now".
     """
-    if not dev[BL_ON] or not (np.int64(io[0x11]) & 0x10):
+    if not dev[BL_ON] or not (wide(io[0x11]) & 0x10):
         return INF
     frame = dev[FRAME]
     cpl = dev[CPL]
-    ys = np.int64(io[0x11]) & 7
+    ys = wide(io[0x11]) & 7
     fs = t - t % frame
     pos = t - fs
     line = pos // cpl
@@ -265,7 +263,7 @@ def _cia_read(dev, io, k, r, t) -> int:
     if r == 0 or r == 1:
         if k == 0:
             return 0xFF  # no keys pressed, no joystick
-        return np.int64(io[0xD00 + r])
+        return wide(io[0xD00 + r])
     if r == 4 or r == 5 or r == 6 or r == 7:
         v = timer_value(dev, c + 6 * ((r - 4) >> 1), t)
         return (v >> 8) & 0xFF if r & 1 else v & 0xFF
@@ -280,7 +278,7 @@ def _cia_read(dev, io, k, r, t) -> int:
         return dev[c + C_CRA]
     if r == 15:
         return dev[c + C_CRB]
-    return np.int64(io[0xC00 + k * 0x100 + r])
+    return wide(io[0xC00 + k * 0x100 + r])
 
 
 @njit
@@ -326,7 +324,7 @@ def io_read(addr, t, io, dev) -> int:
     if page < 0xD4:  # VIC-II, 64 registers mirrored
         r = addr & 0x3F
         if r == 0x11:
-            return (np.int64(io[0x11]) & 0x7F) | ((raster_line(dev, t) >> 8) << 7)
+            return (wide(io[0x11]) & 0x7F) | ((raster_line(dev, t) >> 8) << 7)
         if r == 0x12:
             return raster_line(dev, t) & 0xFF
         if r == 0x19:
@@ -338,7 +336,7 @@ def io_read(addr, t, io, dev) -> int:
             return 0
         if r >= 0x2F:
             return 0xFF
-        return np.int64(io[r])
+        return wide(io[r])
     if page < 0xD8:  # SID
         r = addr & 0x1F
         if r == 0x19 or r == 0x1A:
@@ -349,12 +347,12 @@ def io_read(addr, t, io, dev) -> int:
             return voice3.env3(dev, t)
         return 0
     if page < 0xDC:
-        return np.int64(io[addr - 0xD000]) | 0xF0  # colour RAM is four bits wide
+        return wide(io[addr - 0xD000]) | 0xF0  # colour RAM is four bits wide
     if page == 0xDC:
         return _cia_read(dev, io, 0, addr & 0x0F, t)
     if page == 0xDD:
         return _cia_read(dev, io, 1, addr & 0x0F, t)
-    return np.int64(io[addr - 0xD000])
+    return wide(io[addr - 0xD000])
 
 
 @njit
@@ -376,7 +374,7 @@ def io_write(addr, v, t, io, dev, log_clk, log_addr, log_val) -> None:
         r = addr & 0x3F
         io[r] = v
         if r == 0x11 or r == 0x12:
-            dev[RASTER_CMP] = ((np.int64(io[0x11]) & 0x80) << 1) | np.int64(io[0x12])
+            dev[RASTER_CMP] = ((wide(io[0x11]) & 0x80) << 1) | wide(io[0x12])
             dev[RASTER_NEXT] = next_raster(dev, t)
             if r == 0x11:
                 dev[BL_NEXT] = next_badline(dev, io, t)

@@ -32,11 +32,9 @@ after changing only those, delete
 
 from __future__ import annotations
 
-import numpy as np
-
 from sidlang.c64 import bus, ops
 from sidlang.c64.access import badline, raster_poll_skip, rd, wr
-from sidlang.c64.jit import njit
+from sidlang.c64.jit import njit, wide
 from sidlang.c64.opcodes import CYCLES, EXTRA, MODE, OP
 
 # cpu[] layout
@@ -81,15 +79,15 @@ def execute(
     cpu, ram, rom, pmap, io, dev, log_clk, log_addr, log_val, irqlog, nmilog, free, stop_sp, until, drv
 ) -> int:
     """Run until a ``ST_*`` condition; returns it. State is read from and written to ``cpu``."""
-    a = cpu[A]
-    x = cpu[X]
-    y = cpu[Y]
-    sp = cpu[SP]
-    pc = cpu[PC]
-    clk = cpu[CLK]
-    idle = cpu[IDLE]
-    idle_sp = cpu[IDLE_SP]
-    p = cpu[P]
+    a = wide(cpu[A])
+    x = wide(cpu[X])
+    y = wide(cpu[Y])
+    sp = wide(cpu[SP])
+    pc = wide(cpu[PC])
+    clk = wide(cpu[CLK])
+    idle = wide(cpu[IDLE])
+    idle_sp = wide(cpu[IDLE_SP])
+    p = wide(cpu[P])
     fc, fz, fi, fd, fv, fn = p & 1, (p >> 1) & 1, (p >> 2) & 1, (p >> 3) & 1, (p >> 6) & 1, p >> 7
     logmax = dev[bus.LOGCAP] - 8
     status = ST_UNTIL
@@ -160,9 +158,9 @@ def execute(
             at = pc
             at_clk = clk
             op = rd(pc, clk, ram, rom, pmap, io, dev)
-            o = _OP[op]
-            m = _MODE[op]
-            cyc = _CYC[op]
+            o = wide(_OP[op])
+            m = wide(_MODE[op])
+            cyc = wide(_CYC[op])
             pc = (pc + 1) & 0xFFFF
             ea = 0
             base = 0
@@ -374,9 +372,9 @@ def execute(
                 pc = ea
             elif o == ops.RTS:
                 sp = (sp + 1) & 0xFF
-                lo = np.int64(ram[0x100 | sp])
+                lo = wide(ram[0x100 | sp])
                 sp = (sp + 1) & 0xFF
-                pc = ((np.int64(ram[0x100 | sp]) << 8) | lo) + 1 & 0xFFFF
+                pc = ((wide(ram[0x100 | sp]) << 8) | lo) + 1 & 0xFFFF
                 if sp >= stop_sp and not idle:
                     clk += cyc
                     if free == 2:
@@ -386,12 +384,12 @@ def execute(
                     break
             elif o == ops.RTI:
                 sp = (sp + 1) & 0xFF
-                p = np.int64(ram[0x100 | sp])
+                p = wide(ram[0x100 | sp])
                 fc, fz, fi, fd, fv, fn = p & 1, (p >> 1) & 1, (p >> 2) & 1, (p >> 3) & 1, (p >> 6) & 1, p >> 7
                 sp = (sp + 1) & 0xFF
-                lo = np.int64(ram[0x100 | sp])
+                lo = wide(ram[0x100 | sp])
                 sp = (sp + 1) & 0xFF
-                pc = (np.int64(ram[0x100 | sp]) << 8) | lo
+                pc = (wide(ram[0x100 | sp]) << 8) | lo
                 if idle_sp >= 0 and sp >= idle_sp:
                     idle = 1
                     idle_sp = -1
@@ -432,12 +430,12 @@ def execute(
                 sp = (sp - 1) & 0xFF
             elif o == ops.PLA:
                 sp = (sp + 1) & 0xFF
-                a = np.int64(ram[0x100 | sp])
+                a = wide(ram[0x100 | sp])
                 fz = 1 if a == 0 else 0
                 fn = a >> 7
             elif o == ops.PLP:
                 sp = (sp + 1) & 0xFF
-                p = np.int64(ram[0x100 | sp])
+                p = wide(ram[0x100 | sp])
                 fc, fz, fi, fd, fv, fn = p & 1, (p >> 1) & 1, (p >> 2) & 1, (p >> 3) & 1, (p >> 6) & 1, p >> 7
             elif o == ops.CLC or o == ops.SEC:
                 fc = 1 if o == ops.SEC else 0

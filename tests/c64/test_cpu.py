@@ -191,3 +191,17 @@ def test_ram_powers_up_in_libsidplayfps_pattern():
         0xFF,
     ]  # every other 16 KiB inverted
     assert not m.ram[0x0000:0x0200].any() and m.peek(0x02A6) == 1  # cleared but for the PAL flag
+
+
+def test_wide_is_a_python_int_interpreted_and_an_int64_compiled():
+    from sidlang import jitcache
+    from sidlang.c64 import jit
+
+    ram = np.array([0xFF, 0x80], dtype=np.uint8)
+    assert type(jit.wide(ram[0])) is int and jit.wide(ram[0]) << 8 == 0xFF00
+    numba = jit._numba()
+    if numba is None or jitcache.disabled():
+        pytest.skip("numba is off")
+    f = numba.njit(lambda r: jit.wide(r[0]))
+    assert f(ram) == 0xFF
+    assert f.nopython_signatures[0].return_type == numba.int64  # int() would keep the uint8
