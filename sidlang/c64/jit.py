@@ -38,22 +38,26 @@ _MODULE = __name__  # what the background compile warms (see warm())
 LONG = 4096  #: bytecode size of a function that is the instruction loop, not a device helper
 
 
-def wide(v):
-    """A byte or table entry as an int64 for arithmetic: ``np.int64(v)`` in compiled code (where
-    ``int`` keeps a ``uint8`` a ``uint8``), a Python ``int`` interpreted, where arithmetic on
-    NumPy scalars is several times slower (the interpreted core runs 1.6x faster for it)."""
+def _wide(v):
     return int(v)
 
 
 def _numba():
-    """numba, imported now with :func:`wide`'s compiled form registered; None without it."""
+    """numba, imported now with :data:`wide`'s compiled form registered; None without it."""
     numba = jitcache.numba_module()
-    if numba is not None and not getattr(wide, "_registered", False):
+    if numba is not None and not getattr(_wide, "_registered", False):
         from numba.extending import overload
 
-        overload(wide, inline="always")(lambda v: lambda v: np.int64(v))
-        wide._registered = True
+        overload(_wide, inline="always")(lambda v: lambda v: np.int64(v))
+        _wide._registered = True
     return numba
+
+
+#: A byte or table entry as an int64 for arithmetic: ``np.int64(v)`` in compiled code (where
+#: ``int`` keeps a ``uint8`` a ``uint8``), the builtin ``int`` while interpreted, where arithmetic
+#: on NumPy scalars was most of the time (the interpreted core runs about 1.8x faster for it).
+#: :meth:`_Core.switch` puts the compiled form in place of ``int`` with the kernels.
+wide = _wide if _EAGER else int
 
 
 class _Core:
@@ -183,6 +187,7 @@ class _Core:
     def switch(self) -> None:
         """The dispatchers in place of the plain functions, wherever the core's modules name them."""
         swap = {id(called): self.dispatchers[fn] for fn, _, called in self.kernels}
+        swap[id(int)] = _wide  # wide: compiled, an np.int64
         for name, module in list(sys.modules.items()):
             if module is not None and name.startswith("sidlang.c64"):
                 space = vars(module)

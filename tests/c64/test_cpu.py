@@ -198,10 +198,11 @@ def test_wide_is_a_python_int_interpreted_and_an_int64_compiled():
     from sidlang.c64 import jit
 
     ram = np.array([0xFF, 0x80], dtype=np.uint8)
-    assert type(jit.wide(ram[0])) is int and jit.wide(ram[0]) << 8 == 0xFF00
+    assert jit.wide in (int, jit._wide)  # int until the compiled core takes over
+    assert type(jit._wide(ram[0])) is int and jit._wide(ram[0]) << 8 == 0xFF00
     numba = jit._numba()
     if numba is None or jitcache.disabled():
         pytest.skip("numba is off")
-    f = numba.njit(lambda r: jit.wide(r[0]))
+    f = numba.njit(lambda r: jit._wide(r[0]))
     assert f(ram) == 0xFF
     assert f.nopython_signatures[0].return_type == numba.int64  # int() would keep the uint8
