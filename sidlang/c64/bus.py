@@ -17,7 +17,7 @@ SID model: POTs `$ff`, OSC3 and ENV3 the first SID's voice-3 waveform and envelo
 from __future__ import annotations
 
 from sidlang.c64 import voice3
-from sidlang.c64.jit import njit, wide
+from sidlang.c64.jit import njit, njit_inline, wide
 
 INF = 1 << 62
 
@@ -165,7 +165,7 @@ def timer_start(dev, b, t) -> None:
     dev[b + T_NEXT] = t + dev[b + T_C0] + 1
 
 
-@njit
+@njit_inline
 def timer_count_pulses(dev, b) -> None:
     """Start timer ``b`` counting pulses rather than cycles: it moves only when :func:`_pulses`
     is called (timer B counting timer A's underflows), or never (CNT: on a C64 with nothing on
@@ -174,7 +174,7 @@ def timer_count_pulses(dev, b) -> None:
     dev[b + T_NEXT] = INF
 
 
-@njit
+@njit_inline
 def _pulses(dev, c, j, n) -> None:
     """``n`` count pulses to the pulse-counting timer ``j`` of the CIA at ``c``: each takes the
     counter down by one, or, at zero, is an underflow (the ICR bit, the latch reloaded; a
@@ -187,11 +187,19 @@ def _pulses(dev, c, j, n) -> None:
     dev[c + C_ICR_DATA] |= 1 << j
     latch = dev[b + T_LATCH]
     if dev[b + T_ONESHOT]:
-        dev[b + T_RUN] = 0
-        dev[b + T_C0] = latch
-        dev[c + (C_CRA if j == 0 else C_CRB)] &= 0xFE
+        _oneshot_end(dev, c, j)
         return
     dev[b + T_C0] = latch - (n - v - 1) % (latch + 1)
+
+
+@njit_inline
+def _oneshot_end(dev, c, j) -> None:
+    """A one-shot timer's underflow: it stops, reloaded, its start bit cleared."""
+    b = c + 6 * j
+    dev[b + T_RUN] = 0
+    dev[b + T_C0] = dev[b + T_LATCH]
+    dev[b + T_NEXT] = INF
+    dev[c + (C_CRA if j == 0 else C_CRB)] &= 0xFE
 
 
 @njit
@@ -211,11 +219,7 @@ def _timer_due(dev, c, j, t) -> None:
     dev[c + C_ICR_DATA] |= 1 << j
     latch = dev[b + T_LATCH]
     if dev[b + T_ONESHOT]:
-        dev[b + T_RUN] = 0
-        dev[b + T_C0] = latch
-        dev[b + T_NEXT] = INF
-        reg = C_CRA if j == 0 else C_CRB
-        dev[c + reg] &= 0xFE
+        _oneshot_end(dev, c, j)
         n = 1
     else:
         period = latch + 1
