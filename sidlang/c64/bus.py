@@ -38,7 +38,7 @@ VIC_LATCH = 12  #: $D019 bits
 VIC_MASK = 13  #: $D01A bits
 RASTER_NEXT = 14
 RNG = 15  #: unused (OSC3 was once a pseudo-random byte)
-UNSUPPORTED = 16  #: code of the first feature a tune used that is not emulated (0 = none)
+UNUSED = 16  #: unused (it named a device feature not emulated: none is left)
 NIRQ = 17
 NNMI = 18
 EVCAP = 19  #: capacity of the interrupt-time logs
@@ -62,10 +62,6 @@ C_CRB = 15
 C_OUT = 16
 assert voice3.V3_BASE == CIA_BASE + 2 * CIA_SIZE
 DEV_SIZE = voice3.V3_BASE + voice3.V3_SIZE  #: the first SID's voice 3 (:mod:`voice3`) comes last
-
-# Features a tune may need that this machine does not have (dev[UNSUPPORTED]); none today:
-# the code and the table stay for the next one.
-FEATURES: dict[int, str] = {}
 
 # dev[b + T_RUN] of a running timer: what it counts.
 RUN_PHI2 = 1  #: the system clock (counted lazily from T_T0)

@@ -46,7 +46,7 @@ ST_UNTIL = 1  #: the clock reached ``until``
 ST_JAM = 2  #: a JAM opcode halted the CPU at cpu[JAM_PC]
 ST_LOGFULL = 3  #: the write log is full; grow it and call again
 ST_HANG = 4  #: a call spins in a loop to itself with interrupts ignored
-ST_UNSUPPORTED = 5  #: the tune programmed a device feature that is not emulated
+# 5 is unused (it was a device feature not emulated: every one a tune may program now is)
 ST_BUDGET = 6  #: driver mode: a play call did not return within its budget
 ST_TOOFAST = 7  #: driver mode: the tick is below drv[D_MINPERIOD], or drv[D_MAXCALLS] calls were made
 ST_EVFULL = 8  #: driver mode: the call log (irqlog) is full; grow it and call again
@@ -143,9 +143,6 @@ def execute(
             break
         if dev[bus.NLOG] > logmax:
             status = ST_LOGFULL
-            break
-        if dev[bus.UNSUPPORTED]:
-            status = ST_UNSUPPORTED
             break
         if idle:
             nxt = dev[bus.NEXT_EV]
@@ -505,8 +502,6 @@ def execute(
                     w = y & hi
                 wr(ea, w, t, ram, pmap, io, dev, log_clk, log_addr, log_val)
             clk += cyc
-            if dev[bus.UNSUPPORTED]:
-                continue
         if clk >= dev[bus.NEXT_EV]:
             bus.update(dev, clk)
         if free == 1:

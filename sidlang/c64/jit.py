@@ -55,7 +55,7 @@ def _numba():
 
 #: A byte or table entry as an int64 for arithmetic: ``np.int64(v)`` in compiled code (where
 #: ``int`` keeps a ``uint8`` a ``uint8``), the builtin ``int`` while interpreted, where arithmetic
-#: on NumPy scalars was most of the time (the interpreted core runs about 1.8x faster for it).
+#: on NumPy scalars was most of the time (the interpreted core runs about 2.6x faster for it).
 #: :meth:`_Core.switch` puts the compiled form in place of ``int`` with the kernels.
 wide = _wide if _EAGER else int
 

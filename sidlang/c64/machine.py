@@ -2,7 +2,7 @@
 
 :class:`C64` owns the state arrays the compiled core works on and turns its stop codes into
 Python: a finished call, more room for the write log, or a :class:`MachineError` naming what
-went wrong (a JAM, a hang, ROM code that is not there, a device feature not emulated).
+went wrong (a JAM, a hang, ROM code that is not there).
 
 The KERNAL area holds :mod:`sidlang.c64.kernal`'s routines at the real addresses (interrupt
 entry and exits, the jump table's harmless routines, keyboard scan, clock, screen and CIA
@@ -337,9 +337,6 @@ class C64:
                 f"{what} takes {n:,} interrupts in its first {secs:.2f} s ({per:.0f} a video frame); "
                 f"sidlang takes at most {MAX_INTERRUPTS_PER_FRAME} a frame"
             )
-        if st == cpu.ST_UNSUPPORTED:
-            need = bus.FEATURES.get(int(self.dev[bus.UNSUPPORTED]), "an unknown feature")
-            raise MachineError(f"{what} needs {need}, which sidlang's C64 does not emulate")
         if st == cpu.ST_JAM:
             at = int(self.regs[cpu.JAM_PC])
             if self.pmap[at >> 8] == bus.P_ROM:

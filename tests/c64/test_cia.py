@@ -75,7 +75,7 @@ def test_timer_b_counting_cnt_never_underflows():
 
 
 def read_twice(start: str) -> list[int]:
-    """Timer A's low byte read twice, 20 cycles apart, after ``start`` (writes to $D400/1)."""
+    """Timer A's low byte read twice, 26 cycles apart, after ``start`` (writes to $D400/1)."""
     src = f"lda #$40\nsta $dc04\nlda #0\nsta $dc05\n{start}\nlda $dc04\nsta $d400\n"
     src += "ldx #3\nw: dex\nbne w\nnop\nlda $dc04\nsta $d401\nrts"
     code, _ = assemble(src, 0x1000)
