@@ -1,7 +1,9 @@
 """Reading and writing text logs of whitespace-separated integer columns, fast.
 
-Shared by the VICE dump and register-log formats. The fast path hands every token to NumPy
-at once; only when that fails (a line that is not all integers) does it walk line by line.
+Shared by the VICE dump and register-log formats. A text in the plain form VICE writes (one
+space between numbers, nothing else) is parsed by NumPy in one call; any other is split line by
+line, its tokens handed to NumPy at once, and only when that fails (a line that is not all
+integers) does it convert line by line.
 """
 
 from __future__ import annotations
@@ -22,6 +24,16 @@ def read_columns(
     1-based line number of each row (for error messages), the count of other non-blank lines
     skipped, and (with ``comments``) the count of ``#`` lines.
     """
+    rows = _read_plain(data, ncols)
+    if rows is not None:
+        return rows, np.arange(1, len(rows) + 1, dtype=np.int64), 0, 0
+    return _read_lines(data, ncols, file, comments)
+
+
+def _read_lines(
+    data: bytes, ncols: int, file: str | None, comments: bool
+) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """:func:`read_columns` line by line: any whitespace, other lines skipped and counted."""
     try:
         text = data.decode("ascii")
     except UnicodeDecodeError:
@@ -53,6 +65,32 @@ def read_columns(
     skipped = len(lines) - len(rows) - blank_or_comment
     commented = blank_or_comment if comments else 0
     return rows, numbers, skipped, commented
+
+
+#: Deleted from a text to see its shape (see :func:`_read_plain`).
+_DIGITS = b"0123456789"
+
+
+def _read_plain(data: bytes, ncols: int) -> np.ndarray | None:
+    """The rows of ``data`` where it is in the plain form, else None (then lines are split one
+    by one, which also finds the line of an error).
+
+    Plain: every line ``ncols`` unsigned decimal numbers, one space apart, ending in ``\\n``;
+    nothing else. Deleting the digits must then leave ``ncols - 1`` spaces and a newline per
+    line, and no number is empty (no two separators touch, none starts the text). NumPy parses
+    the numbers in one C call, about 15x faster than splitting the lines.
+    """
+    lines = data.count(b"\n")
+    if not lines or not data.endswith(b"\n") or data[:1] in b" \n":
+        return None
+    if data.translate(None, _DIGITS) != (b" " * (ncols - 1) + b"\n") * lines:
+        return None
+    if b"  " in data or b" \n" in data or b"\n " in data or b"\n\n" in data:
+        return None
+    values = np.fromstring(data, dtype=np.int64, sep=" ")  # text mode: not the deprecated one
+    if len(values) != lines * ncols or (len(values) and values.max() >= 1 << 62):
+        return None  # a number too large (NumPy saturates it): the slow path says which line
+    return values.reshape(lines, ncols)
 
 
 def check_range(values: np.ndarray, lo: int, hi: int, what: str, numbers: np.ndarray, file) -> None:

@@ -152,3 +152,50 @@ def test_write_columns_matches_printf(seed, n):
     )
     want = "".join(f"{a} {b} {c}\n" for a, b, c in zip(*(c.tolist() for c in cols))).encode()
     assert write_columns(*cols) == want
+
+
+_TOKENS = st.sampled_from(["0", "7", "255", "19656", "0012", "9" * 20, "-3", "+4", "x", "#", ""])
+_SEPS = st.sampled_from([" ", " ", " ", "\n", "\n", "  ", "\t", "\r\n", " \n", "\n\n"])
+
+
+@st.composite
+def _column_texts(draw, ncols):
+    """Texts of tokens and separators, or plain rows of ``ncols`` numbers with one edit."""
+    if draw(st.booleans()):
+        return "".join(t + s for t, s in draw(st.lists(st.tuples(_TOKENS, _SEPS), max_size=40)))
+    rows = draw(st.lists(st.lists(st.integers(0, 2**64), min_size=ncols, max_size=ncols), max_size=12))
+    text = "".join(" ".join(map(str, row)) + "\n" for row in rows)
+    if text and draw(st.booleans()):
+        at = draw(st.integers(0, len(text)))
+        edit = draw(st.sampled_from([" ", "\n", "\t", "-", "x", "#", "\r", "5", ""]))
+        cut = draw(st.integers(0, 1))
+        text = text[:at] + edit + text[at + cut :]
+    return text
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.data(), st.sampled_from([3, 6]), st.booleans())
+def test_plain_column_parser_agrees_with_the_line_splitter(data, ncols, comments):
+    """The one-call parse of VICE's plain form gives what splitting line by line gives, and
+    leaves every other text (and every error) to the splitter."""
+    from sidlang.formats._columns import _read_lines, read_columns
+
+    text = data.draw(_column_texts(ncols)).encode()
+    try:
+        want = _read_lines(text, ncols, "x", comments)
+    except FormatError as e:
+        with pytest.raises(FormatError) as got:
+            read_columns(text, ncols, "x", comments=comments)
+        assert (str(got.value), got.value.line) == (str(e), e.line)
+        return
+    got = read_columns(text, ncols, "x", comments=comments)
+    assert got[0].dtype == want[0].dtype and np.array_equal(got[0], want[0])
+    assert np.array_equal(got[1], want[1]) and got[2:] == want[2:]
+
+
+def test_plain_dump_rows_and_line_numbers():
+    from sidlang.formats._columns import read_columns
+
+    rows, numbers, skipped, commented = read_columns(b"100 4 65\n0 24 15\n19656 4 64\n", 3, None)
+    assert rows.tolist() == [[100, 4, 65], [0, 24, 15], [19656, 4, 64]]
+    assert numbers.tolist() == [1, 2, 3] and (skipped, commented) == (0, 0)
