@@ -57,6 +57,21 @@ def to_rate(x: np.ndarray, rate: int, target: int = RATE) -> np.ndarray:
     return resample_poly(x, target // g, rate // g)
 
 
+def highpass(x: np.ndarray, hz: float = 30.0, rate: int = RATE) -> np.ndarray:
+    """``x`` with what lies under ``hz`` taken out (in one FFT, a raised-cosine edge over the
+    octave below ``hz``): the slow offset a SID leaves after a volume write or a sample, which the
+    renderer's own high-pass lets die away over half a second. It is below every band the fitter
+    and the benchmark hear, but a frame's loudness and the pitch search's lowest notes would take
+    it for music."""
+    x = np.asarray(x, dtype=np.float64)
+    if len(x) < 2:
+        return x
+    spec = np.fft.rfft(x)
+    f = np.fft.rfftfreq(len(x), 1 / rate)
+    edge = np.clip(np.log2(np.maximum(f, 1e-9) / (hz / 2)), 0.0, 1.0)  # 0 at hz/2, 1 at hz
+    return np.fft.irfft(spec * (0.5 - 0.5 * np.cos(np.pi * edge)), len(x))
+
+
 @lru_cache(maxsize=4)
 def band_matrix(rate: int = RATE, window: int = WINDOW) -> np.ndarray:
     """``(bins, bands)`` 0/1 matrix summing FFT bins into the populated semitone bands."""

@@ -238,21 +238,23 @@ def note_cells(draft: Draft, hops: int) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def level_moves(draft: Draft, scorer: Scorer, base: np.ndarray, cells) -> dict[int, int]:
-    """Per note, the sustain level that the render says it needs: the mean level difference (dB)
-    of recording and render over the note's harmonic bands, turned into an envelope level (the
-    output is linear in it). Only where it moves the sustain by 2 steps or more. (Not relative to
-    the median note: the benchmark's ±1 scale hears the absolute level, and the draft's levels
-    come out low on the whole, as "sustain +3" gaining more than "sustain -3" showed.)"""
+    """Per note, the sustain level that the render says it needs: the level difference (dB) of
+    recording and render in the power of the note's harmonic bands over its hops (so the loud
+    harmonics rule, and a wrong waveform's weak upper ones do not ask for more level), turned
+    into an envelope level (the output is linear in it). Only where it moves the sustain by 2
+    steps or more. (Not relative to the median note: the benchmark's ±1 scale hears the absolute
+    level, and the draft's levels come out low on the whole, as "sustain +3" gaining more than
+    "sustain -3" showed.)"""
     ref, got = scorer.raw16, levels(base)[1]
     k = min(len(ref), len(got))
     diff = []
     for h, b in cells:
         h = h[h < k]
-        diff.append(
-            10 * float((ref[h[:, None], b[None, :]] - got[h[:, None], b[None, :]]).mean())
-            if len(h) and len(b)
-            else np.nan
-        )
+        if not (len(h) and len(b)):
+            diff.append(np.nan)
+            continue
+        r, g = (10.0 ** a[h[:, None], b[None, :]] for a in (ref, got))
+        diff.append(10 * float(np.log10(r.sum() / max(float(g.sum()), 1e-30))))
     diff = np.array(diff)
     if not np.isfinite(diff).any():
         return {}

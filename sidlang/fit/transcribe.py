@@ -2,8 +2,9 @@
 
 :func:`transcribe` works frame by frame (1/50 s at PAL), in these steps:
 
-1. **Pitches**: the spectrum around every frame (2048-sample Hann window at 22,050 Hz) gives up
-   to ``voices`` fundamentals by harmonic sums with iterative cancellation
+1. **Pitches**: the recording is heard high-passed at 30 Hz (a render's slow offsets would pass
+   for loud frames and low notes); the spectrum around every frame (2048-sample Hann window at
+   22,050 Hz) gives up to ``voices`` fundamentals by harmonic sums with iterative cancellation
    (:func:`~sidlang.fit.pitchtrack.multi_pitch`), each refined to 5 cents.
 2. **Voices**: each frame's picks are given to the voices whose previous pitch they are nearest
    (every assignment of up to three picks is tried), so a line stays on its voice; blips shorter
@@ -37,7 +38,7 @@ from sidlang.pitch import CLOCK_NAMES, DEFAULT_FRAME, hz_to_reg
 from sidlang.registers import FIELDS, VOICE_STRIDE, WAVE_BITS
 from sidlang.tune import MODELS, Header, Tune, make_writes
 
-from .features import to_rate
+from .features import highpass, to_rate
 from .noteenv import NoteEnvelopes, contour_db, reference
 from .pitchtrack import WEIGHTS, harmonic_bins, midi_hz, multi_pitch
 from .synth import RATE
@@ -402,9 +403,9 @@ class Draft:
     header: Header
     info: dict
     x: np.ndarray  #: the recording, mono at RATE
-    filter: tuple[int, int] | None = (
-        None  #: (cutoff, route bits) of :func:`~sidlang.fit.tunefilter.with_filter`
-    )
+    #: the arguments after the tune of :func:`~sidlang.fit.tunefilter.with_filter` (cutoff, route
+    #: bits, then mode and resonance where one was chosen); None: the filter off
+    filter: tuple | None = None
 
     def tune(self, notes: list[Note] | None = None) -> Tune:
         """The draft (or the same with other ``notes``) written as a Tune, the filter applied."""
@@ -471,8 +472,9 @@ def transcribe(
     steps = 4 + (REFINE_ROUNDS if opts.timbre and opts.refine else 0)
     if progress:
         progress(0, steps)
-    power = frame_spectra(x, frames, spf)
-    loud = frame_db(x, frames, spf) > SILENCE_DB
+    heard = highpass(x)  # the analysis hears no sub-bass offset; the refinement scores against x
+    power = frame_spectra(heard, frames, spf)
+    loud = frame_db(heard, frames, spf) > SILENCE_DB
     picks, strength = multi_pitch(power, RATE, WINDOW, voices=opts.voices, contrast=CONTRAST)
     picks[~loud] = np.nan
     if progress:

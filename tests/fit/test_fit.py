@@ -206,3 +206,30 @@ def test_the_filter_is_chosen_by_ear():
         x = render(tune, RenderOptions(rate=44100)).astype(np.float64).ravel() / 32768
         got = transcribe(x, 44100, TranscribeOptions(voices=2))
         assert got.meta["filter"].startswith("low-pass") == on, got.meta["filter"]
+
+
+def test_a_slow_offset_is_not_taken_for_notes():
+    """A SID render often starts on an offset that dies away over half a second (the volume
+    write's step through the renderer's high-pass): no bands hear it, so nothing is played there."""
+    from sidlang.fit.features import highpass
+
+    duet = render(sidlang.parse(DUET), RenderOptions(rate=44100)).astype(np.float64).ravel() / 32768
+    t = np.arange(int(0.6 * 44100)) / 44100
+    x = np.r_[0.4 * np.exp(-t / 0.14), duet]
+    assert np.abs(highpass(x, rate=44100)[2000 : len(t) - 2000]).max() < 0.02  # the offset goes
+    tone = np.sin(2 * np.pi * 220 * t)
+    assert np.allclose(highpass(tone, rate=44100)[2000:-2000], tone[2000:-2000], atol=1e-3)  # a tone stays
+    got = transcribe(x, 44100, TranscribeOptions(voices=2, refine=False))
+    lead = int(0.6 * 50)
+    assert not any(semitones_per_frame(got)[k] for k in range(3, lead - 2))  # (its step is a click)
+    assert sum(bool(s) for s in semitones_per_frame(got)[lead + 3 : lead + 20]) >= 15  # the duet plays
+
+
+def test_a_dark_resonant_filter_is_found_below_the_old_cutoffs():
+    from sidlang.fit.tunefilter import with_filter
+
+    dark = with_filter(sidlang.parse(DUET), 0x090, 3, res=12)
+    x = render(dark, RenderOptions(rate=44100)).astype(np.float64).ravel() / 32768
+    got = transcribe(x, 44100, TranscribeOptions(voices=2, refine=False))
+    said = got.meta["filter"]
+    assert said.startswith("low-pass $080") or said.startswith("low-pass $100"), said
