@@ -8,6 +8,8 @@ shown in one line; nothing the user can cause prints a traceback.
 from __future__ import annotations
 
 import argparse
+import atexit
+import gc
 import importlib
 import sys
 
@@ -99,10 +101,28 @@ def _named_command(argv: list[str]) -> str | None:
     return next((a for a in argv if not a.startswith("-")), None)
 
 
+_exit_hook: list[bool] = []  # whether main has registered gc.freeze to run at exit
+
+
+def _no_collection_at_exit() -> None:
+    """Have the interpreter's shutdown skip its garbage collections over every live object.
+
+    NumPy alone leaves about 100,000 objects, and collecting them at exit takes 20-40 ms of
+    each command. ``gc.freeze`` (run at exit, after the other exit functions) moves them out of
+    the collector's sight, so the modules are torn down by reference counts alone; what sits
+    in cycles is left to the operating system, which reclaims it anyway. Every output has been
+    committed and closed by then.
+    """
+    if not _exit_hook:
+        _exit_hook.append(True)
+        atexit.register(gc.freeze)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (``sys.exit(main())``)."""
     from sidlang import jitcache
 
+    _no_collection_at_exit()
     jitcache.prewarm()  # a stat per compiled module; compiles ahead, in the background, if cold
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(argv)

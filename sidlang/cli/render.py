@@ -101,7 +101,6 @@ def progress_printer():
 
 
 def run(args: argparse.Namespace) -> int:
-    from sidlang.formats import pictures
     from sidlang.formats.render import check_wav_size, stream_stems, stream_wav, wav_samples
     from sidlang.registers import VOICES
 
@@ -134,6 +133,8 @@ def run(args: argparse.Namespace) -> int:
         stream_wav(tune, wav, options, progress)
         if stems:
             stream_stems(tune, {name: out.open(path) for name, path in stems.items()}, options, progress)
+        if args.spectrogram or args.pianoroll:
+            from sidlang.formats import pictures
         if args.spectrogram:
             out.write(args.spectrogram, pictures.spectrogram_png(wav_samples(wav), options.rate, title))
         if args.pianoroll:

@@ -149,7 +149,7 @@ def chip_blocks(
     def full() -> np.ndarray:
         """The held samples as a block (cut at what is still to give), and forget them."""
         nonlocal left
-        block = np.array(out[:left], dtype=np.int16)
+        block = np.fromiter(out[:left] if len(out) > left else out, np.int16)  # faster than np.array
         out.clear()
         left -= len(block)
         return block
@@ -328,6 +328,11 @@ def stream_wav(tune: Tune, fh, options: RenderOptions | None = None, progress: P
     channels = 2 if options.stereo else 1
     samples = check_wav_size(tune, options, channels)
     fh.write(wav_header(samples, channels, options.rate))
+    if not options.normalize and tune.header.chips == 1 and not options.stereo:
+        # One chip in mono is its own mix: its int16 blocks go to the file as they are.
+        for block in chip_blocks(tune, 0, options, progress=progress):
+            fh.write(block.astype("<i2", copy=False).tobytes())
+        return samples
     if not options.normalize:
         for block in mixed_blocks(tune, options, progress):
             fh.write(to_int16(block).astype("<i2").tobytes())

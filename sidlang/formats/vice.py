@@ -74,7 +74,8 @@ def _event_times(cycles, diffs, numbers, file, what) -> np.ndarray:
     back = np.flatnonzero(np.diff(times) < 0)
     if len(back):
         raise FormatError(f"{what} time goes backwards", file=file, line=int(numbers[back[0] + 1]))
-    unique = np.unique(times)
+    # Never going back, the distinct times are where they change (np.unique imports numpy.ma).
+    unique = times[np.diff(times, prepend=times[:1] - 1) != 0]
     latest = unique[np.searchsorted(unique, cycles, side="right") - 1]
     wrong = np.flatnonzero(latest != times)
     if len(wrong):
