@@ -45,6 +45,7 @@ from .synth import RATE
 
 WINDOW = 2048
 MIN_NOTE = 1  #: frames: a pitch run shorter than this is a blip, not a note
+EARLY_FRAMES = 2  #: a note this short before a jump on its own pitch is the window hearing ahead
 ONSET_JUMP = 2.0  #: harmonic amplitude ratio frame over frame that starts a new note
 SILENCE_DB = -30.0
 MAX_SECONDS = 600.0
@@ -55,6 +56,7 @@ PULSE_TRACK = True
 FILTER_CHOICE = True
 CONTRAST = 0.0  #: a pitch need not stand over the frame's median salience (swept: 0.0 beat 1.6 on five tunes)
 RELEASE = 0  #: release of every note (the gate closes where the pitch fades, so the tail is short)
+REST = "rest"  #: a Note's wave when it plays nothing (the refinement's "rest" move)
 RETRIGGER_GAP = 120  #: cycles between the gate-off and gate-on writes of a retrigger
 REFINE_ROUNDS = 10  #: progress steps the refinement reports (its rounds: the level, then its MOVES)
 Progress = Callable[[int, int], None]
@@ -241,6 +243,30 @@ def split_notes(track: np.ndarray, amp: np.ndarray, voice: int) -> list[Note]:
     return notes
 
 
+def drop_early_views(notes: list[Note]) -> list[Note]:
+    """Notes of at most :data:`EARLY_FRAMES` frames cut off by an energy jump from a note of the
+    same pitch on their voice, dropped: the analysis window (4.6 frames) hears a note's pitch
+    before its attack, faintly, and the jump marks where it really starts."""
+    out: list[Note] = []
+    for i, n in enumerate(notes):
+        nxt = notes[i + 1] if i + 1 < len(notes) else None
+        if (
+            nxt is not None
+            and nxt.voice == n.voice
+            and nxt.retrigger
+            and nxt.start == n.end
+            and n.end - n.start <= EARLY_FRAMES
+            and abs(nxt.midi[0] - n.midi[-1]) < 0.5
+        ):
+            nxt.retrigger = n.retrigger and n.start > 0 and bool(out) and out[-1].end == n.start
+            if nxt.retrigger:
+                out[-1].end = nxt.start  # the note before holds on to the new attack
+                out[-1].midi += [out[-1].midi[-1]] * (nxt.start - n.start)
+            continue
+        out.append(n)
+    return out
+
+
 # -- timbre ---------------------------------------------------------------------------------------
 
 
@@ -354,6 +380,11 @@ def write_notes(
             continue
         n: Note = ev
         v = n.voice
+        if n.wave == REST:  # no note: the one before, if any, is let go
+            if wave_on.get(v):
+                w.put(n.start, _reg("wave", v), wave_on[v] & ~gate)
+                wave_on[v] = 0
+            continue
         bits = _bits(n.wave)
         freqs = [min(fmax, max(1, hz_to_reg(float(midi_hz(m)), clock_hz))) for m in n.midi]
         off = 0
@@ -496,6 +527,8 @@ def transcribe(
         )
         amps.append(amp)
         notes += split_notes(track, amp, v)
+    if opts.timbre:
+        notes = drop_early_views(notes)
     if opts.timbre and notes:
         for n in notes:
             frames_of = range(n.start, n.end)

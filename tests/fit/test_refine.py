@@ -79,3 +79,25 @@ def test_the_cli_transcribes_with_and_without_the_refinement(tmp_path, capsys):
     assert main(["fit", str(song), str(tmp_path / "b.sidl"), "--tune", "--no-refine"]) == 0
     assert "renders" not in capsys.readouterr().err
     assert main(["fit", str(song), str(tmp_path / "c.sidl"), "--no-refine"]) == 2  # a patch has none
+
+
+def test_a_note_heard_twice_is_rested():
+    """The duet's first voice copied onto a third voice an octave down (a doubled pitch the
+    analysis can make): the render says those notes only add what the recording lacks."""
+    from sidlang.fit.transcribe import REST
+
+    draft = _duet_draft()
+    draft.opts = replace(draft.opts, voices=3)
+    ghosts = [
+        replace(n, voice=2, midi=[m - 12 for m in n.midi], level=12)
+        for n in draft.notes
+        if n.voice == 0 and n.end - n.start > 5
+    ]
+    draft.notes[:] = [*draft.notes, *ghosts]
+    spoilt = _correlations(draft)
+    said = refine(draft, seconds=120)
+    fixed = _correlations(draft)
+    rested = [n for n in draft.notes if n.voice == 2 and n.wave == REST]
+    assert said["kept"].get("rest", 0) >= 2 and len(rested) >= len(ghosts) - 1
+    assert fixed[0] > spoilt[0] + 0.02 and fixed[1] > spoilt[1] + 0.02
+    assert not any(n.wave == REST for n in draft.notes if n.voice == 0 and n.end - n.start > 5)
