@@ -45,6 +45,29 @@ def test_converting_text_imports_neither_numba_nor_the_emulation(tmp_path):
     assert not mods & set(HEAVY) and "sidlang.c64" not in mods, mods & {*HEAVY, "sidlang.c64"}
 
 
+@pytest.mark.parametrize("given, seen", [(None, "1"), ("3", "3")])
+def test_render_asks_openblas_for_no_thread_pool_unless_told(tmp_path, given, seen):
+    src, out = tmp_path / "t.sidl", tmp_path / "t.wav"
+    src.write_text("0 v1 freq=C-4 wave=pulse,gate | vol=15\n1 v1 freq=D-4\n")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if given:
+        env["OPENBLAS_NUM_THREADS"] = given
+    code = (
+        "import os, sys\nfrom sidlang.cli import main\n"
+        f"assert main(['render', {str(src)!r}, {str(out)!r}]) == 0\n"
+        "print(os.environ.get('OPENBLAS_NUM_THREADS'), file=sys.__stderr__)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**env, "SIDLANG_PREWARM": "0"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == seen
+
+
 def test_listed_commands_are_what_their_modules_say():
     sub = next(a for a in build_parser()._actions if a.dest == "command")
     said = {c.dest: c.help for c in sub._choices_actions}
