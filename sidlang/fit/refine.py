@@ -7,8 +7,6 @@ applied to every note of one voice at once, the whole tune rendered by reSIDfp, 
 keeps the move where its own frames sound closer to the recording. One render thus tries one
 alternative for every note of a voice: the voice's notes do not overlap in time and the other
 voices are unchanged while it is judged, so each note's frames tell its own change's worth.
-A round renders every voice's candidate at once, in threads (reSIDfp runs outside Python's
-lock), so a machine with a core per voice tries a round in the time of one render.
 
 **The score** is the benchmark's (``sidlang.c64.compare``): log power in semitone bands, 110 Hz
 to 11 kHz, on both scales it is read on (samples ±1, where band power has a floor of 1e-3 that
@@ -24,10 +22,8 @@ render checks the whole: if it scores worse than the draft, the draft is kept.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from functools import lru_cache
 
@@ -297,50 +293,37 @@ def refine(draft: Draft, seconds: float | None = None, progress: Progress | None
     voices = sorted({n.voice for n in notes})
     per_render = time.perf_counter() - t0
     rounds = [MOVES[0], ("level from the render", None), *MOVES[1:]]
-    workers = max(1, min(len(voices), os.cpu_count() or 1))
-    with ThreadPoolExecutor(workers) as pool:
-        for r, (name, move) in enumerate(rounds):
-            # every voice's candidate at once (reSIDfp renders outside the GIL): a batch of
-            # renders must fit in what is left, with one more for the final check
-            batches = -(-len(voices) // workers)
-            if time.perf_counter() - t0 + (batches + 1) * per_render > budget:
+    for r, (name, move) in enumerate(rounds):
+        for v in voices:
+            # a render must fit in what is left, with one more for the final check
+            if time.perf_counter() - t0 + 2 * per_render > budget:
                 break
-            tried = []
-            for v in voices:
-                cand, changed = list(notes), []
-                for i, n in enumerate(notes):
-                    if n.voice != v:
-                        continue
-                    if move is not None:
-                        m = move(n)
-                    else:
-                        m = (
-                            replace(n, level=levelled[i])
-                            if i in levelled and levelled[i] != n.level
-                            else None
-                        )
-                    if m is not None:
-                        cand[i] = m
-                        changed.append(i)
-                if changed:
-                    tried.append((cand, changed))
-            if not tried:
+            cand, changed = list(notes), []
+            for i, n in enumerate(notes):
+                if n.voice != v or n.wave == REST:  # a rest stays one
+                    continue
+                if move is not None:
+                    m = move(n)
+                else:
+                    m = replace(n, level=levelled[i]) if i in levelled and levelled[i] != n.level else None
+                if m is not None:
+                    cand[i] = m
+                    changed.append(i)
+            if not changed:
                 continue
             t1 = time.perf_counter()
-            renders_of = list(pool.map(lambda c: _render(draft, c[0]), tried))
-            per_render = max(per_render, (time.perf_counter() - t1) / -(-len(tried) // workers))
-            renders += len(tried)
-            for (cand, changed), y in zip(tried, renders_of):
-                e = scorer.per_cell(y).sum(axis=1)
-                for i in changed:
-                    h = cells[i][0]
-                    if len(h) and e[h].sum() < err[h].sum() * 0.98:
-                        gained[name] = gained.get(name, 0.0) + float(err[h].sum() - e[h].sum())
-                        notes[i] = cand[i]
-                        err[h] = e[h]
-                        kept[name] = kept.get(name, 0) + 1
-            if progress:
-                progress(r + 1, len(rounds))
+            e = scorer.per_cell(_render(draft, cand)).sum(axis=1)
+            per_render = max(per_render, time.perf_counter() - t1)
+            renders += 1
+            for i in changed:
+                h = cells[i][0]
+                if len(h) and e[h].sum() < err[h].sum() * 0.98:
+                    gained[name] = gained.get(name, 0.0) + float(err[h].sum() - e[h].sum())
+                    notes[i] = cand[i]
+                    err[h] = e[h]
+                    kept[name] = kept.get(name, 0) + 1
+        if progress:
+            progress(r + 1, len(rounds))
     before = scorer.correlations(base)
     after = before
     if kept:

@@ -8,13 +8,10 @@ transcription is rendered with the filter off and with the low-pass at a few cut
 routed through it, then with one voice at a time left out of it, then with the resonance up, and
 the setting whose render has the least loss (:meth:`sidlang.fit.features.Target.loss`: log power
 in semitone bands and the loudness envelope, after the best gain) against the first
-:data:`SECONDS` of the recording wins. Each step's candidates are rendered at once, in threads.
+:data:`SECONDS` of the recording wins.
 """
 
 from __future__ import annotations
-
-import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -74,39 +71,28 @@ def choose_filter(tune: Tune, x: np.ndarray, voices: int, model: int) -> tuple[T
         return target.loss(y / 32768)
 
     every = sum(ROUTE_BITS[f"v{v + 1}"] for v in range(voices))
-    with ThreadPoolExecutor(max(1, min(len(CUTOFFS), os.cpu_count() or 1))) as pool:
-
-        def pick(cands: list[tuple[Tune, str, tuple]], floor: float) -> tuple[Tune, str, tuple, float] | None:
-            """The candidate of least loss under ``floor`` (the first of equals), all rendered at
-            once (reSIDfp runs outside Python's lock)."""
-            got = list(pool.map(lambda c: loss(c[0]), cands))
-            i = int(np.argmin(got))
-            return (*cands[i], got[i]) if got[i] < floor else None
-
-        best, said, setting = tune, "filter off", None
-        best_loss = loss(tune) * (1 - MARGIN)
-        cands = [
-            (with_filter(tune, c, every), f"low-pass ${c:03x}, every voice", (c, every)) for c in CUTOFFS
-        ]
-        found = pick(cands, best_loss)
-        if found is not None:
-            best, said, setting, best_loss = found
-            cut = setting[0]
-            cands = []
-            for v in range(voices):
-                route = every & ~ROUTE_BITS[f"v{v + 1}"]
-                cands.append(
-                    (with_filter(tune, cut, route), f"low-pass ${cut:03x}, all but v{v + 1}", (cut, route))
-                )
-            found = pick(cands, best_loss) if voices > 1 else None
-            if found is not None:
-                best, said, setting, best_loss = found
-            cut, route = setting
-            cands = [
-                (with_filter(tune, cut, route, res=r), f"{said}, resonance {r}", (cut, route, "lp", r))
-                for r in RESONANCES
-            ]
-            found = pick(cands, best_loss)
-            if found is not None:
-                best, said, setting, best_loss = found
+    best, best_loss, said = tune, loss(tune) * (1 - MARGIN), "filter off"
+    best_cut, setting = None, None
+    for cut in CUTOFFS:
+        cand = with_filter(tune, cut, every)
+        c = loss(cand)
+        if c < best_loss:
+            best, best_loss, best_cut, said = cand, c, cut, f"low-pass ${cut:03x}, every voice"
+            setting = (cut, every)
+    if best_cut is not None:
+        for v in range(voices if voices > 1 else 0):
+            route = every & ~ROUTE_BITS[f"v{v + 1}"]
+            cand = with_filter(tune, best_cut, route)
+            c = loss(cand)
+            if c < best_loss:
+                best, best_loss, said = cand, c, f"low-pass ${best_cut:03x}, all but v{v + 1}"
+                setting = (best_cut, route)
+        cut, route = setting
+        plain = said
+        for res in RESONANCES:
+            cand = with_filter(tune, cut, route, res=res)
+            c = loss(cand)
+            if c < best_loss:
+                best, best_loss, said = cand, c, f"{plain}, resonance {res}"
+                setting = (cut, route, "lp", res)
     return best, said, setting
