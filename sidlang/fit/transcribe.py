@@ -434,9 +434,9 @@ class Draft:
     header: Header
     info: dict
     x: np.ndarray  #: the recording, mono at RATE
-    #: the arguments after the tune of :func:`~sidlang.fit.tunefilter.with_filter` (cutoff, route
-    #: bits, then mode and resonance where one was chosen); None: the filter off
-    filter: tuple | None = None
+    filter: tuple[int, int] | None = (
+        None  #: (cutoff, route bits) of :func:`~sidlang.fit.tunefilter.with_filter`
+    )
 
     def tune(self, notes: list[Note] | None = None) -> Tune:
         """The draft (or the same with other ``notes``) written as a Tune, the filter applied."""

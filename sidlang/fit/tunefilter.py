@@ -5,10 +5,9 @@ A transcription plays each note with the waveform whose first harmonics match, b
 often run voices through the SID's low-pass filter, which takes the upper harmonics away from
 all of them; the per-note timbre cannot see that (it looks at harmonics 2–6). So the finished
 transcription is rendered with the filter off and with the low-pass at a few cutoffs, every voice
-routed through it, then with one voice at a time left out of it, then with the resonance up, and
-the setting whose render has the least loss (:meth:`sidlang.fit.features.Target.loss`: log power
-in semitone bands and the loudness envelope, after the best gain) against the first
-:data:`SECONDS` of the recording wins.
+routed through it, then with one voice at a time left out of it, and the setting whose render has
+the least loss (:meth:`sidlang.fit.features.Target.loss`: log power in semitone bands and the
+loudness envelope, after the best gain) against the first :data:`SECONDS` of the recording wins.
 """
 
 from __future__ import annotations
@@ -23,9 +22,7 @@ from .features import RATE, Target
 #: Seconds of the recording the candidates are judged on (each candidate is rendered this long).
 SECONDS = 8.0
 #: Low-pass cutoffs tried (11-bit register values), beside the filter off.
-CUTOFFS = (0x080, 0x100, 0x200, 0x400)
-#: Resonances tried at the chosen cutoff and routing, beside none.
-RESONANCES = (8, 15)
+CUTOFFS = (0x200, 0x300, 0x400, 0x600)
 #: A filter must lower the loss by this share to be taken over the filter off (8 s misjudge a
 #: tune now and then; the dry transcription is the safer guess).
 MARGIN = 0.03
@@ -55,11 +52,12 @@ def with_filter(tune: Tune, cut: int, route: int, mode: str = "lp", res: int = 0
     return Tune(tune.header, allw, irq=tune.irq, nmi=tune.nmi, meta=dict(tune.meta))
 
 
-def choose_filter(tune: Tune, x: np.ndarray, voices: int, model: int) -> tuple[Tune, str, tuple | None]:
+def choose_filter(
+    tune: Tune, x: np.ndarray, voices: int, model: int
+) -> tuple[Tune, str, tuple[int, int] | None]:
     """The best of the filter settings for ``tune`` against ``x`` (mono at RATE): the tune, a
-    word on what was chosen, and the setting (cutoff, route bits, and where a resonance was
-    chosen the mode and it; None: the filter off), which :func:`with_filter` applies again to a
-    rewritten transcription."""
+    word on what was chosen, and the setting (cutoff, route bits; None: the filter off), which
+    :func:`with_filter` applies again to a rewritten transcription."""
     from sidlang.formats.render import RenderOptions, render
 
     n = int(SECONDS * RATE)
@@ -80,19 +78,11 @@ def choose_filter(tune: Tune, x: np.ndarray, voices: int, model: int) -> tuple[T
             best, best_loss, best_cut, said = cand, c, cut, f"low-pass ${cut:03x}, every voice"
             setting = (cut, every)
     if best_cut is not None:
-        for v in range(voices if voices > 1 else 0):
+        for v in range(voices):
             route = every & ~ROUTE_BITS[f"v{v + 1}"]
             cand = with_filter(tune, best_cut, route)
             c = loss(cand)
             if c < best_loss:
                 best, best_loss, said = cand, c, f"low-pass ${best_cut:03x}, all but v{v + 1}"
                 setting = (best_cut, route)
-        cut, route = setting
-        plain = said
-        for res in RESONANCES:
-            cand = with_filter(tune, cut, route, res=res)
-            c = loss(cand)
-            if c < best_loss:
-                best, best_loss, said = cand, c, f"{plain}, resonance {res}"
-                setting = (cut, route, "lp", res)
     return best, said, setting

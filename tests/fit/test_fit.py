@@ -223,13 +223,3 @@ def test_a_slow_offset_is_not_taken_for_notes():
     lead = int(0.6 * 50)
     assert not any(semitones_per_frame(got)[k] for k in range(3, lead - 2))  # (its step is a click)
     assert sum(bool(s) for s in semitones_per_frame(got)[lead + 3 : lead + 20]) >= 15  # the duet plays
-
-
-def test_a_dark_resonant_filter_is_found_below_the_old_cutoffs():
-    from sidlang.fit.tunefilter import with_filter
-
-    dark = with_filter(sidlang.parse(DUET), 0x090, 3, res=12)
-    x = render(dark, RenderOptions(rate=44100)).astype(np.float64).ravel() / 32768
-    got = transcribe(x, 44100, TranscribeOptions(voices=2, refine=False))
-    said = got.meta["filter"]
-    assert said.startswith("low-pass $080") or said.startswith("low-pass $100"), said
