@@ -21,14 +21,19 @@ def imported_by(code: str, env: dict | None = None) -> set[str]:
         "mods = {m.split('.')[0] for m in sys.modules} | {m for m in sys.modules if m.startswith('sidlang.c64')}\n"
         "print(json.dumps(sorted(mods)), file=sys.__stderr__)"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe],
+    done = fresh(probe, {**os.environ, **(env or {})})
+    return set(json.loads(done.stderr.strip().splitlines()[-1]))
+
+
+def fresh(code: str, env: dict) -> subprocess.CompletedProcess:
+    """A fresh interpreter running ``code`` with ``env`` (and no background compile)."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
         capture_output=True,
         text=True,
         timeout=60,
-        env={**os.environ, "SIDLANG_PREWARM": "0", **(env or {})},
+        env={**env, "SIDLANG_PREWARM": "0"},
     )
-    return set(json.loads(done.stderr.strip().splitlines()[-1]))
 
 
 def test_version_imports_no_heavy_module():
@@ -57,13 +62,7 @@ def test_render_asks_openblas_for_no_thread_pool_unless_told(tmp_path, given, se
         f"assert main(['render', {str(src)!r}, {str(out)!r}]) == 0\n"
         "print(os.environ.get('OPENBLAS_NUM_THREADS'), file=sys.__stderr__)"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**env, "SIDLANG_PREWARM": "0"},
-    )
+    done = fresh(code, env)
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip().splitlines()[-1] == seen
 
