@@ -58,7 +58,7 @@ CONTRAST = 0.0  #: a pitch need not stand over the frame's median salience (swep
 RELEASE = 0  #: release of every note (the gate closes where the pitch fades, so the tail is short)
 REST = "rest"  #: a Note's wave when it plays nothing (the refinement's "rest" move)
 RETRIGGER_GAP = 120  #: cycles between the gate-off and gate-on writes of a retrigger
-REFINE_ROUNDS = 10  #: progress steps the refinement reports (its rounds: the level, then its MOVES)
+REFINE_ROUNDS = 11  #: progress steps the refinement reports (its rounds: its MOVES and the level)
 Progress = Callable[[int, int], None]
 
 
@@ -258,7 +258,7 @@ def drop_early_views(notes: list[Note]) -> list[Note]:
             and n.end - n.start <= EARLY_FRAMES
             and abs(nxt.midi[0] - n.midi[-1]) < 0.5
         ):
-            nxt.retrigger = n.retrigger and n.start > 0 and bool(out) and out[-1].end == n.start
+            nxt.retrigger = n.retrigger and bool(out) and out[-1].voice == n.voice and out[-1].end == n.start
             if nxt.retrigger:
                 out[-1].end = nxt.start  # the note before holds on to the new attack
                 out[-1].midi += [out[-1].midi[-1]] * (nxt.start - n.start)

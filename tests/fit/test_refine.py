@@ -101,3 +101,10 @@ def test_a_note_heard_twice_is_rested():
     assert said["kept"].get("rest", 0) >= 2 and len(rested) >= len(ghosts) - 1
     assert fixed[0] > spoilt[0] + 0.02 and fixed[1] > spoilt[1] + 0.02
     assert not any(n.wave == REST for n in draft.notes if n.voice == 0 and n.end - n.start > 5)
+
+
+def test_the_progress_total_counts_every_round():
+    from sidlang.fit.refine import MOVES
+    from sidlang.fit.transcribe import REFINE_ROUNDS
+
+    assert REFINE_ROUNDS == len(MOVES) + 1  # the moves and the level from the render
