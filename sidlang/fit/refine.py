@@ -148,7 +148,7 @@ def _noise(n: Note) -> Note | None:
 def _rest(n: Note) -> Note | None:
     """No note at all: a pitch the analysis heard twice (a bass doubled on a second voice, a
     resonant filter's peak taken for a note) only adds what the recording does not have."""
-    return None if n.wave == REST else replace(n, wave=REST, pws=[])
+    return replace(n, wave=REST, pws=[])
 
 
 def _sustain(delta: int) -> Callable[[Note], Note | None]:
@@ -204,6 +204,9 @@ MOVES: tuple[tuple[str, Callable[[Note], Note | None]], ...] = (
     ("saw+tri", _combined),
     ("noise", _noise),
 )
+#: The rounds of :func:`refine`: the moves, with the level from the render (no move function:
+#: :func:`level_moves` says each note's) second.
+ROUNDS = (MOVES[0], ("level from the render", None), *MOVES[1:])
 
 
 # -- the search -----------------------------------------------------------------------------------
@@ -292,8 +295,7 @@ def refine(draft: Draft, seconds: float | None = None, progress: Progress | None
     renders, kept, gained = 1, {}, {}
     voices = sorted({n.voice for n in notes})
     per_render = time.perf_counter() - t0
-    rounds = [MOVES[0], ("level from the render", None), *MOVES[1:]]
-    for r, (name, move) in enumerate(rounds):
+    for r, (name, move) in enumerate(ROUNDS):
         for v in voices:
             # a render must fit in what is left, with one more for the final check
             if time.perf_counter() - t0 + 2 * per_render > budget:
@@ -323,7 +325,7 @@ def refine(draft: Draft, seconds: float | None = None, progress: Progress | None
                     err[h] = e[h]
                     kept[name] = kept.get(name, 0) + 1
         if progress:
-            progress(r + 1, len(rounds))
+            progress(r + 1, len(ROUNDS))
     before = scorer.correlations(base)
     after = before
     if kept:

@@ -58,7 +58,6 @@ CONTRAST = 0.0  #: a pitch need not stand over the frame's median salience (swep
 RELEASE = 0  #: release of every note (the gate closes where the pitch fades, so the tail is short)
 REST = "rest"  #: a Note's wave when it plays nothing (the refinement's "rest" move)
 RETRIGGER_GAP = 120  #: cycles between the gate-off and gate-on writes of a retrigger
-REFINE_ROUNDS = 11  #: progress steps the refinement reports (its rounds: its MOVES and the level)
 Progress = Callable[[int, int], None]
 
 
@@ -500,7 +499,11 @@ def transcribe(
         return Tune(
             header, make_writes([0], [0], [FIELDS["vol"].regs[0]], [15]), meta={**info, "silent": True}
         )
-    steps = 4 + (REFINE_ROUNDS if opts.timbre and opts.refine else 0)
+    refining = opts.timbre and opts.refine
+    if refining:
+        from .refine import ROUNDS
+        from .refine import refine as refine_notes
+    steps = 4 + (len(ROUNDS) if refining else 0)  # the refinement reports each of its rounds
     if progress:
         progress(0, steps)
     heard = highpass(x)  # the analysis hears no sub-bass offset; the refinement scores against x
@@ -559,9 +562,7 @@ def transcribe(
         tune.meta["filter"] = said
     if progress:
         progress(4, steps)
-    if opts.timbre and opts.refine:
-        from .refine import refine as refine_notes
-
+    if refining:
         refine_notes(draft, progress=(lambda k, n: progress(4 + k, 4 + n)) if progress else None)
         tune = draft.tune()
     if progress:
