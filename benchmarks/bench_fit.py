@@ -108,9 +108,11 @@ def bench_tunes(paths: list[Path], seconds: float) -> None:
     )
     cols: dict[str, list[float]] = {k: [] for k in ("draft", "refined", "base", "speed", "d1", "r1")}
     for path in paths:
-        tune = sidlang.load(path, seconds=seconds)
+        # a .sid is played for `seconds`; a register log (a GoatTracker song's .sidl) is cut there
+        played = path.suffix.lower() in (".sid", ".sng", ".swm")
+        tune = sidlang.load(path, seconds=seconds) if played else sidlang.load(path)
         chip = tune.header.models[0]
-        x = mono(render(tune, RenderOptions(rate=RATE)))
+        x = mono(render(tune, RenderOptions(rate=RATE, seconds=seconds)))
 
         t0 = time.perf_counter()
         d, draft = transcribe(
